@@ -1,0 +1,125 @@
+/**
+ * Narrow AWS ports: only the calls the deployer makes, with the SDK's own input/output types.
+ * Built by one factory (aws/clients.ts) from one config and injected; nothing here creates a client.
+ * Integration tests use the real SDK clients against an emulator; unit tests may stub the SDK clients
+ * underneath (aws-sdk-client-mock) for error paths an emulator cannot produce.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  DeleteObjectCommandInput,
+  DeleteObjectCommandOutput,
+  GetObjectCommandInput,
+  GetObjectCommandOutput,
+  HeadObjectCommandInput,
+  HeadObjectCommandOutput,
+  ListObjectsV2CommandInput,
+  ListObjectsV2CommandOutput,
+  PutObjectCommandInput,
+  PutObjectCommandOutput,
+} from '@aws-sdk/client-s3';
+import type {
+  CreateFunctionCommandInput,
+  CreateFunctionCommandOutput,
+  GetFunctionCommandInput,
+  GetFunctionCommandOutput,
+  TagResourceCommandInput,
+  UntagResourceCommandInput,
+  UpdateFunctionCodeCommandInput,
+  UpdateFunctionCodeCommandOutput,
+  UpdateFunctionConfigurationCommandInput,
+  UpdateFunctionConfigurationCommandOutput,
+} from '@aws-sdk/client-lambda';
+import type {
+  AttachGroupPolicyCommandInput,
+  AttachRolePolicyCommandInput,
+  AttachRolePolicyCommandOutput,
+  CreatePolicyCommandInput,
+  CreatePolicyCommandOutput,
+  CreatePolicyVersionCommandInput,
+  CreateRoleCommandInput,
+  CreateRoleCommandOutput,
+  GetPolicyCommandInput,
+  GetPolicyCommandOutput,
+  GetPolicyVersionCommandInput,
+  GetPolicyVersionCommandOutput,
+  GetRoleCommandInput,
+  GetRoleCommandOutput,
+  ListAttachedGroupPoliciesCommandInput,
+  ListAttachedGroupPoliciesCommandOutput,
+  ListAttachedRolePoliciesCommandInput,
+  ListAttachedRolePoliciesCommandOutput,
+  ListPolicyVersionsCommandInput,
+  ListPolicyVersionsCommandOutput,
+  DeletePolicyVersionCommandInput,
+} from '@aws-sdk/client-iam';
+
+export interface UploadInput {
+  Bucket: string;
+  Key: string;
+  Body: Readable | Buffer | string;
+  ContentType?: string;
+  Metadata?: Record<string, string>;
+  /** Conditional create: only succeed when the key does not exist yet. */
+  IfNoneMatch?: '*';
+}
+
+export interface S3Port {
+  headObject(input: HeadObjectCommandInput): Promise<HeadObjectCommandOutput>;
+  getObject(input: GetObjectCommandInput): Promise<GetObjectCommandOutput>;
+  putObject(input: PutObjectCommandInput): Promise<PutObjectCommandOutput>;
+  deleteObject(input: DeleteObjectCommandInput): Promise<DeleteObjectCommandOutput>;
+  listObjectsV2(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput>;
+  /** Streams a body of unknown length to S3 (multipart above the part size; @aws-sdk/lib-storage). */
+  upload(input: UploadInput): Promise<{ ETag?: string }>;
+}
+
+export interface LambdaPort {
+  getFunction(input: GetFunctionCommandInput): Promise<GetFunctionCommandOutput>;
+  createFunction(input: CreateFunctionCommandInput): Promise<CreateFunctionCommandOutput>;
+  updateFunctionCode(input: UpdateFunctionCodeCommandInput): Promise<UpdateFunctionCodeCommandOutput>;
+  updateFunctionConfiguration(
+    input: UpdateFunctionConfigurationCommandInput,
+  ): Promise<UpdateFunctionConfigurationCommandOutput>;
+  tagResource(input: TagResourceCommandInput): Promise<void>;
+  untagResource(input: UntagResourceCommandInput): Promise<void>;
+  /** Waits FunctionActiveV2 with a deadline (seconds). */
+  waitActive(functionName: string, maxWaitSeconds: number): Promise<void>;
+  /** Waits FunctionUpdatedV2 with a deadline (seconds). */
+  waitUpdated(functionName: string, maxWaitSeconds: number): Promise<void>;
+}
+
+export interface IamPort {
+  getRole(input: GetRoleCommandInput): Promise<GetRoleCommandOutput>;
+  createRole(input: CreateRoleCommandInput): Promise<CreateRoleCommandOutput>;
+  attachRolePolicy(input: AttachRolePolicyCommandInput): Promise<AttachRolePolicyCommandOutput>;
+  listAttachedRolePolicies(
+    input: ListAttachedRolePoliciesCommandInput,
+  ): Promise<ListAttachedRolePoliciesCommandOutput>;
+  getPolicy(input: GetPolicyCommandInput): Promise<GetPolicyCommandOutput>;
+  getPolicyVersion(input: GetPolicyVersionCommandInput): Promise<GetPolicyVersionCommandOutput>;
+  createPolicy(input: CreatePolicyCommandInput): Promise<CreatePolicyCommandOutput>;
+  createPolicyVersion(input: CreatePolicyVersionCommandInput): Promise<void>;
+  listPolicyVersions(input: ListPolicyVersionsCommandInput): Promise<ListPolicyVersionsCommandOutput>;
+  deletePolicyVersion(input: DeletePolicyVersionCommandInput): Promise<void>;
+  attachGroupPolicy(input: AttachGroupPolicyCommandInput): Promise<void>;
+  listAttachedGroupPolicies(
+    input: ListAttachedGroupPoliciesCommandInput,
+  ): Promise<ListAttachedGroupPoliciesCommandOutput>;
+}
+
+/** Counts the requests the SDK sends, by operation ("S3.PutObject"): for reports and for tests that
+ * prove a second run sends no create/update/put. */
+export interface RequestCounter {
+  add(operation: string): void;
+  snapshot(): Record<string, number>;
+  reset(): void;
+}
+
+export interface AwsPorts {
+  s3: S3Port;
+  lambda: LambdaPort;
+  iam: IamPort;
+  requests: RequestCounter;
+  /** Account id and region, for ARNs; resolved lazily by the factory. */
+  region: string;
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * The thin CLI: parse, load the command's module only when it runs, map errors to exit codes.
+ * Every command module exports `run(...)` returning the exit code; nothing below src/cli prints.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, errorMessage, exitCodeFor, DeployerError } from '../errors';
+import { VERSION } from '../version';
+
+type Action = () => Promise<number>;
+
+async function execute(action: Action): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (err) {
+    const code = exitCodeFor(err);
+    process.stderr.write(`apps-deployer: error: ${errorMessage(err)}\n`);
+    if (!(err instanceof DeployerError) && process.env.APPS_DEPLOYER_DEBUG) {
+      process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    }
+    process.exitCode = code;
+  }
+}
+
+const jsonOption = () => new Option('--json', 'print the result as JSON on stdout');
+
+export function buildProgram(): Command {
+  const program = new Command('apps-deployer')
+    .description('Deploys Mattermost app bundles (Lambda functions, static assets, manifests) to AWS.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 converged or nothing to do · 1 a bundle failed, was rejected or conflicts · 2 usage or
+configuration error · 3 another run holds the lock.
+Configuration comes from the environment (MM_APPS_S3_BUCKET, MM_APPS_RELEASE_BUCKET, MM_APPS_RELEASE_PREFIX,
+AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
+  );
+
+  program
+    .command('validate')
+    .description('check app bundles without touching AWS; exit 0 all valid, 1 any invalid')
+    .argument('<bundle...>', 'bundle zip files')
+    .addOption(jsonOption())
+    .action((files: string[], opts: { json?: boolean }) =>
+      execute(async () => (await import('./commands/validate')).run(files, opts)),
+    );
+
+  program
+    .command('generate-terraform-data')
+    .description('print the AWS names and keys a bundle will produce (upstream appsctl format)')
+    .argument('<bundle>', 'bundle zip file')
+    .action((file: string) =>
+      execute(async () => (await import('./commands/generate-terraform-data')).run(file)),
+    );
+
+  program
+    .command('provision')
+    .description('provision one bundle from local disk (the third-party path)')
+    .argument('<bundle>', 'bundle zip file')
+    .option('--update', 'redeploy a version that is already provisioned (replaces its code)')
+    .option('--dry-run', 'validate and show what would be done, without writing to AWS')
+    .addOption(jsonOption())
+    .action((file: string, opts: { update?: boolean; dryRun?: boolean; json?: boolean }) =>
+      execute(async () => (await import('./commands/provision')).run(file, opts)),
+    );
+
+  program
+    .command('reconcile')
+    .description('provision every release bundle that is not deployed yet (the hourly job)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--concurrency <n>', 'bundles provisioned at once (default 4)')
+    .option('--only <app_id>', 'limit the run to one app')
+    .option('--replace', 'redeploy versions whose release bundle changed')
+    .addOption(jsonOption())
+    .action((opts: Record<string, unknown>) =>
+      execute(async () => (await import('./commands/reconcile')).run(opts)),
+    );
+
+  program
+    .command('plan')
+    .description('print what reconcile would do (= reconcile --dry-run)')
+    .option('--only <app_id>', 'limit the plan to one app')
+    .addOption(jsonOption())
+    .action((opts: Record<string, unknown>) =>
+      execute(async () => (await import('./commands/reconcile')).run({ ...opts, dryRun: true })),
+    );
+
+  program
+    .command('upload')
+    .description('validate a bundle, then put it under its canonical release key (for GitLab CI)')
+    .argument('<bundle>', 'bundle zip file')
+    .addOption(jsonOption())
+    .action((file: string, opts: { json?: boolean }) =>
+      execute(async () => (await import('./commands/upload')).run(file, opts)),
+    );
+
+  program
+    .command('status')
+    .description('show provisioned apps, pending and rejected bundles, and the last runs')
+    .addOption(jsonOption())
+    .action((opts: { json?: boolean }) => execute(async () => (await import('./commands/status')).run(opts)));
+
+  program
+    .command('unlock')
+    .description('remove the reconcile lock (only when its holder is gone)')
+    .option('--etag <etag>', 'the lock ETag shown by a first unlock call; removes only that lock')
+    .option('--yes', 'remove the lock shown without asking for its ETag')
+    .action((opts: { etag?: string; yes?: boolean }) =>
+      execute(async () => (await import('./commands/unlock')).run(opts)),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; parse errors are usage errors (exit 2)
+      process.exitCode = err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      return;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv);
+}

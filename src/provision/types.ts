@@ -1,0 +1,72 @@
+/**
+ * Public types of the provisioner: the engine that makes one validated bundle live in AWS, used by
+ * `apps-deployer provision` and by each reconcile worker. Contracts: DESIGN.md "Reconcile: the contract"
+ * (commit order, invariant I1, existing functions, static assets, AWS realities, IAM).
+ */
+
+export type ResourceOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface ProvisionOptions {
+  /** id of this run; written into the manifest's metadata (and the lock, by reconcile) */
+  runId: string;
+  /** redeploy a version that is already provisioned (provision --update, reconcile --replace) */
+  replace?: boolean;
+  /** canonical release key and listed ETag, recorded in the manifest's metadata (reconcile) */
+  releaseKey?: string;
+  releaseEtag?: string;
+  /** called before every AWS write; throws (e.g. LockLostError) to stop all writes */
+  assertCanWrite?: () => void;
+}
+
+export interface FunctionResult {
+  name: string;
+  lambdaName: string;
+  outcome: ResourceOutcome;
+}
+
+export interface AssetResult {
+  key: string;
+  outcome: ResourceOutcome;
+}
+
+export interface ProvisionResult {
+  appId: string;
+  version: string;
+  /** 'provisioned': the manifest was written by this call; 'already-provisioned': it existed with
+   * this bundle and everything converged without a write */
+  status: 'provisioned' | 'already-provisioned';
+  manifestKey: string;
+  functions: FunctionResult[];
+  assets: AssetResult[];
+  durationMs: number;
+}
+
+/** Progress events the provisioner emits; the CLI maps them to progress lines and log levels. */
+export type ProvisionEvent =
+  | {
+      type: 'step';
+      step: 'iam' | 'stage-code' | 'function' | 'asset' | 'manifest';
+      resource: string;
+      outcome?: ResourceOutcome;
+    }
+  | { type: 'retry'; step: string; resource: string; attempt: number; reason: string };
+
+export type ProvisionEventSink = (event: ProvisionEvent) => void;
+
+/** Metadata keys written on the manifest object (S3 user metadata, lower-case). */
+export const MANIFEST_METADATA = {
+  bundleSha256: 'bundle-sha256',
+  releaseEtag: 'release-etag',
+  releaseKey: 'release-key',
+  deployerVersion: 'deployer-version',
+  runId: 'run-id',
+} as const;
+
+/** Tags on every function the deployer manages. */
+export const FUNCTION_TAGS = {
+  managedBy: 'mattermost-apps-managed-by',
+  managedByValue: 'apps-deployer',
+  appId: 'mattermost-app-id',
+  version: 'mattermost-app-version',
+  bundleSha256: 'mattermost-app-bundle-sha256',
+} as const;

@@ -1,0 +1,126 @@
+/**
+ * Public types of the reconcile job: the plan, per-bundle outcomes, the run report, the deployer's
+ * state keys, and the observer interface through which reports (TTY progress, webhooks, Pushgateway)
+ * follow a run. Contracts: DESIGN.md "Reconcile: the contract", "Exit codes".
+ */
+import type { Issue } from '../bundle/types';
+import type { ProvisionResult } from '../provision/types';
+
+/** Version of the plan and report JSON documents. */
+export const PLAN_VERSION = 1;
+export const REPORT_VERSION = 1;
+
+/** Version of the bundle validation rules. Bump it when rules change: rejections recorded under an
+ * older version are checked again (their marker no longer matches). */
+export const VALIDATOR_VERSION = 1;
+
+/** Keys of the deployer's own state in the apps bucket. */
+export const STATE_KEYS = {
+  lock: 'deployer/lock',
+  /** deployer/seen/<stem>/<etag>/<outcome>-v<validator version>: one empty-ish marker per judged object */
+  seenPrefix: 'deployer/seen/',
+  /** stem used for release keys that are not canonical: _noncanonical/<encodeURIComponent(key)> */
+  nonCanonicalStem: '_noncanonical',
+  runsPrefix: 'deployer/runs/',
+  codePrefix: 'deployer/code/',
+  manifestsPrefix: 'manifests/',
+} as const;
+
+export type MarkerOutcome = 'provisioned' | 'identical' | 'conflict' | 'rejected';
+
+/** What a marker's body holds (status reads it; the plan needs only the key). */
+export interface MarkerBody {
+  releaseKey: string;
+  etag: string;
+  outcome: MarkerOutcome;
+  validatorVersion: number;
+  runId: string;
+  at: string;
+  bundleSha256?: string;
+  /** rejection issues or the conflict's message */
+  issues?: Issue[];
+  message?: string;
+}
+
+export type PlanAction =
+  /** canonical key, no manifest, not judged: download, validate, provision */
+  | 'provision'
+  /** the manifest exists but this object (ETag) was never judged: download, hash, compare */
+  | 'check-reupload'
+  /** rejected under an older validator version: judge again */
+  | 'recheck-rejected'
+  /** judged before (provisioned / identical) and the manifest exists */
+  | 'up-to-date'
+  | 'known-conflict'
+  | 'known-rejection'
+  /** a key that is not <prefix><app_id>_<version>.zip, seen for the first time: reject and mark */
+  | 'reject-non-canonical'
+  | 'known-non-canonical';
+
+export interface PlanItem {
+  releaseKey: string;
+  etag: string;
+  size: number;
+  appId?: string;
+  version?: string;
+  action: PlanAction;
+  /** why (for known rejections/conflicts: the marker's outcome) */
+  reason?: string;
+}
+
+export interface Plan {
+  planVersion: typeof PLAN_VERSION;
+  runId: string;
+  createdAt: string;
+  releaseBucket: string;
+  releasePrefix: string;
+  appsBucket: string;
+  replace: boolean;
+  only?: string;
+  items: PlanItem[];
+  counts: Partial<Record<PlanAction, number>>;
+}
+
+export type BundleOutcome =
+  | { status: 'provisioned'; result: ProvisionResult }
+  /** a re-upload whose bytes equal the provisioned bundle */
+  | { status: 'identical' }
+  | { status: 'rejected'; issues: Issue[] }
+  | { status: 'conflict'; message: string }
+  /** transient or unexpected failure: not marked, the next run retries */
+  | { status: 'failed'; code: string; message: string }
+  /** nothing to do for this item (up-to-date or known) */
+  | { status: 'skipped' };
+
+export interface BundleReport {
+  releaseKey: string;
+  etag: string;
+  appId?: string;
+  version?: string;
+  action: PlanAction;
+  outcome: BundleOutcome;
+  durationMs: number;
+}
+
+export interface RunReport {
+  reportVersion: typeof REPORT_VERSION;
+  runId: string;
+  deployerVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  dryRun: boolean;
+  exitCode: number;
+  counts: Partial<Record<BundleOutcome['status'], number>>;
+  bundles: BundleReport[];
+  /** AWS requests sent by operation ("S3.ListObjectsV2": 3) */
+  requests: Record<string, number>;
+}
+
+/** Follows a run: TTY progress, webhooks, Pushgateway. Implementations must not throw (log instead). */
+export interface RunObserver {
+  planned?(plan: Plan): void | Promise<void>;
+  bundleStarted?(item: PlanItem): void | Promise<void>;
+  bundleDone?(report: BundleReport): void | Promise<void>;
+  runDone?(report: RunReport): void | Promise<void>;
+}

@@ -11,6 +11,7 @@ export const REDACTED_PATHS = [
   '*.authorization',
   '*.Authorization',
   'config.webhookUrl',
+  'config.notifyWebhookUrl',
   'config.alertWebhookUrl',
   'config.pushgatewayUrl',
 ];

@@ -5,6 +5,7 @@
  * underneath (aws-sdk-client-mock) for error paths an emulator cannot produce.
  */
 import type { Readable } from 'node:stream';
+import type { ServerClock } from './server-clock';
 import type {
   DeleteObjectCommandInput,
   DeleteObjectCommandOutput,
@@ -51,6 +52,10 @@ import type {
   ListPolicyVersionsCommandInput,
   ListPolicyVersionsCommandOutput,
   DeletePolicyVersionCommandInput,
+  GetGroupCommandInput,
+  GetGroupCommandOutput,
+  CreateGroupCommandInput,
+  CreateGroupCommandOutput,
 } from '@aws-sdk/client-iam';
 
 export interface UploadInput {
@@ -105,6 +110,9 @@ export interface IamPort {
   listAttachedGroupPolicies(
     input: ListAttachedGroupPoliciesCommandInput,
   ): Promise<ListAttachedGroupPoliciesCommandOutput>;
+  /** the invoke group: read, and created when missing (config.createIam) */
+  getGroup(input: GetGroupCommandInput): Promise<GetGroupCommandOutput>;
+  createGroup(input: CreateGroupCommandInput): Promise<CreateGroupCommandOutput>;
 }
 
 /** Counts the requests the SDK sends, by operation ("S3.PutObject"): for reports and for tests that
@@ -122,4 +130,6 @@ export interface AwsPorts {
   requests: RequestCounter;
   /** Account id and region, for ARNs; resolved lazily by the factory. */
   region: string;
+  /** S3's clock, fed by the S3 client's responses (Date header); judges the reconcile lock's expiry. */
+  clock?: ServerClock;
 }

@@ -1,0 +1,202 @@
+{{/*
+Chart name, truncated so that a CronJob name stays within 52 characters (the Job controller appends
+an 11-character suffix to the jobs it creates).
+*/}}
+{{- define "apps-deployer.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 52 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified name: the release name, plus the chart name when the release name does not hold it.
+*/}}
+{{- define "apps-deployer.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "apps-deployer.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "apps-deployer.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "apps-deployer.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "apps-deployer.labels" -}}
+helm.sh/chart: {{ include "apps-deployer.chart" . }}
+{{ include "apps-deployer.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: reconciler
+app.kubernetes.io/part-of: mattermost-apps
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "apps-deployer.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "apps-deployer.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "apps-deployer.configMapName" -}}
+{{- printf "%s-config" (include "apps-deployer.fullname" .) }}
+{{- end }}
+
+{{/* repository[:tag][@digest]; the tag defaults to the chart's appVersion. */}}
+{{- define "apps-deployer.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks the schema cannot express; called by every template so that no partial render passes.
+- timing: a run killed at its deadline leaves a lock that expires lockTtlSeconds later; it must be
+  gone before the next scheduled run (see values.yaml "Timing").
+- memory: the limit must be at least 512Mi (peak RSS target 300 MB plus Node's own overhead).
+*/}}
+{{- define "apps-deployer.validate" -}}
+{{- $v := .Values }}
+{{- $worst := add $v.startingDeadlineSeconds $v.activeDeadlineSeconds $v.config.lockTtlSeconds }}
+{{- if gt (int $worst) (int $v.scheduleIntervalSeconds) }}
+{{- fail (printf "startingDeadlineSeconds (%d) + activeDeadlineSeconds (%d) + config.lockTtlSeconds (%d) = %d exceeds scheduleIntervalSeconds (%d): a run killed at its deadline would leave a lock that blocks the next scheduled run; shorten the deadlines or the lock TTL, or set scheduleIntervalSeconds to the real gap between runs" (int $v.startingDeadlineSeconds) (int $v.activeDeadlineSeconds) (int $v.config.lockTtlSeconds) (int $worst) (int $v.scheduleIntervalSeconds)) }}
+{{- end }}
+{{- if le (int $v.activeDeadlineSeconds) (int $v.config.lockTtlSeconds) }}
+{{- fail (printf "activeDeadlineSeconds (%d) must be longer than config.lockTtlSeconds (%d)" (int $v.activeDeadlineSeconds) (int $v.config.lockTtlSeconds)) }}
+{{- end }}
+{{- $mem := $v.resources.limits.memory }}
+{{- $mi := 0 }}
+{{- if hasSuffix "Gi" $mem }}
+{{- $mi = mul (int (trimSuffix "Gi" $mem)) 1024 }}
+{{- else }}
+{{- $mi = int (trimSuffix "Mi" $mem) }}
+{{- end }}
+{{- if lt (int $mi) 512 }}
+{{- fail (printf "resources.limits.memory %s is below 512Mi: the deployer's peak RSS target is 300 MB at the default concurrency; give it at least 512Mi" $mem) }}
+{{- end }}
+{{- $c := $v.config }}
+{{- if and (or (not $c.releaseBucket) (eq $c.releaseBucket $c.appsBucket)) (has $c.releasePrefix (list "" "manifests/" "static/" "deployer/")) }}
+{{- fail (printf "config.releasePrefix %q overlaps the apps bucket's own keys (release bundles share the apps bucket %s); use a prefix such as \"bundles/\" or a separate config.releaseBucket" $c.releasePrefix $c.appsBucket) }}
+{{- end }}
+{{- if and .Values.serviceAccount.create (not .Values.serviceAccount.roleArn) }}
+{{- fail "serviceAccount.roleArn is required when serviceAccount.create is true: the IAM role the job assumes through IRSA" }}
+{{- end }}
+{{- end }}
+
+{{/* Pod-level security context, without keys set to null in values. */}}
+{{- define "apps-deployer.podSecurityContext" -}}
+{{- toYaml .Values.podSecurityContext }}
+{{- end }}
+
+{{/* The container's environment: the ConfigMap, plus the webhook URLs from the Secret. */}}
+{{- define "apps-deployer.envFrom" -}}
+- configMapRef:
+    name: {{ include "apps-deployer.configMapName" . }}
+{{- end }}
+
+{{- define "apps-deployer.env" -}}
+{{- if .Values.webhooks.existingSecret }}
+- name: APPS_DEPLOYER_NOTIFY_WEBHOOK_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.webhooks.existingSecret }}
+      key: {{ .Values.webhooks.notifyUrlKey }}
+      optional: true
+- name: APPS_DEPLOYER_ALERT_WEBHOOK_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.webhooks.existingSecret }}
+      key: {{ .Values.webhooks.alertUrlKey }}
+      optional: true
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The pod spec shared by the CronJob and the `helm test` pod. Argument: dict "root" $ "args" (list).
+*/}}
+{{- define "apps-deployer.podSpec" -}}
+{{- $ := .root -}}
+serviceAccountName: {{ include "apps-deployer.serviceAccountName" $ }}
+automountServiceAccountToken: {{ $.Values.automountServiceAccountToken }}
+restartPolicy: Never
+terminationGracePeriodSeconds: {{ $.Values.terminationGracePeriodSeconds | default 30 }}
+{{- with $.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- include "apps-deployer.podSecurityContext" $ | nindent 2 }}
+containers:
+  - name: apps-deployer
+    image: {{ include "apps-deployer.image" $ | quote }}
+    imagePullPolicy: {{ $.Values.image.pullPolicy }}
+    args:
+      {{- toYaml .args | nindent 6 }}
+    envFrom:
+      {{- include "apps-deployer.envFrom" $ | nindent 6 }}
+    {{- with (include "apps-deployer.env" $) }}
+    env:
+      {{- . | nindent 6 }}
+    {{- end }}
+    securityContext:
+      {{- toYaml $.Values.securityContext | nindent 6 }}
+    resources:
+      {{- toYaml $.Values.resources | nindent 6 }}
+    volumeMounts:
+      - name: tmp
+        mountPath: /tmp
+volumes:
+  - name: tmp
+    emptyDir:
+      sizeLimit: {{ $.Values.tmp.sizeLimit }}
+      {{- with $.Values.tmp.medium }}
+      medium: {{ . }}
+      {{- end }}
+{{- with $.Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $.Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $.Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+`kubectl run --overrides` JSON for a one-off pod with the job's identity, configuration and security
+context. Argument: dict "root" $ "name" <pod name> "args" (list). A JSON merge patch replaces the
+containers list whole, so the container is complete here; its name is the pod's (kubectl attaches to it).
+*/}}
+{{- define "apps-deployer.runOverrides" -}}
+{{- $ := .root -}}
+{{- $container := dict "name" .name "image" (include "apps-deployer.image" $) "args" .args "envFrom" (list (dict "configMapRef" (dict "name" (include "apps-deployer.configMapName" $)))) "securityContext" $.Values.securityContext "volumeMounts" (list (dict "name" "tmp" "mountPath" "/tmp")) }}
+{{- $env := include "apps-deployer.env" $ | fromYamlArray }}
+{{- if $env }}
+{{- $_ := set $container "env" $env }}
+{{- end }}
+{{- $spec := dict "serviceAccountName" (include "apps-deployer.serviceAccountName" $) "automountServiceAccountToken" $.Values.automountServiceAccountToken "securityContext" $.Values.podSecurityContext "containers" (list $container) "volumes" (list (dict "name" "tmp" "emptyDir" (dict "sizeLimit" $.Values.tmp.sizeLimit))) }}
+{{- dict "apiVersion" "v1" "spec" $spec | toJson }}
+{{- end }}

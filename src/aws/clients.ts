@@ -1,0 +1,291 @@
+/**
+ * The one factory of AWS clients: builds S3, Lambda and IAM clients from one AwsConfig and wraps them
+ * in the narrow ports of ports.ts. Nothing else in the deployer constructs an SDK client.
+ *
+ * - region; endpoint (AWS_ENDPOINT_URL: an emulator or sandbox) with path-style S3 when set;
+ * - retries: the SDK's 'adaptive' mode (backoff + client-side throttling) with config.maxAttempts;
+ * - credentials: explicit (provision's APPS_PROVISION_AWS_*) or the SDK's default chain (IRSA, ...);
+ * - every request the SDK sends (each attempt) is counted by operation ("S3.PutObject") in `requests`;
+ * - Lambda control-plane requests pass a client-side token bucket (AWS allows ~15 req/s per account);
+ * - `upload` streams a body of unknown length (multipart above UPLOAD_PART_SIZE) via @aws-sdk/lib-storage;
+ * - `waitActive` / `waitUpdated` are the SDK's FunctionActiveV2 / FunctionUpdatedV2 waiters with a deadline;
+ * - `clock` follows S3's clock (the Date header of every S3 response), for the reconcile lock.
+ */
+import { S3Client, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  LambdaClient,
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import {
+  IAMClient,
+  AttachGroupPolicyCommand,
+  AttachRolePolicyCommand,
+  CreateGroupCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  DeletePolicyVersionCommand,
+  GetGroupCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  ListAttachedGroupPoliciesCommand,
+  ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+} from '@aws-sdk/client-iam';
+import type { AwsConfig } from '../config';
+import type { Logger } from '../log';
+import type { AwsPorts, IamPort, LambdaPort, RequestCounter, S3Port, UploadInput } from './ports';
+import { TokenBucket } from './rate-limit';
+import { ServerClock } from './server-clock';
+import { WaiterFailedError, WaiterTimeoutError } from './errors';
+
+/** Part size of multipart uploads (S3's minimum is 5 MiB). Memory per upload ≈ part size × queue size. */
+export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+/** Parts of one upload in flight at once. */
+export const UPLOAD_QUEUE_SIZE = 2;
+/** Waiter polling delays (seconds). */
+export const WAITER_MIN_DELAY_SECONDS = 1;
+export const WAITER_MAX_DELAY_SECONDS = 5;
+/** Default client-side rate of Lambda control-plane requests. */
+export const DEFAULT_LAMBDA_REQUESTS_PER_SECOND = 10;
+
+export interface AwsPortsOptions {
+  /** client-side limit on Lambda control-plane requests (config.lambdaRequestsPerSecond) */
+  lambdaRequestsPerSecond?: number;
+  /** debug lines for waits on the rate limit; nothing secret is logged */
+  logger?: Logger;
+  /** share one counter between several factories (default: a new one) */
+  requests?: RequestCounter;
+}
+
+/** Counts requests by operation in memory. */
+export class MemoryRequestCounter implements RequestCounter {
+  private counts = new Map<string, number>();
+  add(operation: string): void {
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+  }
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+  reset(): void {
+    this.counts.clear();
+  }
+}
+
+/** The IAM actions the deployer's own principal needs (deploy/ turns them into its policy). */
+export const DEPLOYER_IAM_ACTIONS = {
+  s3: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:AbortMultipartUpload'],
+  lambda: [
+    'lambda:GetFunction',
+    'lambda:ListTags',
+    'lambda:CreateFunction',
+    'lambda:UpdateFunctionCode',
+    'lambda:UpdateFunctionConfiguration',
+    'lambda:TagResource',
+    'lambda:UntagResource',
+  ],
+  iam: [
+    'iam:GetRole',
+    'iam:CreateRole',
+    'iam:PassRole',
+    'iam:AttachRolePolicy',
+    'iam:ListAttachedRolePolicies',
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:CreatePolicy',
+    'iam:CreatePolicyVersion',
+    'iam:ListPolicyVersions',
+    'iam:DeletePolicyVersion',
+    'iam:GetGroup',
+    'iam:CreateGroup',
+    'iam:AttachGroupPolicy',
+    'iam:ListAttachedGroupPolicies',
+  ],
+} as const;
+
+/** "PutObjectCommand" → "PutObject" */
+function operationName(commandName: unknown): string {
+  return typeof commandName === 'string' ? commandName.replace(/Command$/, '') : 'Unknown';
+}
+
+/** Placed after the retry middleware (finalizeRequest, low priority): runs once per attempt sent. */
+const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
+
+export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {}): AwsPorts {
+  const requests = options.requests ?? new MemoryRequestCounter();
+  const common = {
+    region: config.region,
+    endpoint: config.endpoint,
+    maxAttempts: config.maxAttempts,
+    retryMode: 'adaptive',
+    credentials: config.credentials
+      ? {
+          accessKeyId: config.credentials.accessKeyId,
+          secretAccessKey: config.credentials.secretAccessKey,
+          sessionToken: config.credentials.sessionToken,
+        }
+      : undefined,
+  };
+
+  const s3 = new S3Client({ ...common, forcePathStyle: config.endpoint !== undefined });
+  const clock = new ServerClock();
+  clock.attach(s3);
+  s3.middlewareStack.add(
+    (next, context) => (args) => {
+      requests.add(`S3.${operationName(context.commandName)}`);
+      return next(args);
+    },
+    { ...PER_ATTEMPT, name: 'appsDeployerCountS3' },
+  );
+
+  const lambda = new LambdaClient(common);
+  const bucket = new TokenBucket({
+    ratePerSecond: options.lambdaRequestsPerSecond ?? DEFAULT_LAMBDA_REQUESTS_PER_SECOND,
+  });
+  lambda.middlewareStack.add(
+    (next, context) => async (args) => {
+      const started = Date.now();
+      await bucket.take();
+      const waited = Date.now() - started;
+      if (waited > 250) options.logger?.debug({ waitedMs: waited }, 'lambda rate limit: waited');
+      requests.add(`Lambda.${operationName(context.commandName)}`);
+      return next(args);
+    },
+    { ...PER_ATTEMPT, name: 'appsDeployerLambdaRateAndCount' },
+  );
+
+  const iam = new IAMClient(common);
+  iam.middlewareStack.add(
+    (next, context) => (args) => {
+      requests.add(`IAM.${operationName(context.commandName)}`);
+      return next(args);
+    },
+    { ...PER_ATTEMPT, name: 'appsDeployerCountIam' },
+  );
+
+  const s3Port: S3Port = {
+    headObject: (input) => s3.send(new HeadObjectCommand(input)),
+    getObject: (input) => s3.send(new GetObjectCommand(input)),
+    putObject: (input) => s3.send(new PutObjectCommand(input)),
+    deleteObject: (input) => s3.send(new DeleteObjectCommand(input)),
+    listObjectsV2: (input) => s3.send(new ListObjectsV2Command(input)),
+    upload: async (input: UploadInput) => {
+      const upload = new Upload({
+        client: s3,
+        params: { ...input },
+        partSize: UPLOAD_PART_SIZE,
+        queueSize: UPLOAD_QUEUE_SIZE,
+        leavePartsOnError: false,
+      });
+      const out = await upload.done();
+      return { ETag: out.ETag };
+    },
+  };
+
+  const wait = async (
+    waiter: typeof waitUntilFunctionActiveV2,
+    waiterName: string,
+    functionName: string,
+    maxWaitSeconds: number,
+  ): Promise<void> => {
+    try {
+      await waiter(
+        {
+          client: lambda,
+          maxWaitTime: maxWaitSeconds,
+          minDelay: Math.min(WAITER_MIN_DELAY_SECONDS, maxWaitSeconds),
+          maxDelay: Math.max(WAITER_MIN_DELAY_SECONDS, Math.min(WAITER_MAX_DELAY_SECONDS, maxWaitSeconds)),
+        },
+        { FunctionName: functionName },
+      );
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TimeoutError')
+        throw new WaiterTimeoutError(waiterName, functionName, maxWaitSeconds, err);
+      if (err instanceof Error && err.message.startsWith('{'))
+        throw new WaiterFailedError(waiterName, functionName, waiterFailureDetail(err.message), err);
+      throw err;
+    }
+  };
+
+  const lambdaPort: LambdaPort = {
+    getFunction: (input) => lambda.send(new GetFunctionCommand(input)),
+    createFunction: (input) => lambda.send(new CreateFunctionCommand(input)),
+    updateFunctionCode: (input) => lambda.send(new UpdateFunctionCodeCommand(input)),
+    updateFunctionConfiguration: (input) => lambda.send(new UpdateFunctionConfigurationCommand(input)),
+    tagResource: async (input) => {
+      await lambda.send(new TagResourceCommand(input));
+    },
+    untagResource: async (input) => {
+      await lambda.send(new UntagResourceCommand(input));
+    },
+    waitActive: (name, maxWaitSeconds) =>
+      wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),
+    waitUpdated: (name, maxWaitSeconds) =>
+      wait(waitUntilFunctionUpdatedV2, 'FunctionUpdatedV2', name, maxWaitSeconds),
+  };
+
+  const iamPort: IamPort = {
+    getRole: (input) => iam.send(new GetRoleCommand(input)),
+    createRole: (input) => iam.send(new CreateRoleCommand(input)),
+    attachRolePolicy: (input) => iam.send(new AttachRolePolicyCommand(input)),
+    listAttachedRolePolicies: (input) => iam.send(new ListAttachedRolePoliciesCommand(input)),
+    getPolicy: (input) => iam.send(new GetPolicyCommand(input)),
+    getPolicyVersion: (input) => iam.send(new GetPolicyVersionCommand(input)),
+    createPolicy: (input) => iam.send(new CreatePolicyCommand(input)),
+    createPolicyVersion: async (input) => {
+      await iam.send(new CreatePolicyVersionCommand(input));
+    },
+    listPolicyVersions: (input) => iam.send(new ListPolicyVersionsCommand(input)),
+    deletePolicyVersion: async (input) => {
+      await iam.send(new DeletePolicyVersionCommand(input));
+    },
+    attachGroupPolicy: async (input) => {
+      await iam.send(new AttachGroupPolicyCommand(input));
+    },
+    listAttachedGroupPolicies: (input) => iam.send(new ListAttachedGroupPoliciesCommand(input)),
+    getGroup: (input) => iam.send(new GetGroupCommand(input)),
+    createGroup: (input) => iam.send(new CreateGroupCommand(input)),
+  };
+
+  return { s3: s3Port, lambda: lambdaPort, iam: iamPort, requests, region: config.region, clock };
+}
+
+/** The waiter's failure message is the JSON of its last result; keep the function's own reason. */
+function waiterFailureDetail(message: string): string {
+  try {
+    const parsed = JSON.parse(message) as {
+      state?: string;
+      reason?: {
+        Configuration?: {
+          State?: string;
+          StateReason?: string;
+          LastUpdateStatus?: string;
+          LastUpdateStatusReason?: string;
+        };
+      };
+    };
+    const c = parsed.reason?.Configuration;
+    if (c) {
+      const parts = [
+        c.State && `State=${c.State}`,
+        c.StateReason,
+        c.LastUpdateStatus && `LastUpdateStatus=${c.LastUpdateStatus}`,
+        c.LastUpdateStatusReason,
+      ].filter(Boolean);
+      if (parts.length > 0) return parts.join('; ');
+    }
+    return parsed.state ?? 'unknown failure';
+  } catch {
+    return message.slice(0, 200);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Stages function code: each function zip is streamed from the bundle to
+ * s3://<apps bucket>/deployer/code/<sha256 hex>.zip, where Lambda fetches it (S3Bucket/S3Key: no code
+ * in memory, no base64 request limits). The key is content-addressed: an object already there is the
+ * same code and is skipped. The bytes are hashed while they stream; a mismatch (the bundle changed
+ * since validation) deletes the object and fails.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { isNotFound, isPreconditionFailed, isConditionalConflict } from '../aws/errors';
+import { openEntryStream } from '../bundle';
+import type { Bundle, BundleFunction } from '../bundle/types';
+import { CODE_PREFIX, SHA256_METADATA } from './constants';
+import type { StepContext } from './context';
+import { ProvisionStepError } from './errors';
+import type { ResourceOutcome } from './types';
+
+export function codeKey(fn: Pick<BundleFunction, 'sha256Hex'>): string {
+  return `${CODE_PREFIX}${fn.sha256Hex}.zip`;
+}
+
+/** A pass-through stream computing the sha256 and the size of what flows through it. */
+export function hashingStream(): { stream: Transform; digest: () => { sha256Hex: string; size: number } } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  let digest: { sha256Hex: string; size: number } | undefined;
+  return {
+    stream,
+    digest: () => (digest ??= { sha256Hex: hash.digest('hex'), size }),
+  };
+}
+
+/** Is this key present with the expected size? (Code objects are content-addressed.) */
+export async function isCodeStaged(ctx: StepContext, fn: BundleFunction): Promise<boolean> {
+  const key = codeKey(fn);
+  return ctx.retry('stage-code', key, async () => {
+    try {
+      const head = await ctx.ports.s3.headObject({ Bucket: ctx.config.appsBucket, Key: key });
+      return head.ContentLength === fn.size;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  });
+}
+
+/** Streams one entry of the bundle to S3, verifying its sha256 on the way. */
+export async function streamEntryToS3(
+  ctx: StepContext,
+  bundle: Bundle,
+  entry: string,
+  target: { key: string; sha256Hex: string; contentType: string; ifNoneMatch?: boolean },
+  step: string,
+): Promise<'written' | 'exists'> {
+  const bucket = ctx.config.appsBucket;
+  return ctx.retry(step, target.key, async () => {
+    const source: Readable = await openEntryStream(bundle.file, entry);
+    const hashing = hashingStream();
+    source.on('error', (err) => hashing.stream.destroy(err));
+    source.pipe(hashing.stream);
+    try {
+      await ctx.ports.s3.upload({
+        Bucket: bucket,
+        Key: target.key,
+        Body: hashing.stream,
+        ContentType: target.contentType,
+        Metadata: { [SHA256_METADATA]: target.sha256Hex },
+        ...(target.ifNoneMatch ? { IfNoneMatch: '*' as const } : {}),
+      });
+    } catch (err) {
+      source.destroy();
+      // content-addressed key created by someone else in between: the same bytes
+      if (target.ifNoneMatch && (isPreconditionFailed(err) || isConditionalConflict(err))) return 'exists';
+      throw err;
+    }
+    const { sha256Hex } = hashing.digest();
+    if (sha256Hex !== target.sha256Hex) {
+      await ctx.ports.s3.deleteObject({ Bucket: bucket, Key: target.key });
+      throw new ProvisionStepError({
+        step,
+        resource: `s3://${bucket}/${target.key}`,
+        bundle: bundle.file,
+        cause: new Error(
+          `entry "${entry}" streamed with sha256 ${sha256Hex}, validation saw ${target.sha256Hex}: the bundle file changed`,
+        ),
+      });
+    }
+    return 'written';
+  });
+}
+
+/** Stages one function's code; 'unchanged' when it is already there. */
+export async function stageCode(ctx: StepContext, bundle: Bundle, fn: BundleFunction): Promise<ResourceOutcome> {
+  const key = codeKey(fn);
+  let outcome: ResourceOutcome = 'unchanged';
+  if (!(await isCodeStaged(ctx, fn))) {
+    const written = await streamEntryToS3(
+      ctx,
+      bundle,
+      fn.entry,
+      { key, sha256Hex: fn.sha256Hex, contentType: 'application/zip', ifNoneMatch: true },
+      'stage-code',
+    );
+    outcome = written === 'written' ? 'created' : 'unchanged';
+  }
+  ctx.emit({ type: 'step', step: 'stage-code', resource: key, outcome });
+  return outcome;
+}

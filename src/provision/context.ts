@@ -1,0 +1,23 @@
+/**
+ * What every provisioning step receives: the (write-guarded) ports, the configuration, a logger, the
+ * event sink, and `retry`, the one wrapper every AWS call of a step goes through.
+ */
+import type { AwsPorts } from '../aws/ports';
+import type { DeployerConfig } from '../config';
+import type { Logger } from '../log';
+import type { ProvisionTuning } from './constants';
+import type { RetryClock } from './retry';
+import type { ProvisionEvent } from './types';
+
+export interface StepContext {
+  ports: AwsPorts;
+  config: DeployerConfig;
+  logger: Logger;
+  tuning: ProvisionTuning;
+  /** bundle file name, for messages ("(no bundle)" for IAM) */
+  bundle: string;
+  emit(event: ProvisionEvent): void;
+  /** runs `op` through withRetry with this step's name and resource */
+  retry<T>(step: string, resource: string, op: () => Promise<T>): Promise<T>;
+  clock: RetryClock;
+}

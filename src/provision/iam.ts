@@ -1,0 +1,339 @@
+/**
+ * IAM, once per run (DESIGN.md "IAM"):
+ *  - the execute role (trust: lambda.amazonaws.com; AWSLambdaBasicExecutionRole attached), created if
+ *    missing unless config.createIam is false, in which case a missing role is an IamError naming the fix;
+ *  - the invoke policy: lambda:InvokeFunction on functions carrying the managed-by tag (an
+ *    aws:ResourceTag condition, so it never grows per function), created or brought to the wanted
+ *    document, and attached to the invoke group (created when missing and createIam).
+ * Everything is read first and written only when it differs.
+ */
+import type { Role } from '@aws-sdk/client-iam';
+import { isAwsError, isNotFound } from '../aws/errors';
+import { ENV } from '../config';
+import { BASIC_EXECUTION_POLICY_PATH } from './constants';
+import type { StepContext } from './context';
+import { IamError } from './errors';
+import { FUNCTION_TAGS, type ResourceOutcome } from './types';
+
+/** IAM keeps at most 5 versions of a managed policy. */
+const MAX_POLICY_VERSIONS = 5;
+/** Page size of IAM list calls. */
+const IAM_PAGE_SIZE = 100;
+
+export interface IamState {
+  roleName: string;
+  roleArn: string;
+  /** created in this run, or recently enough that IAM may still be propagating it */
+  roleIsNew: boolean;
+  partition: string;
+  accountId: string;
+  invokePolicyArn: string;
+}
+
+export const LAMBDA_SERVICE_PRINCIPAL = 'lambda.amazonaws.com';
+
+export function executeRoleTrustPolicy(): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: LAMBDA_SERVICE_PRINCIPAL },
+        Action: 'sts:AssumeRole',
+      },
+    ],
+  });
+}
+
+/** The invoke policy: the same document whatever the number of functions. */
+export function invokePolicyDocument(partition: string, accountId: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'InvokeMattermostAppsManagedByTheDeployer',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: `arn:${partition}:lambda:*:${accountId}:function:*`,
+        Condition: {
+          StringEquals: { [`aws:ResourceTag/${FUNCTION_TAGS.managedBy}`]: FUNCTION_TAGS.managedByValue },
+        },
+      },
+    ],
+  });
+}
+
+/** IAM returns policy documents URL-encoded (emulators sometimes do not). */
+export function decodePolicyDocument(doc: string | undefined): unknown {
+  if (!doc) return undefined;
+  const text = doc.trimStart().startsWith('{') ? doc : decodeURIComponent(doc);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stable form of a JSON value: keys sorted, single values and one-element arrays alike. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 1 ? canonical(value[0]) : value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+export function sameDocument(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+/** True when a trust policy lets lambda.amazonaws.com assume the role. */
+export function trustsLambda(doc: unknown): boolean {
+  const statements = asArray((doc as { Statement?: unknown } | undefined)?.Statement);
+  return statements.some((s) => {
+    const st = s as { Effect?: string; Action?: unknown; Principal?: { Service?: unknown } };
+    return (
+      st.Effect === 'Allow' &&
+      asArray(st.Action).some((a) => a === 'sts:AssumeRole' || a === 'sts:*' || a === '*') &&
+      asArray(st.Principal?.Service).includes(LAMBDA_SERVICE_PRINCIPAL)
+    );
+  });
+}
+
+/** arn:<partition>:iam::<account>:role/<name> → partition and account. */
+export function parseArn(arn: string): { partition: string; accountId: string } {
+  const parts = arn.split(':');
+  const partition = parts[1];
+  const accountId = parts[4];
+  if (!partition || !accountId) throw new Error(`unexpected ARN "${arn}"`);
+  return { partition, accountId };
+}
+
+async function getRole(ctx: StepContext, roleName: string): Promise<Role | undefined> {
+  return ctx.retry('iam', roleName, async () => {
+    try {
+      return (await ctx.ports.iam.getRole({ RoleName: roleName })).Role;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+}
+
+async function ensureRole(ctx: StepContext): Promise<{ role: Role; outcome: ResourceOutcome; created: boolean }> {
+  const roleName = ctx.config.executeRoleName;
+  let role = await getRole(ctx, roleName);
+  let created = false;
+  if (!role) {
+    if (!ctx.config.createIam) {
+      throw new IamError(
+        `the execute role "${roleName}" does not exist and IAM creation is disabled (${ENV.createIam}=false)`,
+        {
+          resource: roleName,
+          hint:
+            `create role "${roleName}" trusting ${LAMBDA_SERVICE_PRINCIPAL} with AWSLambdaBasicExecutionRole attached ` +
+            `(deploy/execute-role-trust-policy.json), or set ${ENV.createIam}=true, or name an existing role in ${ENV.executeRoleName}`,
+        },
+      );
+    }
+    role = await ctx.retry('iam', roleName, async () => {
+      try {
+        const out = await ctx.ports.iam.createRole({
+          RoleName: roleName,
+          AssumeRolePolicyDocument: executeRoleTrustPolicy(),
+          Description: 'Execution role of Mattermost app functions deployed by apps-deployer',
+          Tags: [{ Key: FUNCTION_TAGS.managedBy, Value: FUNCTION_TAGS.managedByValue }],
+        });
+        created = true;
+        return out.Role;
+      } catch (err) {
+        // another run created it in between: read it
+        if (isAwsError(err, 'EntityAlreadyExists', 'EntityAlreadyExistsException'))
+          return (await ctx.ports.iam.getRole({ RoleName: roleName })).Role;
+        throw err;
+      }
+    });
+    if (!role) throw new IamError(`IAM returned no role for "${roleName}"`, { resource: roleName, hint: 'run again' });
+  }
+  if (!created && !trustsLambda(decodePolicyDocument(role.AssumeRolePolicyDocument))) {
+    throw new IamError(`the execute role "${roleName}" does not let Lambda assume it`, {
+      resource: role.Arn ?? roleName,
+      hint: `add a trust statement allowing "${LAMBDA_SERVICE_PRINCIPAL}" to sts:AssumeRole (deploy/execute-role-trust-policy.json), or name another role in ${ENV.executeRoleName}`,
+    });
+  }
+
+  const { partition } = parseArn(role.Arn ?? '');
+  const basicArn = `arn:${partition}:iam::aws:${BASIC_EXECUTION_POLICY_PATH}`;
+  const attached = await listAllAttached(ctx, roleName, (marker) =>
+    ctx.ports.iam.listAttachedRolePolicies({ RoleName: roleName, Marker: marker, MaxItems: IAM_PAGE_SIZE }),
+  );
+  let outcome: ResourceOutcome = created ? 'created' : 'unchanged';
+  if (!attached.includes(basicArn)) {
+    if (ctx.config.createIam) {
+      await ctx.retry('iam', roleName, () =>
+        ctx.ports.iam.attachRolePolicy({ RoleName: roleName, PolicyArn: basicArn }),
+      );
+      if (!created) outcome = 'updated';
+    } else {
+      ctx.logger.warn(
+        { role: roleName, policy: basicArn },
+        'the execute role lacks AWSLambdaBasicExecutionRole (functions cannot write logs); IAM creation is disabled, so it was not attached',
+      );
+    }
+  }
+  return { role, outcome, created };
+}
+
+async function listAllAttached(
+  ctx: StepContext,
+  resource: string,
+  page: (marker: string | undefined) => Promise<{
+    AttachedPolicies?: { PolicyArn?: string }[];
+    IsTruncated?: boolean;
+    Marker?: string;
+  }>,
+): Promise<string[]> {
+  const arns: string[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await ctx.retry('iam', resource, () => page(marker));
+    for (const p of out.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return arns;
+}
+
+async function ensureInvokePolicy(ctx: StepContext, policyArn: string, document: string): Promise<ResourceOutcome> {
+  const name = ctx.config.invokePolicyName;
+  const existing = await ctx.retry('iam', name, async () => {
+    try {
+      return (await ctx.ports.iam.getPolicy({ PolicyArn: policyArn })).Policy;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+  if (!existing) {
+    if (!ctx.config.createIam) {
+      ctx.logger.warn(
+        { policy: policyArn },
+        'the invoke policy does not exist and IAM creation is disabled: the Mattermost server must be allowed to invoke the functions some other way',
+      );
+      return 'unchanged';
+    }
+    await ctx.retry('iam', name, async () => {
+      try {
+        await ctx.ports.iam.createPolicy({
+          PolicyName: name,
+          PolicyDocument: document,
+          Description: 'Lets the Mattermost server invoke app functions deployed by apps-deployer (by tag)',
+          Tags: [{ Key: FUNCTION_TAGS.managedBy, Value: FUNCTION_TAGS.managedByValue }],
+        });
+      } catch (err) {
+        if (!isAwsError(err, 'EntityAlreadyExists', 'EntityAlreadyExistsException')) throw err;
+      }
+    });
+    return 'created';
+  }
+  const current = await ctx.retry('iam', name, () =>
+    ctx.ports.iam.getPolicyVersion({ PolicyArn: policyArn, VersionId: existing.DefaultVersionId ?? 'v1' }),
+  );
+  if (sameDocument(decodePolicyDocument(current.PolicyVersion?.Document), JSON.parse(document))) return 'unchanged';
+  if (!ctx.config.createIam) {
+    ctx.logger.warn({ policy: policyArn }, 'the invoke policy differs from the wanted one; IAM creation is disabled, left as is');
+    return 'unchanged';
+  }
+  const versions = await ctx.retry('iam', name, () => ctx.ports.iam.listPolicyVersions({ PolicyArn: policyArn }));
+  const list = versions.Versions ?? [];
+  if (list.length >= MAX_POLICY_VERSIONS) {
+    const oldest = list
+      .filter((v) => !v.IsDefaultVersion && v.VersionId)
+      .sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0))[0];
+    if (oldest?.VersionId) {
+      const versionId = oldest.VersionId;
+      await ctx.retry('iam', name, () => ctx.ports.iam.deletePolicyVersion({ PolicyArn: policyArn, VersionId: versionId }));
+    }
+  }
+  await ctx.retry('iam', name, () =>
+    ctx.ports.iam.createPolicyVersion({ PolicyArn: policyArn, PolicyDocument: document, SetAsDefault: true }),
+  );
+  return 'updated';
+}
+
+async function ensureGroupAttachment(ctx: StepContext, policyArn: string): Promise<ResourceOutcome> {
+  const group = ctx.config.invokeGroupName;
+  const exists = await ctx.retry('iam', group, async () => {
+    try {
+      await ctx.ports.iam.getGroup({ GroupName: group, MaxItems: 1 });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  });
+  let outcome: ResourceOutcome = 'unchanged';
+  if (!exists) {
+    if (!ctx.config.createIam) {
+      ctx.logger.warn(
+        { group },
+        'the invoke group does not exist and IAM creation is disabled: attach the invoke policy to the Mattermost server principal yourself',
+      );
+      return 'unchanged';
+    }
+    await ctx.retry('iam', group, async () => {
+      try {
+        await ctx.ports.iam.createGroup({ GroupName: group });
+      } catch (err) {
+        if (!isAwsError(err, 'EntityAlreadyExists', 'EntityAlreadyExistsException')) throw err;
+      }
+    });
+    outcome = 'created';
+  }
+  const attached = await listAllAttached(ctx, group, (marker) =>
+    ctx.ports.iam.listAttachedGroupPolicies({ GroupName: group, Marker: marker, MaxItems: IAM_PAGE_SIZE }),
+  );
+  if (!attached.includes(policyArn)) {
+    if (!ctx.config.createIam) {
+      ctx.logger.warn({ group, policy: policyArn }, 'the invoke policy is not attached to the invoke group; IAM creation is disabled');
+      return outcome;
+    }
+    await ctx.retry('iam', group, () => ctx.ports.iam.attachGroupPolicy({ GroupName: group, PolicyArn: policyArn }));
+    if (outcome === 'unchanged') outcome = 'updated';
+  }
+  return outcome;
+}
+
+/** The role counts as new while IAM may still be propagating it. */
+export function roleIsNew(role: Role, created: boolean, now: number, windowMs: number): boolean {
+  if (created) return true;
+  const createdAt = role.CreateDate?.getTime();
+  return createdAt !== undefined && now - createdAt < windowMs;
+}
+
+export async function ensureIamResources(ctx: StepContext): Promise<IamState> {
+  const { role, outcome: roleOutcome, created } = await ensureRole(ctx);
+  const roleArn = role.Arn ?? '';
+  ctx.emit({ type: 'step', step: 'iam', resource: `role/${ctx.config.executeRoleName}`, outcome: roleOutcome });
+  const { partition, accountId } = parseArn(roleArn);
+  const invokePolicyArn = `arn:${partition}:iam::${accountId}:policy/${ctx.config.invokePolicyName}`;
+  const policyOutcome = await ensureInvokePolicy(ctx, invokePolicyArn, invokePolicyDocument(partition, accountId));
+  ctx.emit({ type: 'step', step: 'iam', resource: `policy/${ctx.config.invokePolicyName}`, outcome: policyOutcome });
+  const groupOutcome = await ensureGroupAttachment(ctx, invokePolicyArn);
+  ctx.emit({ type: 'step', step: 'iam', resource: `group/${ctx.config.invokeGroupName}`, outcome: groupOutcome });
+  return {
+    roleName: ctx.config.executeRoleName,
+    roleArn,
+    roleIsNew: roleIsNew(role, created, ctx.clock.now(), ctx.tuning.roleNewWindowMs),
+    partition,
+    accountId,
+    invokePolicyArn,
+  };
+}

@@ -1,0 +1,364 @@
+/**
+ * One writer (DESIGN.md "One writer"): the lock object deployer/lock in the apps bucket.
+ *
+ *  - taken with PutObject If-None-Match: *; on 412 the lock is read: expired by S3's clock (its
+ *    LastModified + its TTL, against S3's Date) → taken over with If-Match: <its ETag>; else
+ *    LockHeldError (exit 3) naming the holder;
+ *  - renewed every TTL/3 with If-Match: <our ETag>; a renewal that fails (or is overdue) marks the lock
+ *    lost, and assertCanWrite() then throws LockLostError before every write;
+ *  - released with DeleteObject If-Match: <our ETag>.
+ * A conditional write retried by the SDK after a 5xx or a reset can answer 412 for our own success:
+ * on every 412 the lock is read back and its run id compared before concluding.
+ */
+import { hostname } from 'node:os';
+import type { S3Port } from '../aws/ports';
+import type { Clock, ServerClock } from '../aws/server-clock';
+import type { Logger } from '../log';
+import { LockChangedError, LockHeldError, LockLostError, type LockHolder } from './errors';
+import { quotedEtag } from './markers';
+import { isConditionalConflict, isNotFound, isPreconditionFailed } from './s3-errors';
+import { STATE_KEYS } from './types';
+
+/** Renew this many times per TTL. */
+export const LOCK_RENEWALS_PER_TTL = 3;
+/** The lock counts as lost locally when no renewal succeeded for this share of the TTL. */
+export const LOCK_OVERDUE_FRACTION = 0.75;
+/** Attempts to take the lock when it keeps changing under us (deleted, taken over). */
+export const LOCK_ACQUIRE_ATTEMPTS = 3;
+
+export interface LockBody extends LockHolder {
+  renewedAt?: string;
+}
+
+/** The lock as read from S3. */
+export interface LockState {
+  bucket: string;
+  key: string;
+  etag: string;
+  /** undefined when the body is not a lock document */
+  holder: LockBody | undefined;
+  lastModified: Date | undefined;
+  /** S3's time when it was read (undefined when no Date header was seen) */
+  serverNow: Date | undefined;
+  /** LastModified + TTL (the holder's TTL, or `fallbackTtlSeconds` for an unreadable body) */
+  expiresAt: Date | undefined;
+  expired: boolean;
+}
+
+function lockResource(bucket: string): string {
+  return `s3://${bucket}/${STATE_KEYS.lock}`;
+}
+
+function parseLockBody(text: string): LockBody | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockBody> | null;
+    if (
+      v &&
+      typeof v.runId === 'string' &&
+      typeof v.host === 'string' &&
+      typeof v.pid === 'number' &&
+      typeof v.startedAt === 'string' &&
+      typeof v.ttlSeconds === 'number' &&
+      v.ttlSeconds > 0
+    )
+      return v as LockBody;
+  } catch {
+    // not a lock document: treated as a lock of unknown holder
+  }
+  return undefined;
+}
+
+/** Reads the lock; undefined when there is none. Expiry is judged by S3's clock when `clock` has one. */
+export async function readLock(
+  s3: S3Port,
+  bucket: string,
+  options: { clock?: Clock; fallbackTtlSeconds: number },
+): Promise<LockState | undefined> {
+  let res;
+  try {
+    res = await s3.getObject({ Bucket: bucket, Key: STATE_KEYS.lock });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const text = res.Body ? await res.Body.transformToString() : '';
+  const holder = parseLockBody(text);
+  const serverNow = options.clock?.now();
+  const lastModified = res.LastModified;
+  const ttl = holder?.ttlSeconds ?? options.fallbackTtlSeconds;
+  const expiresAt = lastModified ? new Date(lastModified.getTime() + ttl * 1000) : undefined;
+  const expired =
+    expiresAt !== undefined && serverNow !== undefined && serverNow.getTime() > expiresAt.getTime();
+  return {
+    bucket,
+    key: STATE_KEYS.lock,
+    etag: res.ETag ?? '',
+    holder,
+    lastModified,
+    serverNow,
+    expiresAt,
+    expired,
+  };
+}
+
+/** Removes the lock if its ETag is still `etag` (apps-deployer unlock). */
+export async function removeLock(s3: S3Port, bucket: string, etag: string): Promise<void> {
+  try {
+    await s3.deleteObject({ Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: quotedEtag(etag) });
+  } catch (err) {
+    if (isPreconditionFailed(err) || isConditionalConflict(err)) {
+      const now = await s3
+        .headObject({ Bucket: bucket, Key: STATE_KEYS.lock })
+        .then((h) => h.ETag)
+        .catch(() => undefined);
+      throw new LockChangedError(lockResource(bucket), quotedEtag(etag), now);
+    }
+    if (isNotFound(err)) return;
+    throw err;
+  }
+}
+
+export interface LockOptions {
+  s3: S3Port;
+  bucket: string;
+  runId: string;
+  ttlSeconds: number;
+  logger: Logger;
+  /** S3's clock (AwsPorts.clock); without it expiry is judged by the local clock, with a warning */
+  clock?: ServerClock;
+  /** when the run started (ISO); defaults to now */
+  startedAt?: string;
+  host?: string;
+  pid?: number;
+  /** monotonic milliseconds (tests) */
+  localNow?: () => number;
+}
+
+/** The reconcile lock held by this run. */
+export class ReconcileLock {
+  readonly resource: string;
+  private readonly body: LockBody;
+  private readonly localNow: () => number;
+  private etag: string | undefined;
+  private lostReason: string | undefined;
+  private lostCause: unknown;
+  private lastConfirmedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  private released = false;
+
+  constructor(private readonly options: LockOptions) {
+    this.resource = lockResource(options.bucket);
+    this.localNow = options.localNow ?? (() => performance.now());
+    this.body = {
+      runId: options.runId,
+      host: options.host ?? hostname(),
+      pid: options.pid ?? process.pid,
+      startedAt: options.startedAt ?? new Date().toISOString(),
+      ttlSeconds: options.ttlSeconds,
+    };
+  }
+
+  get held(): boolean {
+    return this.etag !== undefined && this.lostReason === undefined && !this.released;
+  }
+
+  get lost(): boolean {
+    return this.lostReason !== undefined;
+  }
+
+  /** ETag of the lock object as we last wrote it. */
+  get currentEtag(): string | undefined {
+    return this.etag;
+  }
+
+  /** Takes the lock (or a stale one over) and starts renewing it; LockHeldError when it is live. */
+  async acquire(): Promise<void> {
+    const { s3, logger } = this.options;
+    let last: LockState | undefined;
+    for (let attempt = 1; attempt <= LOCK_ACQUIRE_ATTEMPTS; attempt++) {
+      const sentAt = this.localNow();
+      try {
+        const res = await s3.putObject(this.putInput({ IfNoneMatch: '*' }));
+        this.confirmed(res.ETag, sentAt);
+        logger.debug({ lock: this.resource, etag: this.etag }, 'lock taken');
+        this.startRenewing();
+        return;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isConditionalConflict(err)) throw err;
+      }
+      last = await this.read();
+      if (!last) continue; // released meanwhile: try again
+      if (last.holder?.runId === this.body.runId) {
+        // our own create, retried by the SDK after a lost response
+        this.confirmed(last.etag, sentAt);
+        this.startRenewing();
+        return;
+      }
+      if (!last.expired) throw this.heldError(last);
+      const takeoverAt = this.localNow();
+      try {
+        const res = await s3.putObject(this.putInput({ IfMatch: last.etag }));
+        this.confirmed(res.ETag, takeoverAt);
+        logger.warn(
+          { lock: this.resource, previous: last.holder, expiredAt: last.expiresAt?.toISOString() },
+          'took over an expired lock',
+        );
+        this.startRenewing();
+        return;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isConditionalConflict(err)) throw err;
+      }
+      const after = await this.read();
+      if (after?.holder?.runId === this.body.runId) {
+        this.confirmed(after.etag, takeoverAt);
+        this.startRenewing();
+        return;
+      }
+      last = after ?? last;
+      // someone else took it over first: the next attempt sees their live lock
+    }
+    throw this.heldError(last);
+  }
+
+  /** Throws LockLostError once the lock is lost or its renewal is overdue. Call before every write. */
+  assertCanWrite(): void {
+    if (this.released) throw new LockLostError(this.resource, 'the lock was released');
+    if (this.etag === undefined) throw new LockLostError(this.resource, 'the lock was never taken');
+    if (!this.lostReason) {
+      const overdueMs = this.options.ttlSeconds * 1000 * LOCK_OVERDUE_FRACTION;
+      if (this.localNow() - this.lastConfirmedAt > overdueMs) {
+        this.markLost(`no renewal succeeded for ${Math.round(overdueMs / 1000)}s`);
+      }
+    }
+    if (this.lostReason) throw new LockLostError(this.resource, this.lostReason, this.lostCause);
+  }
+
+  /** Renews now (the timer calls it every TTL/3). Never throws: a failure marks the lock lost. */
+  renew(): Promise<void> {
+    if (this.renewing) return this.renewing;
+    if (this.released || this.lostReason || this.etag === undefined) return Promise.resolve();
+    this.renewing = this.renewOnce().finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
+  }
+
+  /** Stops renewing and deletes the lock if it is still ours. Never throws (logs instead). */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.stopRenewing();
+    if (this.renewing) await this.renewing;
+    this.released = true;
+    const etag = this.etag;
+    if (etag === undefined) return;
+    const { s3, bucket, logger } = this.options;
+    try {
+      await s3.deleteObject({ Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: etag });
+      logger.debug({ lock: this.resource }, 'lock released');
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (isPreconditionFailed(err) || isConditionalConflict(err)) {
+        logger.warn({ lock: this.resource }, 'lock not released: it is no longer ours');
+        return;
+      }
+      logger.warn(
+        { lock: this.resource, err: { message: (err as Error).message } },
+        'lock not released; it expires after its TTL, or remove it with `apps-deployer unlock`',
+      );
+    }
+  }
+
+  private async renewOnce(): Promise<void> {
+    const { s3, logger } = this.options;
+    const sentAt = this.localNow();
+    const body: LockBody = { ...this.body, renewedAt: new Date().toISOString() };
+    try {
+      const res = await s3.putObject(this.putInput({ IfMatch: this.etag }, body));
+      this.confirmed(res.ETag, sentAt);
+      logger.debug({ lock: this.resource, etag: this.etag }, 'lock renewed');
+      return;
+    } catch (err) {
+      if (!isPreconditionFailed(err) && !isConditionalConflict(err)) {
+        this.markLost(`renewal failed: ${(err as Error).message}`, err);
+        return;
+      }
+    }
+    try {
+      const now = await this.read();
+      if (now?.holder?.runId === this.body.runId) {
+        this.confirmed(now.etag, sentAt); // our retried write had succeeded
+        return;
+      }
+      this.markLost(
+        now
+          ? `taken over by run ${now.holder?.runId ?? '(unknown)'} on ${now.holder?.host ?? '?'}`
+          : 'the lock object was deleted',
+      );
+    } catch (err) {
+      this.markLost(`renewal failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  private read(): Promise<LockState | undefined> {
+    return readLock(this.options.s3, this.options.bucket, {
+      clock: this.clockOrWarn(),
+      fallbackTtlSeconds: this.options.ttlSeconds,
+    });
+  }
+
+  private warnedLocalClock = false;
+  private clockOrWarn(): Clock {
+    if (this.options.clock?.synced) return this.options.clock;
+    if (!this.warnedLocalClock) {
+      this.warnedLocalClock = true;
+      this.options.logger.warn(
+        { lock: this.resource },
+        "S3's clock is unknown (no Date header seen); judging lock expiry by the local clock",
+      );
+    }
+    return localClock;
+  }
+
+  private putInput(condition: { IfNoneMatch?: string; IfMatch?: string }, body: LockBody = this.body) {
+    return {
+      Bucket: this.options.bucket,
+      Key: STATE_KEYS.lock,
+      Body: JSON.stringify(body),
+      ContentType: 'application/json',
+      ...condition,
+    };
+  }
+
+  private confirmed(etag: string | undefined, sentAt: number): void {
+    this.etag = etag ?? this.etag;
+    this.lastConfirmedAt = sentAt;
+  }
+
+  private markLost(reason: string, cause?: unknown): void {
+    if (this.lostReason) return;
+    this.lostReason = reason;
+    this.lostCause = cause;
+    this.stopRenewing();
+    this.options.logger.error({ lock: this.resource, reason }, 'lock lost: this run stops writing');
+  }
+
+  private startRenewing(): void {
+    this.stopRenewing();
+    const periodMs = (this.options.ttlSeconds * 1000) / LOCK_RENEWALS_PER_TTL;
+    this.timer = setInterval(() => void this.renew(), periodMs);
+    this.timer.unref();
+  }
+
+  private stopRenewing(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private heldError(state: LockState | undefined): LockHeldError {
+    return new LockHeldError(this.resource, state?.holder, state?.etag, state?.expiresAt);
+  }
+}
+
+/** The local wall clock, used only when S3's is unknown. */
+const localClock: Clock = { now: () => new Date() };

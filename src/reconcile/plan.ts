@@ -1,0 +1,150 @@
+/**
+ * The plan: a pure function from the three listings to what a run does with each release object.
+ * No request is made here; an object already judged is recognized from the marker listing alone.
+ *
+ * Rules (DESIGN.md "Reconcile: the contract"), per release object (key + ETag):
+ *  - key not <prefix><app_id>_<version>.zip → reject-non-canonical, or known-non-canonical once marked;
+ *  - marked provisioned / identical → up-to-date while the manifest exists, else provision again;
+ *  - marked conflict → known-conflict (with --replace: check-reupload, which then redeploys), or
+ *    provision when the manifest is gone (the version is no longer published);
+ *  - marked rejected → known-rejection under the current validator version, recheck-rejected under an
+ *    older one;
+ *  - never judged → check-reupload when the version's manifest exists, else provision.
+ */
+import { parseReleaseKey } from '../bundle/names';
+import type { Listings, ListingLocation } from './listing';
+import { bareEtag, canonicalStem, indexMarkers, nonCanonicalStem, type ParsedMarker } from './markers';
+import {
+  PLAN_VERSION,
+  STATE_KEYS,
+  VALIDATOR_VERSION,
+  type Plan,
+  type PlanAction,
+  type PlanItem,
+} from './types';
+
+export interface PlanInput {
+  runId: string;
+  createdAt: Date;
+  location: ListingLocation;
+  listings: Listings;
+  replace?: boolean;
+  /** limit the plan to one app id (non-canonical keys have none: left out) */
+  only?: string;
+  /** defaults to VALIDATOR_VERSION (tests pass others) */
+  validatorVersion?: number;
+}
+
+/** Actions that make the run download (or mark) the object. */
+export const WORK_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
+  'provision',
+  'check-reupload',
+  'recheck-rejected',
+  'reject-non-canonical',
+]);
+
+export function needsWork(item: PlanItem): boolean {
+  return WORK_ACTIONS.has(item.action);
+}
+
+/** Stems (<app_id>_<version>) that have a manifest. */
+export function manifestStems(manifestKeys: Iterable<string>): Set<string> {
+  const stems = new Set<string>();
+  for (const key of manifestKeys) {
+    if (!key.startsWith(STATE_KEYS.manifestsPrefix) || !key.endsWith('.json')) continue;
+    stems.add(key.slice(STATE_KEYS.manifestsPrefix.length, -'.json'.length));
+  }
+  return stems;
+}
+
+/** A "folder" placeholder (the prefix itself, or a key ending in "/") is not a release object. */
+function isFolderPlaceholder(key: string, prefix: string): boolean {
+  return key === prefix || key.endsWith('/');
+}
+
+type Decision = Pick<PlanItem, 'action' | 'reason'>;
+
+function decideCanonical(
+  markers: ParsedMarker[],
+  hasManifest: boolean,
+  replace: boolean,
+  validatorVersion: number,
+): Decision {
+  const has = (...outcomes: ParsedMarker['outcome'][]) => markers.find((m) => outcomes.includes(m.outcome));
+  const done = has('provisioned', 'identical');
+  if (done) {
+    return hasManifest
+      ? { action: 'up-to-date', reason: `judged ${done.outcome}` }
+      : { action: 'provision', reason: `judged ${done.outcome}, but its manifest is gone` };
+  }
+  if (has('conflict')) {
+    if (!hasManifest) return { action: 'provision', reason: 'conflict marked, but the manifest is gone' };
+    return replace
+      ? { action: 'check-reupload', reason: 'known conflict, redeployed with --replace' }
+      : { action: 'known-conflict', reason: 'other bytes than the provisioned bundle of this version' };
+  }
+  const rejections = markers.filter((m) => m.outcome === 'rejected');
+  if (rejections.length > 0) {
+    const newest = Math.max(...rejections.map((m) => m.validatorVersion));
+    return newest >= validatorVersion
+      ? { action: 'known-rejection', reason: `rejected (validator v${newest})` }
+      : {
+          action: 'recheck-rejected',
+          reason: `rejected under validator v${newest}; the rules are now v${validatorVersion}`,
+        };
+  }
+  return hasManifest
+    ? { action: 'check-reupload', reason: 'the manifest exists; this object (ETag) was never judged' }
+    : { action: 'provision', reason: 'not provisioned yet' };
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const { location, listings } = input;
+  const replace = input.replace ?? false;
+  const validatorVersion = input.validatorVersion ?? VALIDATOR_VERSION;
+  const markers = indexMarkers(listings.markers.map((o) => o.key));
+  const manifests = manifestStems(listings.manifests.map((o) => o.key));
+
+  const items: PlanItem[] = [];
+  const sorted = [...listings.release].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const obj of sorted) {
+    if (isFolderPlaceholder(obj.key, location.releasePrefix)) continue;
+    const base = { releaseKey: obj.key, etag: obj.etag, size: obj.size };
+    const etag = bareEtag(obj.etag);
+    const parsed = parseReleaseKey(location.releasePrefix, obj.key);
+    if (!parsed) {
+      if (input.only !== undefined) continue;
+      const marked = markers.get(nonCanonicalStem(obj.key))?.get(etag) ?? [];
+      items.push(
+        marked.some((m) => m.outcome === 'rejected')
+          ? { ...base, action: 'known-non-canonical', reason: 'key is not <prefix><app_id>_<version>.zip' }
+          : { ...base, action: 'reject-non-canonical', reason: 'key is not <prefix><app_id>_<version>.zip' },
+      );
+      continue;
+    }
+    if (input.only !== undefined && parsed.appId !== input.only) continue;
+    const stem = canonicalStem(parsed.appId, parsed.version);
+    const decision = decideCanonical(
+      markers.get(stem)?.get(etag) ?? [],
+      manifests.has(stem),
+      replace,
+      validatorVersion,
+    );
+    items.push({ ...base, appId: parsed.appId, version: parsed.version, ...decision });
+  }
+
+  const counts: Partial<Record<PlanAction, number>> = {};
+  for (const item of items) counts[item.action] = (counts[item.action] ?? 0) + 1;
+  return {
+    planVersion: PLAN_VERSION,
+    runId: input.runId,
+    createdAt: input.createdAt.toISOString(),
+    releaseBucket: location.releaseBucket,
+    releasePrefix: location.releasePrefix,
+    appsBucket: location.appsBucket,
+    replace,
+    ...(input.only !== undefined ? { only: input.only } : {}),
+    items,
+    counts,
+  };
+}

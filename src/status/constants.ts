@@ -1,0 +1,6 @@
+/** Objects `status` reads at once (HeadObject per manifest, GetObject per marker / run record). */
+export const STATUS_READ_CONCURRENCY = 8;
+/** Run records shown by default. */
+export const STATUS_RUNS = 5;
+/** Largest run record or marker body `status` reads (they are small JSON documents). */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;

@@ -1,0 +1,126 @@
+/** Human form of the `status` document. */
+import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
+import type { BundleOutcome } from '../reconcile/types';
+import type { JudgedBundle, LockState, RunSummary, StatusReport } from './types';
+
+const OUTCOMES: BundleOutcome['status'][] = [
+  'provisioned',
+  'identical',
+  'rejected',
+  'conflict',
+  'failed',
+  'skipped',
+];
+
+/** "2024-01-01 10:00:12Z" (ISO without milliseconds, easier to read in a table) */
+function when(iso: string | undefined): string {
+  if (!iso) return '-';
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function lockLine(lock: LockState): string {
+  if (!lock.held) return 'Lock: free';
+  const who = lock.runId
+    ? `run ${lock.runId}${lock.host ? ` on ${lock.host}` : ''}${lock.pid !== undefined ? ` (pid ${lock.pid})` : ''}`
+    : 'a run whose lock body cannot be read';
+  const stale = lock.staleAfter ? `; stale after ${when(lock.staleAfter)} unless renewed` : '';
+  return `Lock: held by ${who}, last renewed ${when(lock.since)}${stale}`;
+}
+
+function runCounts(r: RunSummary): string {
+  const parts = OUTCOMES.filter((o) => (r.counts[o] ?? 0) > 0).map(
+    (o) => `${r.counts[o]} ${o === 'skipped' ? 'unchanged' : o}`,
+  );
+  return parts.length > 0 ? parts.join(' · ') : 'no bundles';
+}
+
+function judgedBlock(b: JudgedBundle, verdict: string): string[] {
+  const who = b.appId ? ` (${b.appId} ${b.version ?? ''})` : '';
+  const by = [b.at ? `on ${when(b.at)}` : '', b.runId ? `by run ${b.runId}` : ''].filter(Boolean).join(' ');
+  const lines = [`  ${b.releaseKey}${who}: ${verdict}${by ? ` ${by}` : ''}`];
+  for (const i of b.issues) lines.push(`    ${i.severity}  ${issueLine(i)}`);
+  if (b.issues.length === 0 && b.message) lines.push(`    ${b.message}`);
+  return lines;
+}
+
+export function formatStatus(s: StatusReport): string {
+  const out: string[] = [];
+  out.push(
+    `Apps bucket s3://${s.appsBucket} · releases s3://${s.releaseBucket}/${s.releasePrefix} · ${when(s.generatedAt)}`,
+  );
+  out.push(lockLine(s.lock));
+
+  out.push('', `Provisioned apps (${s.provisioned.length})`);
+  if (s.provisioned.length === 0) out.push('  none');
+  else
+    out.push(
+      renderTable(
+        ['APP', 'VERSION', 'DEPLOYED AT', 'RUN', 'RELEASE KEY'],
+        s.provisioned.map((a) => [
+          a.appId,
+          a.version,
+          when(a.deployedAt),
+          a.runId ?? '-',
+          a.releaseKey ?? '-',
+        ]),
+        '  ',
+      ),
+    );
+
+  out.push('', `Pending (${s.pending.length}): the next reconcile downloads and judges these`);
+  if (s.pending.length === 0) out.push('  none');
+  else
+    out.push(
+      renderTable(
+        ['ACTION', 'APP', 'VERSION', 'RELEASE KEY', 'REASON'],
+        s.pending.map((p) => [
+          ACTION_LABELS[p.action],
+          p.appId ?? '-',
+          p.version ?? '-',
+          p.releaseKey,
+          p.reason ?? '',
+        ]),
+        '  ',
+      ),
+    );
+
+  out.push(
+    '',
+    `Rejected (${s.rejected.length}): not downloaded again until a new object is uploaded under the key`,
+  );
+  if (s.rejected.length === 0) out.push('  none');
+  for (const r of s.rejected) out.push(...judgedBlock(r, 'rejected'));
+
+  out.push(
+    '',
+    `Conflicts (${s.conflicts.length}): other bytes than the provisioned version; nothing was overwritten`,
+  );
+  if (s.conflicts.length === 0) out.push('  none');
+  for (const c of s.conflicts) out.push(...judgedBlock(c, 'conflict'));
+
+  out.push('', `Up to date: ${s.upToDate} release bundle${s.upToDate === 1 ? '' : 's'}`);
+
+  out.push('', `Last runs (${s.runs.length})`);
+  if (s.runs.length === 0) out.push('  none recorded yet');
+  else
+    out.push(
+      renderTable(
+        ['STARTED', 'DURATION', 'EXIT', 'REQUESTS', 'BUNDLES', 'RUN'],
+        s.runs.map((r) => [
+          when(r.startedAt),
+          formatDuration(r.durationMs),
+          `${r.exitCode}${r.dryRun ? ' (dry run)' : ''}`,
+          String(r.requests),
+          runCounts(r),
+          r.runId,
+        ]),
+        '  ',
+      ),
+    );
+
+  if (s.problems.length > 0) {
+    out.push('', `Could not read (${s.problems.length})`);
+    for (const p of s.problems) out.push(`  ${p}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,166 @@
+/**
+ * `upload <bundle.zip>` (GitLab CI): validate the bundle, then create it under its canonical release
+ * key `<MM_APPS_RELEASE_PREFIX><app_id>_<version>.zip` in the release bucket.
+ *
+ * Releases are immutable, so the write is a conditional create (`If-None-Match: *`) and never an
+ * overwrite. When the key exists, its sha256 (object metadata, or the object's bytes hashed when an
+ * other tool uploaded it without that metadata) decides: the same bytes → already uploaded (a CI job
+ * run twice succeeds); other bytes → refused, the version must be bumped. An invalid bundle is
+ * refused before anything is written.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { S3Port } from '../aws/ports';
+import { releaseKey, validateBundle } from '../bundle';
+import type { Bundle, ValidationResult } from '../bundle/types';
+import { errorMessage } from '../errors';
+import {
+  httpStatusOf,
+  isConditionalConflict,
+  isNotFound,
+  isPreconditionFailed,
+} from '../reconcile/s3-errors';
+import { VERSION } from '../version';
+import { BUNDLE_CONTENT_TYPE, UPLOAD_ATTEMPTS, UPLOAD_METADATA, UPLOAD_RETRY_DELAY_MS } from './constants';
+import { UploadError } from './errors';
+import type { UploadResult } from './types';
+
+export * from './types';
+export { UploadError } from './errors';
+export { UPLOAD_METADATA } from './constants';
+
+export interface UploadTarget {
+  releaseBucket: string;
+  releasePrefix: string;
+}
+
+export interface UploadDeps {
+  s3: S3Port;
+  /** the bundle validator (default: the bundle module's); tests may pass another */
+  validate?: (file: string) => Promise<ValidationResult>;
+}
+
+/** 5xx, throttling and network errors are worth another attempt; 4xx answers are not. */
+function isRetryable(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  if (status === undefined) return true;
+  return status >= 500 || status === 429;
+}
+
+async function sha256OfStream(body: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of body) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The sha256 of what the key holds now: from its metadata, or by reading it. Undefined if gone. */
+async function existingSha256(
+  s3: S3Port,
+  bucket: string,
+  key: string,
+): Promise<{ sha256: string; etag?: string } | undefined> {
+  let head;
+  try {
+    head = await s3.headObject({ Bucket: bucket, Key: key });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const meta = head.Metadata?.[UPLOAD_METADATA.sha256];
+  if (meta) return { sha256: meta.toLowerCase(), etag: head.ETag };
+  // uploaded by another tool: hash the bytes (If-Match: the object we just looked at)
+  const res = await s3.getObject({ Bucket: bucket, Key: key, IfMatch: head.ETag });
+  if (!res.Body) throw new Error(`s3://${bucket}/${key} answered without a body`);
+  return { sha256: await sha256OfStream(res.Body as Readable), etag: head.ETag };
+}
+
+export async function uploadBundle(
+  file: string,
+  target: UploadTarget,
+  deps: UploadDeps,
+): Promise<UploadResult> {
+  const validation = await (deps.validate ?? validateBundle)(file);
+  if (!validation.ok) {
+    return {
+      status: 'invalid',
+      file,
+      appId: validation.appId,
+      version: validation.version,
+      errors: validation.errors,
+      warnings: validation.warnings,
+    };
+  }
+  const bundle: Bundle = validation.bundle;
+  const bucket = target.releaseBucket;
+  const key = releaseKey(target.releasePrefix, bundle.appId, bundle.version);
+  const where = `s3://${bucket}/${key}`;
+  const base = {
+    file,
+    appId: bundle.appId,
+    version: bundle.version,
+    bucket,
+    key,
+    sha256: bundle.sha256Hex,
+    size: bundle.size,
+    warnings: validation.warnings,
+  };
+
+  for (let attempt = 1; ; attempt++) {
+    const body = createReadStream(file);
+    try {
+      const res = await deps.s3.putObject({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentLength: bundle.size,
+        ContentType: BUNDLE_CONTENT_TYPE,
+        IfNoneMatch: '*',
+        Metadata: {
+          [UPLOAD_METADATA.sha256]: bundle.sha256Hex,
+          [UPLOAD_METADATA.appId]: bundle.appId,
+          [UPLOAD_METADATA.version]: bundle.version,
+          [UPLOAD_METADATA.deployerVersion]: VERSION,
+        },
+      });
+      return { ...base, status: 'uploaded', etag: res.ETag };
+    } catch (err) {
+      if (isPreconditionFailed(err) || isConditionalConflict(err)) {
+        // the key exists (or is being written by a concurrent upload): compare what it holds
+        let existing;
+        try {
+          existing = await existingSha256(deps.s3, bucket, key);
+        } catch (readErr) {
+          throw new UploadError(
+            file,
+            where,
+            `the key exists but cannot be read: ${errorMessage(readErr)}`,
+            readErr,
+          );
+        }
+        if (existing === undefined) {
+          // a concurrent writer gave up (409) or the object was deleted meanwhile: try again
+          if (attempt < UPLOAD_ATTEMPTS) continue;
+          throw new UploadError(file, where, 'the key kept changing while uploading', err);
+        }
+        if (existing.sha256 === bundle.sha256Hex)
+          return { ...base, status: 'already-uploaded', etag: existing.etag };
+        return {
+          ...base,
+          status: 'conflict',
+          existingSha256: existing.sha256,
+          message:
+            `${where} already holds other bytes for ${bundle.appId} ${bundle.version} ` +
+            `(sha256 ${existing.sha256.slice(0, 12)}…, this bundle ${bundle.sha256Hex.slice(0, 12)}…). ` +
+            `Release versions are immutable: bump the version in manifest.json and upload again.`,
+        };
+      }
+      if (attempt >= UPLOAD_ATTEMPTS || !isRetryable(err))
+        throw new UploadError(file, where, errorMessage(err), err);
+      await sleep(UPLOAD_RETRY_DELAY_MS * attempt);
+    } finally {
+      body.destroy();
+    }
+  }
+}

@@ -1,0 +1,197 @@
+import { buildPlan } from '../../../src/reconcile/plan';
+import type { Listings, ListedObject } from '../../../src/reconcile/listing';
+import { canonicalStem, markerKey, nonCanonicalStem } from '../../../src/reconcile/markers';
+import {
+  PLAN_VERSION,
+  VALIDATOR_VERSION,
+  type MarkerOutcome,
+  type PlanItem,
+} from '../../../src/reconcile/types';
+
+const location = { appsBucket: 'apps', releaseBucket: 'releases', releasePrefix: 'bundles/' };
+
+function release(key: string, etag: string, size = 100): ListedObject {
+  return { key, etag: `"${etag}"`, size };
+}
+function manifest(stem: string): ListedObject {
+  return { key: `manifests/${stem}.json`, etag: '"m"', size: 10 };
+}
+function marker(
+  stem: string,
+  etag: string,
+  outcome: MarkerOutcome,
+  validatorVersion = VALIDATOR_VERSION,
+): ListedObject {
+  return { key: markerKey({ stem, etag, outcome, validatorVersion }), etag: '"x"', size: 10 };
+}
+
+function plan(
+  listings: Partial<Listings>,
+  opts: { replace?: boolean; only?: string; validatorVersion?: number } = {},
+) {
+  return buildPlan({
+    runId: 'run-1',
+    createdAt: new Date('2025-01-01T00:00:00Z'),
+    location,
+    listings: { release: [], manifests: [], markers: [], ...listings },
+    ...opts,
+  });
+}
+
+function actionOf(items: PlanItem[], key: string): string | undefined {
+  return items.find((i) => i.releaseKey === key)?.action;
+}
+
+describe('buildPlan', () => {
+  const A = 'bundles/com.example.a_1.0.0.zip';
+  const stemA = canonicalStem('com.example.a', '1.0.0');
+
+  it('provisions a canonical object that has no manifest and no marker', () => {
+    const p = plan({ release: [release(A, 'e1')] });
+    expect(p.items).toEqual([
+      {
+        releaseKey: A,
+        etag: '"e1"',
+        size: 100,
+        appId: 'com.example.a',
+        version: '1.0.0',
+        action: 'provision',
+        reason: expect.any(String),
+      },
+    ]);
+    expect(p).toMatchObject({
+      planVersion: PLAN_VERSION,
+      runId: 'run-1',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      appsBucket: 'apps',
+      releaseBucket: 'releases',
+      releasePrefix: 'bundles/',
+      replace: false,
+      counts: { provision: 1 },
+    });
+    expect(p.only).toBeUndefined();
+  });
+
+  it('checks a re-upload when the manifest exists but the ETag was never judged', () => {
+    const p = plan({
+      release: [release(A, 'e2')],
+      manifests: [manifest(stemA)],
+      markers: [marker(stemA, 'e1', 'provisioned')],
+    });
+    expect(actionOf(p.items, A)).toBe('check-reupload');
+  });
+
+  it.each(['provisioned', 'identical'] as const)('is up to date when the ETag was judged %s', (outcome) => {
+    const p = plan({
+      release: [release(A, 'e1')],
+      manifests: [manifest(stemA)],
+      markers: [marker(stemA, 'e1', outcome)],
+    });
+    expect(actionOf(p.items, A)).toBe('up-to-date');
+  });
+
+  it('provisions again when a provisioned object lost its manifest', () => {
+    const p = plan({ release: [release(A, 'e1')], markers: [marker(stemA, 'e1', 'provisioned')] });
+    expect(actionOf(p.items, A)).toBe('provision');
+  });
+
+  it('knows a conflict; --replace turns it into a re-upload check; a missing manifest into a provision', () => {
+    const listings = {
+      release: [release(A, 'e2')],
+      manifests: [manifest(stemA)],
+      markers: [marker(stemA, 'e1', 'provisioned'), marker(stemA, 'e2', 'conflict')],
+    };
+    expect(actionOf(plan(listings).items, A)).toBe('known-conflict');
+    expect(actionOf(plan(listings, { replace: true }).items, A)).toBe('check-reupload');
+    expect(actionOf(plan({ ...listings, manifests: [] }).items, A)).toBe('provision');
+  });
+
+  it('prefers provisioned over an older conflict of the same bytes (redeployed with --replace)', () => {
+    const p = plan({
+      release: [release(A, 'e2')],
+      manifests: [manifest(stemA)],
+      markers: [marker(stemA, 'e2', 'conflict'), marker(stemA, 'e2', 'provisioned')],
+    });
+    expect(actionOf(p.items, A)).toBe('up-to-date');
+  });
+
+  it('knows a rejection under the current validator, re-checks one under an older validator', () => {
+    const listings = { release: [release(A, 'e1')], markers: [marker(stemA, 'e1', 'rejected', 1)] };
+    expect(actionOf(plan(listings, { validatorVersion: 1 }).items, A)).toBe('known-rejection');
+    const p = plan(listings, { validatorVersion: 2 });
+    expect(actionOf(p.items, A)).toBe('recheck-rejected');
+    expect(p.items[0]?.reason).toContain('v1');
+  });
+
+  it('judges a new upload after a rejection (another ETag) again', () => {
+    const p = plan({ release: [release(A, 'e2')], markers: [marker(stemA, 'e1', 'rejected')] });
+    expect(actionOf(p.items, A)).toBe('provision');
+  });
+
+  it('rejects non-canonical keys once, then knows them', () => {
+    const keys = [
+      'bundles/no-version.zip',
+      'bundles/sub/app_1.zip',
+      'bundles/app_1_x.tar',
+      'bundles/x_1.0.zip',
+    ];
+    const first = plan({ release: keys.map((k) => release(k, 'e')) });
+    expect(first.items.map((i) => i.action)).toEqual(keys.map(() => 'reject-non-canonical'));
+    expect(first.items.every((i) => i.appId === undefined)).toBe(true);
+    const second = plan({
+      release: keys.map((k) => release(k, 'e')),
+      markers: keys.map((k) => marker(nonCanonicalStem(k), 'e', 'rejected')),
+    });
+    expect(second.items.map((i) => i.action)).toEqual(keys.map(() => 'known-non-canonical'));
+    // a new upload under the same key is judged again
+    const third = plan({
+      release: [release(keys[0]!, 'f')],
+      markers: [marker(nonCanonicalStem(keys[0]!), 'e', 'rejected')],
+    });
+    expect(third.items[0]?.action).toBe('reject-non-canonical');
+  });
+
+  it('ignores folder placeholders', () => {
+    const p = plan({
+      release: [release('bundles/', 'd', 0), release('bundles/old/', 'd', 0), release(A, 'e1')],
+    });
+    expect(p.items.map((i) => i.releaseKey)).toEqual([A]);
+  });
+
+  it('limits the plan to one app with --only (and leaves non-canonical keys out)', () => {
+    const B = 'bundles/com.example.b_2.0.zip';
+    const p = plan(
+      { release: [release(A, 'e1'), release(B, 'e2'), release('bundles/junk.zip', 'e3')] },
+      { only: 'com.example.b' },
+    );
+    expect(p.items.map((i) => i.releaseKey)).toEqual([B]);
+    expect(p.only).toBe('com.example.b');
+  });
+
+  it('sorts items by key and counts them by action', () => {
+    const B = 'bundles/com.example.b_2.0.zip';
+    const C = 'bundles/com.example.c_3.0.zip';
+    const p = plan({
+      release: [release(C, 'c'), release(A, 'a'), release(B, 'b')],
+      manifests: [manifest(canonicalStem('com.example.b', '2.0'))],
+      markers: [marker(canonicalStem('com.example.b', '2.0'), 'b', 'provisioned')],
+    });
+    expect(p.items.map((i) => i.releaseKey)).toEqual([A, B, C]);
+    expect(p.counts).toEqual({ provision: 2, 'up-to-date': 1 });
+  });
+
+  it('plans thousands of judged objects from the listings alone', () => {
+    const n = 5000;
+    const rel: ListedObject[] = [];
+    const man: ListedObject[] = [];
+    const mk: ListedObject[] = [];
+    for (let i = 0; i < n; i++) {
+      const stem = canonicalStem(`app${i}`, '1.0');
+      rel.push(release(`bundles/${stem}.zip`, `e${i}`));
+      man.push(manifest(stem));
+      mk.push(marker(stem, `e${i}`, 'provisioned'));
+    }
+    const p = plan({ release: rel, manifests: man, markers: mk });
+    expect(p.counts).toEqual({ 'up-to-date': n });
+  });
+});

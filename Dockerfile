@@ -24,6 +24,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build \
+  && chmod 0755 dist/cli/main.js \
   && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force
 
@@ -42,11 +43,14 @@ LABEL org.opencontainers.image.title="apps-deployer" \
 
 # A dedicated unprivileged user with the uid/gid the Helm chart's securityContext names (10001).
 # npm, npx and corepack are not needed at run time: removing them shrinks what an attacker could use.
+# `apps-deployer` on the PATH (main.js starts with `#!/usr/bin/env node`) serves shells, e.g. GitLab CI
+# jobs that use this image with `entrypoint: [""]`.
 RUN groupadd --system --gid 10001 apps-deployer \
   && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
     --shell /usr/sbin/nologin apps-deployer \
   && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
-    /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+    /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+  && ln -s /app/dist/cli/main.js /usr/local/bin/apps-deployer
 
 ENV NODE_ENV=production \
   NODE_OPTIONS=--enable-source-maps

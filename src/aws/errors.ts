@@ -46,7 +46,14 @@ export function httpStatusOf(err: unknown): number | undefined {
 export function isNotFound(err: unknown): boolean {
   return (
     httpStatusOf(err) === 404 ||
-    isAwsError(err, 'NoSuchKey', 'NotFound', 'ResourceNotFoundException', 'NoSuchEntity', 'NoSuchEntityException')
+    isAwsError(
+      err,
+      'NoSuchKey',
+      'NotFound',
+      'ResourceNotFoundException',
+      'NoSuchEntity',
+      'NoSuchEntityException',
+    )
   );
 }
 
@@ -57,7 +64,10 @@ export function isPreconditionFailed(err: unknown): boolean {
 
 /** 409 ConditionalRequestConflict: a concurrent conditional write to the same S3 key. */
 export function isConditionalConflict(err: unknown): boolean {
-  return isAwsError(err, 'ConditionalRequestConflict') || (httpStatusOf(err) === 409 && !isAwsError(err, 'ResourceConflictException'));
+  return (
+    isAwsError(err, 'ConditionalRequestConflict') ||
+    (httpStatusOf(err) === 409 && !isAwsError(err, 'ResourceConflictException'))
+  );
 }
 
 /** Throttling, whatever the service calls it. */

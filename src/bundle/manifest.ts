@@ -142,6 +142,15 @@ export function jsonPath(pointer: string, extra?: string): string {
   return out;
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'true or false',
+};
+
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
@@ -176,7 +185,7 @@ function schemaIssues(errors: ErrorObject[]): Issue[] {
         const t = (e.params as { type: string | string[] }).type;
         predicate = custom
           ? `${custom}, not ${describeValue(e.data)}`
-          : `must be ${Array.isArray(t) ? t.join(' or ') : t}, not ${describeValue(e.data)}`;
+          : `must be ${(Array.isArray(t) ? t : [t]).map((x) => TYPE_NAMES[x] ?? x).join(' or ')}, not ${describeValue(e.data)}`;
         break;
       }
       case 'minItems':

@@ -25,6 +25,7 @@ import {
   METHOD_STORED,
   S_IFDIR,
   S_IFLNK,
+  READ_CHUNK_BYTES,
   S_IFREG,
   ZipEntryError,
   ZipFormatError,
@@ -541,7 +542,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
   const assetPlans: { entry: Entry; relPath: string; key: string }[] = [];
   for (const e of c.assets) {
     const relPath = e.zip.name.slice(STATIC_DIR.length);
-    if (!appId || !version || !isSafeRelativePath(relPath)) continue;
+    if (!e.readable || !appId || !version || !isSafeRelativePath(relPath)) continue;
     const key = staticAssetKey(appId, version, relPath);
     const clash = assetKeys.get(key);
     if (clash) {
@@ -616,7 +617,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
     }
     if (!issues.hasErrors()) {
       try {
-        sha256Hex = (await digestStream(createReadStream(file))).hex;
+        sha256Hex = (await digestStream(createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }))).hex;
       } catch (err) {
         throw ioError(file, err);
       }

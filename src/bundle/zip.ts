@@ -26,6 +26,8 @@ const ZIP64_EOCD_SIZE = 56;
 const LOCAL_HEADER_SIZE = 30;
 const CENTRAL_HEADER_SIZE = 46;
 const MAX_COMMENT = 0xffff;
+/** Read size of entry data: large reads keep hashing cheap per byte; bounded, so memory stays flat. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** General purpose flag bits. */
 export const FLAG_ENCRYPTED = 0x0001;
@@ -420,12 +422,21 @@ export function openZipEntryStream(
     const source: Readable =
       entry.compressedSize === 0
         ? new PassThrough().end()
-        : createReadStream(file, { start: dataStart, end: dataEnd - 1 });
+        : createReadStream(file, { start: dataStart, end: dataEnd - 1, highWaterMark: READ_CHUNK_BYTES });
+    const check = new EntryCheck(entry);
     const stages: (Readable | Transform)[] = [source];
     if (entry.method === METHOD_DEFLATED) stages.push(zlib.createInflateRaw());
-    stages.push(new EntryCheck(entry));
-    pipeline([...stages, out] as unknown as [Readable, PassThrough], (err) => {
-      if (err && !out.destroyed) out.destroy(wrapError(asEntryError(entry, err)));
+    stages.push(check);
+    // `out` stays outside the pipeline, so that it fails with the mapped error, not the raw one;
+    // a consumer that destroys `out` early tears the pipeline (and its file) down
+    let settled = false;
+    pipeline(stages, (err) => {
+      settled = true;
+      if (err) out.destroy(wrapError(asEntryError(entry, err)));
+    });
+    check.pipe(out);
+    out.once('close', () => {
+      if (!settled) source.destroy();
     });
   })().catch((err: unknown) => out.destroy(wrapError(asEntryError(entry, err))));
   return out;

@@ -37,15 +37,22 @@ export function hashingStream(): { stream: Transform; digest: () => { sha256Hex:
   };
 }
 
-/** Is this key present with the expected size? (Code objects are content-addressed.) */
-export async function isCodeStaged(ctx: StepContext, fn: BundleFunction): Promise<boolean> {
+/** Is this content-addressed key present with the expected size and digest? 'damaged': present but
+ * not these bytes (someone else wrote it): overwritten. */
+export async function codeState(
+  ctx: StepContext,
+  fn: BundleFunction,
+): Promise<'present' | 'missing' | 'damaged'> {
   const key = codeKey(fn);
   return ctx.retry('stage-code', key, async () => {
     try {
       const head = await ctx.ports.s3.headObject({ Bucket: ctx.config.appsBucket, Key: key });
-      return head.ContentLength === fn.size;
+      const sha = head.Metadata?.[SHA256_METADATA];
+      return head.ContentLength === fn.size && (sha === undefined || sha === fn.sha256Hex)
+        ? 'present'
+        : 'damaged';
     } catch (err) {
-      if (isNotFound(err)) return false;
+      if (isNotFound(err)) return 'missing';
       throw err;
     }
   });
@@ -97,18 +104,23 @@ export async function streamEntryToS3(
 }
 
 /** Stages one function's code; 'unchanged' when it is already there. */
-export async function stageCode(ctx: StepContext, bundle: Bundle, fn: BundleFunction): Promise<ResourceOutcome> {
+export async function stageCode(
+  ctx: StepContext,
+  bundle: Bundle,
+  fn: BundleFunction,
+): Promise<ResourceOutcome> {
   const key = codeKey(fn);
   let outcome: ResourceOutcome = 'unchanged';
-  if (!(await isCodeStaged(ctx, fn))) {
+  const state = await codeState(ctx, fn);
+  if (state !== 'present') {
     const written = await streamEntryToS3(
       ctx,
       bundle,
       fn.entry,
-      { key, sha256Hex: fn.sha256Hex, contentType: 'application/zip', ifNoneMatch: true },
+      { key, sha256Hex: fn.sha256Hex, contentType: 'application/zip', ifNoneMatch: state === 'missing' },
       'stage-code',
     );
-    outcome = written === 'written' ? 'created' : 'unchanged';
+    outcome = written === 'exists' ? 'unchanged' : state === 'missing' ? 'created' : 'updated';
   }
   ctx.emit({ type: 'step', step: 'stage-code', resource: key, outcome });
   return outcome;

@@ -41,7 +41,10 @@ export class DeadlineError extends DeployerError {
 
 /** The execute role or the invoke policy cannot be used or created as configured. */
 export class IamError extends DeployerError {
-  constructor(message: string, options: { resource: string; hint: string; cause?: unknown; bundle?: string }) {
+  constructor(
+    message: string,
+    options: { resource: string; hint: string; cause?: unknown; bundle?: string },
+  ) {
     super(message, { code: 'IAM', ...options });
   }
 }
@@ -53,13 +56,16 @@ export class ProvisionStepError extends DeployerError {
   constructor(options: { step: string; resource: string; bundle: string; cause: unknown }) {
     const awsName = options.cause instanceof Error ? options.cause.name : 'Error';
     const awsMessage = options.cause instanceof Error ? options.cause.message : String(options.cause);
-    super(`bundle ${options.bundle}: ${options.step} of ${options.resource} failed: ${awsName}: ${awsMessage}`, {
-      code: 'PROVISION_FAILED',
-      bundle: options.bundle,
-      resource: options.resource,
-      cause: options.cause,
-      hint: "check the deployer's IAM permissions and the resource; a run started again resumes where this one stopped",
-    });
+    super(
+      `bundle ${options.bundle}: ${options.step} of ${options.resource} failed: ${awsName}: ${awsMessage}`,
+      {
+        code: 'PROVISION_FAILED',
+        bundle: options.bundle,
+        resource: options.resource,
+        cause: options.cause,
+        hint: "check the deployer's IAM permissions and the resource; a run started again resumes where this one stopped",
+      },
+    );
     this.step = options.step;
   }
 }

@@ -8,7 +8,13 @@ import type { AwsPorts, IamPort, LambdaPort, S3Port } from '../aws/ports';
 /** The write operations of each port. */
 export const WRITE_OPERATIONS = {
   s3: ['putObject', 'deleteObject', 'upload'],
-  lambda: ['createFunction', 'updateFunctionCode', 'updateFunctionConfiguration', 'tagResource', 'untagResource'],
+  lambda: [
+    'createFunction',
+    'updateFunctionCode',
+    'updateFunctionConfiguration',
+    'tagResource',
+    'untagResource',
+  ],
   iam: [
     'createRole',
     'attachRolePolicy',

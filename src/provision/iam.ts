@@ -128,7 +128,9 @@ async function getRole(ctx: StepContext, roleName: string): Promise<Role | undef
   });
 }
 
-async function ensureRole(ctx: StepContext): Promise<{ role: Role; outcome: ResourceOutcome; created: boolean }> {
+async function ensureRole(
+  ctx: StepContext,
+): Promise<{ role: Role; outcome: ResourceOutcome; created: boolean }> {
   const roleName = ctx.config.executeRoleName;
   let role = await getRole(ctx, roleName);
   let created = false;
@@ -161,7 +163,8 @@ async function ensureRole(ctx: StepContext): Promise<{ role: Role; outcome: Reso
         throw err;
       }
     });
-    if (!role) throw new IamError(`IAM returned no role for "${roleName}"`, { resource: roleName, hint: 'run again' });
+    if (!role)
+      throw new IamError(`IAM returned no role for "${roleName}"`, { resource: roleName, hint: 'run again' });
   }
   if (!created && !trustsLambda(decodePolicyDocument(role.AssumeRolePolicyDocument))) {
     throw new IamError(`the execute role "${roleName}" does not let Lambda assume it`, {
@@ -211,7 +214,11 @@ async function listAllAttached(
   return arns;
 }
 
-async function ensureInvokePolicy(ctx: StepContext, policyArn: string, document: string): Promise<ResourceOutcome> {
+async function ensureInvokePolicy(
+  ctx: StepContext,
+  policyArn: string,
+  document: string,
+): Promise<ResourceOutcome> {
   const name = ctx.config.invokePolicyName;
   const existing = await ctx.retry('iam', name, async () => {
     try {
@@ -246,12 +253,18 @@ async function ensureInvokePolicy(ctx: StepContext, policyArn: string, document:
   const current = await ctx.retry('iam', name, () =>
     ctx.ports.iam.getPolicyVersion({ PolicyArn: policyArn, VersionId: existing.DefaultVersionId ?? 'v1' }),
   );
-  if (sameDocument(decodePolicyDocument(current.PolicyVersion?.Document), JSON.parse(document))) return 'unchanged';
+  if (sameDocument(decodePolicyDocument(current.PolicyVersion?.Document), JSON.parse(document)))
+    return 'unchanged';
   if (!ctx.config.createIam) {
-    ctx.logger.warn({ policy: policyArn }, 'the invoke policy differs from the wanted one; IAM creation is disabled, left as is');
+    ctx.logger.warn(
+      { policy: policyArn },
+      'the invoke policy differs from the wanted one; IAM creation is disabled, left as is',
+    );
     return 'unchanged';
   }
-  const versions = await ctx.retry('iam', name, () => ctx.ports.iam.listPolicyVersions({ PolicyArn: policyArn }));
+  const versions = await ctx.retry('iam', name, () =>
+    ctx.ports.iam.listPolicyVersions({ PolicyArn: policyArn }),
+  );
   const list = versions.Versions ?? [];
   if (list.length >= MAX_POLICY_VERSIONS) {
     const oldest = list
@@ -259,7 +272,9 @@ async function ensureInvokePolicy(ctx: StepContext, policyArn: string, document:
       .sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0))[0];
     if (oldest?.VersionId) {
       const versionId = oldest.VersionId;
-      await ctx.retry('iam', name, () => ctx.ports.iam.deletePolicyVersion({ PolicyArn: policyArn, VersionId: versionId }));
+      await ctx.retry('iam', name, () =>
+        ctx.ports.iam.deletePolicyVersion({ PolicyArn: policyArn, VersionId: versionId }),
+      );
     }
   }
   await ctx.retry('iam', name, () =>
@@ -302,10 +317,15 @@ async function ensureGroupAttachment(ctx: StepContext, policyArn: string): Promi
   );
   if (!attached.includes(policyArn)) {
     if (!ctx.config.createIam) {
-      ctx.logger.warn({ group, policy: policyArn }, 'the invoke policy is not attached to the invoke group; IAM creation is disabled');
+      ctx.logger.warn(
+        { group, policy: policyArn },
+        'the invoke policy is not attached to the invoke group; IAM creation is disabled',
+      );
       return outcome;
     }
-    await ctx.retry('iam', group, () => ctx.ports.iam.attachGroupPolicy({ GroupName: group, PolicyArn: policyArn }));
+    await ctx.retry('iam', group, () =>
+      ctx.ports.iam.attachGroupPolicy({ GroupName: group, PolicyArn: policyArn }),
+    );
     if (outcome === 'unchanged') outcome = 'updated';
   }
   return outcome;
@@ -321,13 +341,32 @@ export function roleIsNew(role: Role, created: boolean, now: number, windowMs: n
 export async function ensureIamResources(ctx: StepContext): Promise<IamState> {
   const { role, outcome: roleOutcome, created } = await ensureRole(ctx);
   const roleArn = role.Arn ?? '';
-  ctx.emit({ type: 'step', step: 'iam', resource: `role/${ctx.config.executeRoleName}`, outcome: roleOutcome });
+  ctx.emit({
+    type: 'step',
+    step: 'iam',
+    resource: `role/${ctx.config.executeRoleName}`,
+    outcome: roleOutcome,
+  });
   const { partition, accountId } = parseArn(roleArn);
   const invokePolicyArn = `arn:${partition}:iam::${accountId}:policy/${ctx.config.invokePolicyName}`;
-  const policyOutcome = await ensureInvokePolicy(ctx, invokePolicyArn, invokePolicyDocument(partition, accountId));
-  ctx.emit({ type: 'step', step: 'iam', resource: `policy/${ctx.config.invokePolicyName}`, outcome: policyOutcome });
+  const policyOutcome = await ensureInvokePolicy(
+    ctx,
+    invokePolicyArn,
+    invokePolicyDocument(partition, accountId),
+  );
+  ctx.emit({
+    type: 'step',
+    step: 'iam',
+    resource: `policy/${ctx.config.invokePolicyName}`,
+    outcome: policyOutcome,
+  });
   const groupOutcome = await ensureGroupAttachment(ctx, invokePolicyArn);
-  ctx.emit({ type: 'step', step: 'iam', resource: `group/${ctx.config.invokeGroupName}`, outcome: groupOutcome });
+  ctx.emit({
+    type: 'step',
+    step: 'iam',
+    resource: `group/${ctx.config.invokeGroupName}`,
+    outcome: groupOutcome,
+  });
   return {
     roleName: ctx.config.executeRoleName,
     roleArn,

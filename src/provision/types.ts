@@ -70,3 +70,21 @@ export const FUNCTION_TAGS = {
   version: 'mattermost-app-version',
   bundleSha256: 'mattermost-app-bundle-sha256',
 } as const;
+
+/** What `provision --dry-run` shows: the provisioner's decisions from reads only (Provisioner.plan). */
+export type PlannedAction = 'create' | 'update' | 'unchanged' | 'conflict';
+
+export interface ProvisionPlan {
+  appId: string;
+  version: string;
+  manifestKey: string;
+  /** create: not provisioned yet · unchanged: provisioned from this bundle · replace: provisioned from
+   * another bundle and replace was asked · conflict: provisioned from another bundle */
+  manifest: 'create' | 'unchanged' | 'replace' | 'conflict';
+  /** the execute role: present, to be created, or missing while IAM creation is disabled (an error) */
+  executeRole: 'exists' | 'create' | 'missing';
+  functions: (Omit<FunctionResult, 'outcome'> & { action: PlannedAction; reason?: string })[];
+  code: { key: string; action: PlannedAction }[];
+  assets: { key: string; action: PlannedAction }[];
+  conflicts: string[];
+}

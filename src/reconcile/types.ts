@@ -115,6 +115,10 @@ export interface RunReport {
   bundles: BundleReport[];
   /** AWS requests sent by operation ("S3.ListObjectsV2": 3) */
   requests: Record<string, number>;
+  /** a failure of the run itself (listing, lock lost...), not of one bundle; exitCode is then 1 */
+  error?: { code: string; message: string };
+  /** where the run record was written (deployer/runs/...), when it was */
+  recordKey?: string;
 }
 
 /** Follows a run: TTY progress, webhooks, Pushgateway. Implementations must not throw (log instead). */

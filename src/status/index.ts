@@ -24,7 +24,7 @@ import type { MarkerBody, MarkerOutcome, PlanItem, RunReport } from '../reconcil
 import { STATE_KEYS } from '../reconcile/types';
 import { MAX_RECORD_BYTES, STATUS_READ_CONCURRENCY, STATUS_RUNS } from './constants';
 import { StatusReadError } from './errors';
-import { mapLimited } from './map-limited';
+import { runPool } from '../reconcile/pool';
 import {
   STATUS_VERSION,
   type JudgedBundle,
@@ -44,6 +44,15 @@ export interface StatusOptions {
   /** lock TTL, to say when a held lock becomes stale (config.lockTtlSeconds) */
   lockTtlSeconds?: number;
   now?: Date;
+}
+
+/** `fn` over `items`, STATUS_READ_CONCURRENCY at a time, results in the order of `items`. */
+async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  await runPool(items, STATUS_READ_CONCURRENCY, async (item, i) => {
+    results[i] = await fn(item);
+  });
+  return results;
 }
 
 /** Reads a small JSON object; undefined when it does not exist. */
@@ -84,30 +93,26 @@ async function readProvisioned(s3: S3Port, bucket: string, listings: Listings): 
   const manifests = listings.manifests
     .map((o) => ({ key: o.key, parsed: parseManifestKey(o.key) }))
     .filter((m): m is { key: string; parsed: { appId: string; version: string } } => m.parsed !== undefined);
-  const apps = await mapLimited(
-    manifests,
-    STATUS_READ_CONCURRENCY,
-    async ({ key, parsed }): Promise<ProvisionedApp | undefined> => {
-      let head;
-      try {
-        head = await s3.headObject({ Bucket: bucket, Key: key });
-      } catch (err) {
-        if (isNotFound(err)) return undefined; // removed since the listing
-        throw new StatusReadError(`s3://${bucket}/${key}`, errorMessage(err), err);
-      }
-      const meta = head.Metadata ?? {};
-      return {
-        appId: parsed.appId,
-        version: parsed.version,
-        manifestKey: key,
-        deployedAt: head.LastModified?.toISOString(),
-        runId: meta[MANIFEST_METADATA.runId],
-        deployerVersion: meta[MANIFEST_METADATA.deployerVersion],
-        releaseKey: meta[MANIFEST_METADATA.releaseKey],
-        bundleSha256: meta[MANIFEST_METADATA.bundleSha256],
-      };
-    },
-  );
+  const apps = await mapBounded(manifests, async ({ key, parsed }): Promise<ProvisionedApp | undefined> => {
+    let head;
+    try {
+      head = await s3.headObject({ Bucket: bucket, Key: key });
+    } catch (err) {
+      if (isNotFound(err)) return undefined; // removed since the listing
+      throw new StatusReadError(`s3://${bucket}/${key}`, errorMessage(err), err);
+    }
+    const meta = head.Metadata ?? {};
+    return {
+      appId: parsed.appId,
+      version: parsed.version,
+      manifestKey: key,
+      deployedAt: head.LastModified?.toISOString(),
+      runId: meta[MANIFEST_METADATA.runId],
+      deployerVersion: meta[MANIFEST_METADATA.deployerVersion],
+      releaseKey: meta[MANIFEST_METADATA.releaseKey],
+      bundleSha256: meta[MANIFEST_METADATA.bundleSha256],
+    };
+  });
   return apps
     .filter((a): a is ProvisionedApp => a !== undefined)
     .sort((a, b) => a.appId.localeCompare(b.appId) || a.version.localeCompare(b.version));
@@ -133,7 +138,7 @@ async function readJudged(
   outcome: MarkerOutcome,
   problems: string[],
 ): Promise<JudgedBundle[]> {
-  return mapLimited(items, STATUS_READ_CONCURRENCY, async (item): Promise<JudgedBundle> => {
+  return mapBounded(items, async (item): Promise<JudgedBundle> => {
     const markerKey = verdictMarker(index, item, outcome);
     const judged: JudgedBundle = {
       releaseKey: item.releaseKey,
@@ -196,20 +201,16 @@ async function readRuns(
     .sort()
     .reverse()
     .slice(0, count);
-  const runs = await mapLimited(
-    newest,
-    STATUS_READ_CONCURRENCY,
-    async (key): Promise<RunSummary | undefined> => {
-      try {
-        const body = await readJson(s3, bucket, key);
-        if (typeof body !== 'object' || body === null) throw new Error('not a JSON object');
-        return summarizeRun(key, body as Partial<RunReport>);
-      } catch (err) {
-        problems.push(`run record s3://${bucket}/${key} could not be read: ${errorMessage(err)}`);
-        return undefined;
-      }
-    },
-  );
+  const runs = await mapBounded(newest, async (key): Promise<RunSummary | undefined> => {
+    try {
+      const body = await readJson(s3, bucket, key);
+      if (typeof body !== 'object' || body === null) throw new Error('not a JSON object');
+      return summarizeRun(key, body as Partial<RunReport>);
+    } catch (err) {
+      problems.push(`run record s3://${bucket}/${key} could not be read: ${errorMessage(err)}`);
+      return undefined;
+    }
+  });
   return runs.filter((r): r is RunSummary => r !== undefined);
 }
 

@@ -107,6 +107,30 @@ export async function uploadBundle(
     warnings: validation.warnings,
   };
 
+  const judgeExisting = (existing: { sha256: string; etag?: string }): UploadResult =>
+    existing.sha256 === bundle.sha256Hex
+      ? { ...base, status: 'already-uploaded', etag: existing.etag }
+      : {
+          ...base,
+          status: 'conflict',
+          existingSha256: existing.sha256,
+          message:
+            `${where} already holds other bytes for ${bundle.appId} ${bundle.version} ` +
+            `(sha256 ${existing.sha256.slice(0, 12)}…, this bundle ${bundle.sha256Hex.slice(0, 12)}…). ` +
+            `Release versions are immutable: bump the version in manifest.json and upload again.`,
+        };
+  const readExisting = async (): Promise<{ sha256: string; etag?: string } | undefined> => {
+    try {
+      return await existingSha256(deps.s3, bucket, key);
+    } catch (err) {
+      throw new UploadError(file, where, `cannot read what the key holds: ${errorMessage(err)}`, err);
+    }
+  };
+
+  // A CI job run twice: answer from a HEAD, without sending the bundle again.
+  const before = await readExisting();
+  if (before !== undefined) return judgeExisting(before);
+
   for (let attempt = 1; ; attempt++) {
     const body = createReadStream(file);
     try {
@@ -127,34 +151,12 @@ export async function uploadBundle(
       return { ...base, status: 'uploaded', etag: res.ETag };
     } catch (err) {
       if (isPreconditionFailed(err) || isConditionalConflict(err)) {
-        // the key exists (or is being written by a concurrent upload): compare what it holds
-        let existing;
-        try {
-          existing = await existingSha256(deps.s3, bucket, key);
-        } catch (readErr) {
-          throw new UploadError(
-            file,
-            where,
-            `the key exists but cannot be read: ${errorMessage(readErr)}`,
-            readErr,
-          );
-        }
-        if (existing === undefined) {
-          // a concurrent writer gave up (409) or the object was deleted meanwhile: try again
-          if (attempt < UPLOAD_ATTEMPTS) continue;
-          throw new UploadError(file, where, 'the key kept changing while uploading', err);
-        }
-        if (existing.sha256 === bundle.sha256Hex)
-          return { ...base, status: 'already-uploaded', etag: existing.etag };
-        return {
-          ...base,
-          status: 'conflict',
-          existingSha256: existing.sha256,
-          message:
-            `${where} already holds other bytes for ${bundle.appId} ${bundle.version} ` +
-            `(sha256 ${existing.sha256.slice(0, 12)}…, this bundle ${bundle.sha256Hex.slice(0, 12)}…). ` +
-            `Release versions are immutable: bump the version in manifest.json and upload again.`,
-        };
+        // created meanwhile (a concurrent upload, or our own earlier attempt): compare what it holds
+        const existing = await readExisting();
+        if (existing !== undefined) return judgeExisting(existing);
+        // a concurrent writer gave up (409) or the object was deleted meanwhile: try again
+        if (attempt < UPLOAD_ATTEMPTS) continue;
+        throw new UploadError(file, where, 'the key kept changing while uploading', err);
       }
       if (attempt >= UPLOAD_ATTEMPTS || !isRetryable(err))
         throw new UploadError(file, where, errorMessage(err), err);

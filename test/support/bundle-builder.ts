@@ -100,7 +100,7 @@ export async function writeBundle(file: string, spec: BundleSpec): Promise<strin
 /** Function names of the upstream test bundle (mattermost-plugin-apps aws/testdata). */
 export const UPSTREAM_FUNCTIONS = [
   { path: '/', name: 'function1', handler: 'mattermost-app-servicenow', runtime: 'provided.al2023' },
-  { path: '/js', name: 'function2', handler: 'index.handler', runtime: 'nodejs20.x' },
+  { path: '/js', name: 'function2', handler: 'index.handler', runtime: 'nodejs24.x' },
   {
     path: '/go',
     name: 'function with spaces',
@@ -167,7 +167,7 @@ export async function simpleAppSpec(
     path: i === 0 ? '/' : `/f${i}`,
     name: `fn${i}`,
     handler: 'index.handler',
-    runtime: 'nodejs20.x',
+    runtime: 'nodejs24.x',
   }));
   const functions: Record<string, Buffer> = {};
   for (const f of fns)

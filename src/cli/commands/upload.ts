@@ -12,7 +12,7 @@ import { uploadBundle, type UploadResult } from '../../upload';
 
 function issueLines(issues: Issue[]): string[] {
   return issues.map(
-    (i) => `  ${i.severity === 'error' ? 'error  ' : 'warning'}  ${i.path ? `${i.path}: ` : ''}${i.message}`,
+    (i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${i.path}: ` : ''}${i.message}`,
   );
 }
 

@@ -5,7 +5,6 @@
  */
 import type { DeployerConfig } from '../../config';
 import type { Logger } from '../../log';
-import { errorMessage } from '../../errors';
 import type { RunObserver } from '../types';
 import type { FetchFn } from './http';
 import { TtyProgressObserver } from './progress';
@@ -51,30 +50,3 @@ export { MattermostWebhookObserver, notificationText, alertText } from './webhoo
 export { PushgatewayObserver, metricsText, pushUrl } from './pushgateway';
 export { DeliveryError } from './errors';
 export type { FetchFn } from './http';
-
-/**
- * One observer that forwards every event to each of `observers` in turn, awaiting each, and logs
- * (never throws) what one of them throws, so that a broken report never changes a run's outcome.
- */
-export function combineObservers(observers: RunObserver[], logger: Logger): Required<RunObserver> {
-  const call = async <K extends keyof RunObserver>(
-    event: K,
-    arg: Parameters<NonNullable<RunObserver[K]>>[0],
-  ): Promise<void> => {
-    for (const o of observers) {
-      const fn = o[event] as ((a: typeof arg) => void | Promise<void>) | undefined;
-      if (!fn) continue;
-      try {
-        await fn.call(o, arg);
-      } catch (err) {
-        logger.warn({ error: errorMessage(err), event }, 'run observer failed');
-      }
-    }
-  };
-  return {
-    planned: (plan) => call('planned', plan),
-    bundleStarted: (item) => call('bundleStarted', item),
-    bundleDone: (report) => call('bundleDone', report),
-    runDone: (report) => call('runDone', report),
-  };
-}

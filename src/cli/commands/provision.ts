@@ -1,0 +1,125 @@
+/**
+ * `apps-deployer provision <bundle.zip> [--update] [--dry-run] [--json]`: the third-party path —
+ * provision one bundle from local disk.
+ *
+ * Order: configuration (APPS_PROVISION_AWS_* credentials accepted; bad → ConfigError, exit 2) →
+ * validation (invalid → every issue on stderr, exit 1, no AWS call) → IAM → the bundle.
+ * Progress per step on stderr when it is a TTY (otherwise the events go to the JSON log); the summary
+ * (created / updated / unchanged) on stdout, or the ProvisionResult with --json. A conflict (versions
+ * are immutable; a name taken) exits 1; `--update` redeploys a provisioned version.
+ * Logs are pino JSON on stderr; credentials never reach them (src/log.ts redacts).
+ */
+import { randomUUID } from 'node:crypto';
+import { validateBundle, type Issue } from '../../bundle';
+import { ENV, loadConfig } from '../../config';
+import { DeployerError, ExitCode } from '../../errors';
+import { createLogger } from '../../log';
+import { createAwsPorts } from '../../aws/clients';
+import { Provisioner } from '../../provision/provisioner';
+import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
+
+export interface ProvisionCliOptions {
+  update?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+function formatIssue(i: Issue): string {
+  return `  ${i.severity === 'error' ? 'error  ' : 'warning'} ${i.path}: ${i.message} [${i.code}]`;
+}
+
+const MARK: Record<ResourceOutcome, string> = { created: '+', updated: '~', unchanged: '=' };
+
+function progressLine(event: ProvisionEvent): string {
+  if (event.type === 'retry')
+    return `  … ${event.step} ${event.resource}: retry ${event.attempt} (${event.reason})`;
+  const outcome = event.outcome ?? 'unchanged';
+  return `  ${MARK[outcome]} ${event.step.padEnd(10)} ${event.resource} ${outcome}`;
+}
+
+function count(items: { outcome: ResourceOutcome }[]): string {
+  const n = (o: ResourceOutcome) => items.filter((i) => i.outcome === o).length;
+  return `${n('created')} created, ${n('updated')} updated, ${n('unchanged')} unchanged`;
+}
+
+export function formatSummary(r: ProvisionResult): string {
+  const head =
+    r.status === 'provisioned'
+      ? `provisioned ${r.appId} ${r.version} (${r.manifestKey}) in ${(r.durationMs / 1000).toFixed(1)}s`
+      : `${r.appId} ${r.version} was already provisioned from this bundle (${r.manifestKey}); converged in ${(r.durationMs / 1000).toFixed(1)}s`;
+  const lines = [head, `  functions: ${count(r.functions)}`, `  assets:    ${count(r.assets)}`];
+  for (const f of r.functions)
+    lines.push(`  function ${JSON.stringify(f.name)} → ${f.lambdaName} (${f.outcome})`);
+  return lines.join('\n');
+}
+
+export function formatPlan(p: ProvisionPlan): string {
+  const lines = [
+    `dry run: ${p.appId} ${p.version} (${p.manifestKey}) — nothing was written`,
+    `  execute role: ${p.executeRole}`,
+    `  manifest: ${p.manifest}`,
+  ];
+  for (const c of p.code) lines.push(`  code     ${c.key}: ${c.action}`);
+  for (const f of p.functions) lines.push(`  function ${f.lambdaName}: ${f.action}`);
+  for (const a of p.assets) lines.push(`  asset    ${a.key}: ${a.action}`);
+  for (const c of p.conflicts) lines.push(`  conflict: ${c}`);
+  return lines.join('\n');
+}
+
+export async function run(file: string, opts: ProvisionCliOptions): Promise<number> {
+  const config = loadConfig(process.env, {}, { provisionCredentials: true });
+  const tty = process.stderr.isTTY === true;
+  // on a terminal, progress lines speak; the JSON log keeps warnings unless a level was asked for
+  const level = tty && !process.env[ENV.logLevel] ? 'warn' : config.logLevel;
+  const logger = createLogger({ level }).child({ command: 'provision' });
+
+  const validation = await validateBundle(file);
+  if (!validation.ok) {
+    if (opts.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, file, errors: validation.errors, warnings: validation.warnings }, null, 2)}\n`,
+      );
+    }
+    process.stderr.write(
+      `${[`${file}: INVALID, nothing provisioned`, ...validation.errors.map(formatIssue), ...validation.warnings.map(formatIssue)].join('\n')}\n`,
+    );
+    return ExitCode.Failed;
+  }
+  const bundle = validation.bundle;
+  for (const w of validation.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+
+  const runId = randomUUID();
+  const log = logger.child({ runId, appId: bundle.appId, version: bundle.version, bundle: file });
+  const ports = createAwsPorts(config.aws, {
+    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
+    logger: log,
+  });
+  const onEvent = (event: ProvisionEvent): void => {
+    if (tty) process.stderr.write(`${progressLine(event)}\n`);
+    else if (event.type === 'retry') log.warn({ event }, 'retrying');
+    else log.info({ step: event.step, resource: event.resource, outcome: event.outcome }, 'step');
+  };
+  const provisioner = new Provisioner({ ports, config, logger: log, onEvent });
+
+  try {
+    if (opts.dryRun) {
+      const plan = await provisioner.plan(bundle, { replace: opts.update === true });
+      process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
+      return plan.conflicts.length > 0 || plan.executeRole === 'missing' ? ExitCode.Failed : ExitCode.Ok;
+    }
+    if (tty) process.stderr.write(`provisioning ${bundle.appId} ${bundle.version} from ${file}\n`);
+    const result = await provisioner.provision(bundle, { runId, replace: opts.update === true });
+    log.info({ status: result.status, requests: ports.requests.snapshot() }, 'provision finished');
+    process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
+    return ExitCode.Ok;
+  } catch (err) {
+    log.error({ err, requests: ports.requests.snapshot() }, 'provision failed');
+    if (!(err instanceof DeployerError)) throw err;
+    if (opts.json) {
+      const error = { code: err.code, message: err.message, hint: err.hint, resource: err.resource };
+      process.stdout.write(`${JSON.stringify({ ok: false, file, error }, null, 2)}\n`);
+    }
+    process.stderr.write(`apps-deployer: error: ${err.describe()}\n`);
+    return err.exitCode;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * `apps-deployer reconcile [--dry-run] [--concurrency N] [--only APP_ID] [--replace] [--json]` and
+ * `apps-deployer plan` (= reconcile --dry-run). Wires config, logger, AWS ports and observers, runs the
+ * reconcile library, prints the plan (dry run) or the summary / report, and returns the exit code:
+ * 0 converged or nothing to do · 1 a bundle failed, was rejected or conflicts in this run · 2 usage or
+ * configuration · 3 another run holds the lock (LockHeldError, mapped by main.ts).
+ */
+import { createAwsPorts } from '../../aws/clients';
+import { isValidAppId } from '../../bundle/names';
+import { ENV, loadConfig } from '../../config';
+import { UsageError } from '../../errors';
+import { createLogger } from '../../log';
+import { createObservers, formatPlan, formatSummaryTable } from '../../reconcile/observers';
+import { reconcile } from '../../reconcile/run';
+
+export interface ReconcileCliOptions {
+  dryRun?: boolean;
+  concurrency?: string | number;
+  only?: string;
+  replace?: boolean;
+  json?: boolean;
+}
+
+/** Signals that stop a run between writes; a second one exits at once. */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+export async function run(opts: ReconcileCliOptions): Promise<number> {
+  if (opts.only !== undefined && !isValidAppId(opts.only)) {
+    throw new UsageError(
+      `--only "${opts.only}" is not an app id`,
+      'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
+    );
+  }
+  const config = loadConfig(process.env, { concurrency: opts.concurrency });
+  const tty = process.stderr.isTTY === true;
+  // on a terminal the progress lines are the human output: JSON log lines only for warnings, unless asked
+  const level = tty && process.env[ENV.logLevel] === undefined ? 'warn' : config.logLevel;
+  const logger = createLogger({ level });
+  const ports = createAwsPorts(config.aws, {
+    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
+    logger,
+  });
+  const observers = createObservers(config, logger, { tty, json: opts.json === true });
+
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write(`apps-deployer: ${signal}: stopping after the current writes (again to exit now)\n`);
+    abort.abort();
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  try {
+    const { plan, report } = await reconcile(
+      { ports, config, logger },
+      {
+        dryRun: opts.dryRun === true,
+        replace: opts.replace === true,
+        only: opts.only,
+        observers,
+        signal: abort.signal,
+      },
+    );
+    if (opts.dryRun && plan) {
+      process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
+    } else {
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummaryTable(report)}\n`,
+      );
+    }
+    if (report.error) process.stderr.write(`apps-deployer: error: ${report.error.message}\n`);
+    return report.exitCode;
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `apps-deployer unlock [--etag E | --yes]`: shows the reconcile lock (holder, since, ETag, expiry by
+ * S3's clock); with --etag E removes it only if it is still that lock (DeleteObject If-Match), with
+ * --yes removes the lock just shown. No lock: says so, exit 0.
+ */
+import { createAwsPorts } from '../../aws/clients';
+import { loadConfig } from '../../config';
+import { ExitCode } from '../../errors';
+import { createLogger } from '../../log';
+import { readLock, removeLock, type LockState } from '../../reconcile/lock';
+import { bareEtag } from '../../reconcile/markers';
+
+export interface UnlockCliOptions {
+  etag?: string;
+  yes?: boolean;
+}
+
+function describe(state: LockState): string[] {
+  const h = state.holder;
+  const lines = [`lock s3://${state.bucket}/${state.key}`];
+  if (h) {
+    lines.push(`  held by   run ${h.runId} on ${h.host} (pid ${h.pid})`);
+    lines.push(`  since     ${h.startedAt}`);
+  } else {
+    lines.push('  held by   (unreadable lock body)');
+  }
+  if (state.lastModified) lines.push(`  renewed   ${state.lastModified.toISOString()}`);
+  if (state.expiresAt) {
+    const status = state.expired ? 'expired' : 'live';
+    lines.push(`  expires   ${state.expiresAt.toISOString()} (${status}, by S3's clock)`);
+  }
+  lines.push(`  ETag      ${bareEtag(state.etag)}`);
+  return lines;
+}
+
+export async function run(opts: UnlockCliOptions): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const ports = createAwsPorts(config.aws, {
+    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
+    logger,
+  });
+  const state = await readLock(ports.s3, config.appsBucket, {
+    clock: ports.clock,
+    fallbackTtlSeconds: config.lockTtlSeconds,
+  });
+  if (!state) {
+    process.stdout.write(`no lock: s3://${config.appsBucket}/deployer/lock does not exist\n`);
+    return ExitCode.Ok;
+  }
+  process.stdout.write(`${describe(state).join('\n')}\n`);
+  const etag = opts.etag ?? (opts.yes ? state.etag : undefined);
+  if (etag === undefined) {
+    process.stdout.write(
+      `\nTo remove it (only when that run is gone): apps-deployer unlock --etag ${bareEtag(state.etag)}\n`,
+    );
+    return ExitCode.Ok;
+  }
+  if (!state.expired) {
+    process.stderr.write(
+      'apps-deployer: warning: this lock is live; if its run is still working, another run may now start beside it\n',
+    );
+  }
+  await removeLock(ports.s3, config.appsBucket, etag); // LockChangedError (exit 1) when it is not that lock
+  process.stdout.write(`lock removed (ETag ${bareEtag(etag)})\n`);
+  return ExitCode.Ok;
+}

@@ -1,0 +1,268 @@
+/**
+ * Judges one release object of the plan and records the judgement (DESIGN.md "Reconcile"):
+ *
+ *  provision / recheck-rejected / check-reupload:
+ *    download (If-Match the listed ETag, hashed) →
+ *    [a manifest exists] compare with its bundle-sha256: same bytes → identical; other bytes →
+ *      conflict (or, with --replace, redeploy) →
+ *    validate fully (no AWS write before) → rejected, with every issue →
+ *    provision (IAM once per run, then functions, assets, manifest last) → provisioned
+ *  reject-non-canonical: rejected without a download.
+ *
+ * Every judgement (provisioned, identical, conflict, rejected) is written as a marker keyed by the
+ * object's ETag, so the next runs recognize it from a listing. A transient failure writes nothing:
+ * the next run retries. The temp file is always removed.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { S3Port } from '../aws/ports';
+import { manifestKey, releaseKey } from '../bundle/names';
+import type { Bundle, Issue, ValidationResult } from '../bundle/types';
+import { DeployerError, errorMessage } from '../errors';
+import type { Logger } from '../log';
+import { MANIFEST_METADATA, type ProvisionOptions, type ProvisionResult } from '../provision/types';
+import { downloadRelease } from './download';
+import { bareEtag, canonicalStem, nonCanonicalStem, writeMarker, type MarkerIndex } from './markers';
+import { isNotFound } from './s3-errors';
+import {
+  VALIDATOR_VERSION,
+  type BundleOutcome,
+  type MarkerBody,
+  type MarkerOutcome,
+  type PlanItem,
+} from './types';
+
+/** Error code of the provisioner's ConflictError (provision/errors.ts). */
+export const CONFLICT_CODE = 'CONFLICT';
+
+export interface ApplyContext {
+  s3: S3Port;
+  appsBucket: string;
+  releaseBucket: string;
+  releasePrefix: string;
+  runId: string;
+  replace: boolean;
+  /** a private directory of this run for downloads */
+  tmpDir: string;
+  /** the markers listed at plan time */
+  markers: MarkerIndex;
+  /** throws (LockLostError, RunAbortedError) when this run must not write any more */
+  assertCanWrite: () => void;
+  validate: (file: string) => Promise<ValidationResult>;
+  /** provisions one validated bundle; IAM is ensured once per run before the first */
+  provision: (bundle: Bundle, options: ProvisionOptions, logger: Logger) => Promise<ProvisionResult>;
+  now: () => Date;
+}
+
+/** What a worker does with one plan item. Never throws: a failure is an outcome. */
+export async function applyItem(
+  item: PlanItem,
+  ctx: ApplyContext,
+  logger: Logger,
+  slot: number,
+): Promise<BundleOutcome> {
+  const file = path.join(ctx.tmpDir, `bundle-${slot}.zip`);
+  try {
+    ctx.assertCanWrite();
+    if (item.action === 'reject-non-canonical') return await rejectNonCanonical(item, ctx, logger);
+    return await judge(item, ctx, logger, file);
+  } catch (err) {
+    const code = err instanceof DeployerError ? err.code : ((err as Error | undefined)?.name ?? 'ERROR');
+    logger.error(
+      { err: { code, message: errorMessage(err) }, step: 'bundle' },
+      'bundle failed; the next run retries it',
+    );
+    return { status: 'failed', code, message: errorMessage(err) };
+  } finally {
+    await rm(file, { force: true }).catch((err: unknown) =>
+      logger.warn({ file, err: { message: (err as Error).message } }, 'temp file not removed'),
+    );
+  }
+}
+
+async function judge(
+  item: PlanItem,
+  ctx: ApplyContext,
+  logger: Logger,
+  file: string,
+): Promise<BundleOutcome> {
+  if (item.appId === undefined || item.version === undefined) {
+    throw new DeployerError(`plan item ${item.releaseKey} (${item.action}) has no app id`, {
+      code: 'INTERNAL',
+      bundle: item.releaseKey,
+    });
+  }
+  const { appId, version } = item;
+  const stem = canonicalStem(appId, version);
+
+  logger.debug({ step: 'download' }, 'downloading');
+  const dl = await downloadRelease(
+    ctx.s3,
+    { bucket: ctx.releaseBucket, key: item.releaseKey, etag: item.etag },
+    file,
+  );
+  logger.debug({ step: 'download', bytes: dl.size, sha256: dl.sha256Hex }, 'downloaded');
+
+  let replace = false;
+  if (item.action !== 'provision') {
+    const provisioned = await provisionedSha256(ctx, appId, version);
+    if (provisioned.exists) {
+      if (provisioned.sha256 === dl.sha256Hex) {
+        await mark(ctx, logger, stem, item, 'identical', { bundleSha256: dl.sha256Hex });
+        return { status: 'identical' };
+      }
+      if (provisioned.sha256 !== undefined) {
+        if (!ctx.replace) {
+          const message =
+            `release object ${item.releaseKey} (ETag ${item.etag}, sha256 ${dl.sha256Hex}) has other bytes ` +
+            `than the provisioned bundle of ${appId} ${version} (sha256 ${provisioned.sha256}); versions are ` +
+            `immutable: nothing was overwritten. Upload it as a new version, or run reconcile --replace to redeploy ${version}`;
+          await mark(ctx, logger, stem, item, 'conflict', { bundleSha256: dl.sha256Hex, message });
+          return { status: 'conflict', message };
+        }
+        replace = true;
+      }
+      // a manifest without our metadata (written by another tool): the provisioner compares the code
+    }
+  }
+
+  logger.debug({ step: 'validate' }, 'validating');
+  const validation = await ctx.validate(dl.file);
+  if (!validation.ok) {
+    const issues = [...validation.errors, ...validation.warnings];
+    await mark(ctx, logger, stem, item, 'rejected', { bundleSha256: dl.sha256Hex, issues });
+    return { status: 'rejected', issues };
+  }
+  const bundle = validation.bundle;
+  if (bundle.appId !== appId || bundle.version !== version) {
+    const issues: Issue[] = [
+      {
+        severity: 'error',
+        code: 'RELEASE_KEY_MISMATCH',
+        path: '$.app_id',
+        message:
+          `the bundle is ${bundle.appId} ${bundle.version} but its release key ${item.releaseKey} names ` +
+          `${appId} ${version}; upload it under ${releaseKey(ctx.releasePrefix, bundle.appId, bundle.version)} ` +
+          '(`apps-deployer upload` does)',
+      },
+      ...validation.warnings,
+    ];
+    await mark(ctx, logger, stem, item, 'rejected', { bundleSha256: dl.sha256Hex, issues });
+    return { status: 'rejected', issues };
+  }
+
+  logger.info({ step: 'provision', replace }, 'provisioning');
+  let result: ProvisionResult;
+  try {
+    result = await ctx.provision(
+      bundle,
+      {
+        runId: ctx.runId,
+        replace,
+        releaseKey: item.releaseKey,
+        releaseEtag: item.etag,
+        assertCanWrite: ctx.assertCanWrite,
+      },
+      logger,
+    );
+  } catch (err) {
+    if (!(err instanceof DeployerError) || err.code !== CONFLICT_CODE) throw err;
+    const message = err.describe();
+    await mark(ctx, logger, stem, item, 'conflict', { bundleSha256: dl.sha256Hex, message });
+    return { status: 'conflict', message };
+  }
+  await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });
+  if (result.status === 'provisioned') await forgetOtherBytes(ctx, logger, stem, item);
+  logger.info({ step: 'provision', status: result.status, durationMs: result.durationMs }, 'provisioned');
+  return { status: 'provisioned', result };
+}
+
+/** The bundle-sha256 recorded on this version's manifest; exists:false when there is no manifest. */
+async function provisionedSha256(
+  ctx: ApplyContext,
+  appId: string,
+  version: string,
+): Promise<{ exists: boolean; sha256?: string }> {
+  try {
+    const head = await ctx.s3.headObject({ Bucket: ctx.appsBucket, Key: manifestKey(appId, version) });
+    return { exists: true, sha256: head.Metadata?.[MANIFEST_METADATA.bundleSha256] };
+  } catch (err) {
+    if (isNotFound(err)) return { exists: false };
+    throw err;
+  }
+}
+
+async function rejectNonCanonical(item: PlanItem, ctx: ApplyContext, logger: Logger): Promise<BundleOutcome> {
+  const issues: Issue[] = [
+    {
+      severity: 'error',
+      code: 'NON_CANONICAL_KEY',
+      path: item.releaseKey,
+      message:
+        `release key ${item.releaseKey} is not ${ctx.releasePrefix}<app_id>_<version>.zip; ` +
+        'upload bundles with `apps-deployer upload`, which puts them under their canonical key',
+    },
+  ];
+  await mark(ctx, logger, nonCanonicalStem(item.releaseKey), item, 'rejected', { issues });
+  return { status: 'rejected', issues };
+}
+
+/** Writes the marker of a judgement. A failure is logged, not fatal: the judgement stands for this
+ * run, and the next run judges the object again. */
+async function mark(
+  ctx: ApplyContext,
+  logger: Logger,
+  stem: string,
+  item: PlanItem,
+  outcome: MarkerOutcome,
+  extra: Pick<MarkerBody, 'bundleSha256' | 'issues' | 'message'>,
+): Promise<void> {
+  const body: MarkerBody = {
+    releaseKey: item.releaseKey,
+    etag: bareEtag(item.etag),
+    outcome,
+    validatorVersion: VALIDATOR_VERSION,
+    runId: ctx.runId,
+    at: ctx.now().toISOString(),
+    ...extra,
+  };
+  try {
+    ctx.assertCanWrite();
+    const key = await writeMarker(ctx.s3, ctx.appsBucket, stem, body);
+    logger.debug({ step: 'mark', marker: key }, 'marked');
+  } catch (err) {
+    logger.error(
+      { step: 'mark', outcome, err: { message: errorMessage(err) } },
+      'judgement not recorded; the next run judges this object again',
+    );
+  }
+}
+
+/**
+ * After this run wrote a version's manifest, markers saying that OTHER objects of the same key were
+ * provisioned or identical no longer describe what is deployed (the manifest was gone, or --replace
+ * redeployed): remove them, so that a re-upload of those old bytes is compared again.
+ */
+async function forgetOtherBytes(
+  ctx: ApplyContext,
+  logger: Logger,
+  stem: string,
+  item: PlanItem,
+): Promise<void> {
+  const current = bareEtag(item.etag);
+  for (const [etag, markers] of ctx.markers.get(stem) ?? []) {
+    if (etag === current) continue;
+    for (const m of markers) {
+      if (m.outcome !== 'provisioned' && m.outcome !== 'identical') continue;
+      try {
+        ctx.assertCanWrite();
+        await ctx.s3.deleteObject({ Bucket: ctx.appsBucket, Key: m.key });
+      } catch (err) {
+        logger.warn(
+          { step: 'mark', marker: m.key, err: { message: errorMessage(err) } },
+          'stale marker not removed',
+        );
+      }
+    }
+  }
+}

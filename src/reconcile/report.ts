@@ -1,0 +1,71 @@
+/**
+ * The run report (RunReport) and the run record: the same document, written under
+ * deployer/runs/<startedAt ISO with ':' replaced by '-'>_<runId>.json, so that records sort by time.
+ */
+import type { S3Port } from '../aws/ports';
+import { ExitCode } from '../errors';
+import { REPORT_VERSION, STATE_KEYS, type BundleOutcome, type BundleReport, type RunReport } from './types';
+
+/** Outcomes that make a run exit 1: found in THIS run (known ones are 'skipped'). */
+const FAILING: ReadonlySet<BundleOutcome['status']> = new Set(['failed', 'rejected', 'conflict']);
+
+export function exitCodeOf(bundles: readonly BundleReport[], runError: unknown): ExitCode {
+  if (runError !== undefined) return ExitCode.Failed;
+  return bundles.some((b) => FAILING.has(b.outcome.status)) ? ExitCode.Failed : ExitCode.Ok;
+}
+
+export function countOutcomes(bundles: readonly BundleReport[]): RunReport['counts'] {
+  const counts: RunReport['counts'] = {};
+  for (const b of bundles) counts[b.outcome.status] = (counts[b.outcome.status] ?? 0) + 1;
+  return counts;
+}
+
+/** Requests sent between two snapshots of a RequestCounter (the counter may be shared). */
+export function requestsSince(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [op, n] of Object.entries(after)) {
+    const d = n - (before[op] ?? 0);
+    if (d > 0) out[op] = d;
+  }
+  return out;
+}
+
+export function runRecordKey(startedAt: string, runId: string): string {
+  return `${STATE_KEYS.runsPrefix}${startedAt.replace(/:/g, '-')}_${runId}.json`;
+}
+
+export async function writeRunRecord(s3: S3Port, bucket: string, report: RunReport): Promise<string> {
+  const key = runRecordKey(report.startedAt, report.runId);
+  await s3.putObject({
+    Bucket: bucket,
+    Key: key,
+    Body: JSON.stringify({ ...report, recordKey: key }, null, 2),
+    ContentType: 'application/json',
+  });
+  return key;
+}
+
+export function newReport(
+  fields: Omit<RunReport, 'reportVersion' | 'counts' | 'exitCode'> & {
+    runError?: unknown;
+    runErrorCode?: string;
+  },
+): RunReport {
+  const { runError, runErrorCode, ...rest } = fields;
+  const report: RunReport = {
+    reportVersion: REPORT_VERSION,
+    ...rest,
+    exitCode: exitCodeOf(rest.bundles, runError),
+    counts: countOutcomes(rest.bundles),
+  };
+  if (runError !== undefined) {
+    report.error = {
+      code: runErrorCode ?? 'RUN_FAILED',
+      message: runError instanceof Error ? runError.message : String(runError),
+    };
+  }
+  return report;
+}

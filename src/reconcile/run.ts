@@ -1,0 +1,317 @@
+/**
+ * One reconcile run: lock → list → plan → (dry run: stop) → per bundle, bounded concurrency:
+ * download, validate, provision (IAM once, before the first) → report, run record, unlock.
+ *
+ * The library never prints: progress goes to the observers and to the injected logger; the caller
+ * (the CLI) prints the plan or the report that `reconcile` returns.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AwsPorts } from '../aws/ports';
+import { validateBundle } from '../bundle/validate';
+import type { Bundle, ValidationResult } from '../bundle/types';
+import type { DeployerConfig } from '../config';
+import { DeployerError, errorMessage } from '../errors';
+import type { Logger } from '../log';
+import { Provisioner } from '../provision/provisioner';
+import type { ProvisionEvent, ProvisionOptions, ProvisionResult } from '../provision/types';
+import { VERSION } from '../version';
+import { applyItem, type ApplyContext } from './apply';
+import { RunAbortedError } from './errors';
+import { listState } from './listing';
+import { ReconcileLock } from './lock';
+import { indexMarkers } from './markers';
+import { ObserverDispatch } from './observe';
+import { buildPlan, needsWork } from './plan';
+import { runPool } from './pool';
+import { newReport, requestsSince, writeRunRecord } from './report';
+import type { BundleOutcome, BundleReport, Plan, PlanItem, RunObserver, RunReport } from './types';
+
+/** What reconcile needs of the provisioner (src/provision). */
+export interface BundleProvisioner {
+  /** once per run: later calls share the first (provision/provisioner.ts) */
+  ensureIam(options: { assertCanWrite?: () => void }): Promise<unknown>;
+  provision(bundle: Bundle, options: ProvisionOptions): Promise<ProvisionResult>;
+}
+
+export interface ReconcileDeps {
+  ports: AwsPorts;
+  config: DeployerConfig;
+  logger: Logger;
+  /** defaults to the bundle module's validateBundle */
+  validate?: (file: string) => Promise<ValidationResult>;
+  /** defaults to the provision module's Provisioner */
+  createProvisioner?: (args: {
+    ports: AwsPorts;
+    config: DeployerConfig;
+    logger: Logger;
+    onEvent: (event: ProvisionEvent) => void;
+  }) => BundleProvisioner;
+}
+
+export interface ReconcileOptions {
+  /** list and plan only: no lock, no write */
+  dryRun?: boolean;
+  /** redeploy versions whose release object changed (known conflicts included) */
+  replace?: boolean;
+  /** limit the run to one app id */
+  only?: string;
+  /** bundles judged at once (default config.concurrency) */
+  concurrency?: number;
+  observers?: readonly RunObserver[];
+  /** aborting stops the run between writes (SIGTERM); the next run completes what was left */
+  signal?: AbortSignal;
+  runId?: string;
+  /** parent of the run's temp directory (default os.tmpdir()) */
+  tmpRoot?: string;
+  /** listing page size (tests) */
+  pageSize?: number;
+}
+
+export interface ReconcileResult {
+  plan?: Plan;
+  report: RunReport;
+}
+
+/** A run id that sorts by time: 20250101T100500Z-1a2b3c */
+export function newRunId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function defaultProvisioner(args: Parameters<NonNullable<ReconcileDeps['createProvisioner']>>[0]) {
+  return new Provisioner(args);
+}
+
+export async function reconcile(
+  deps: ReconcileDeps,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
+  const { ports, config } = deps;
+  const started = new Date();
+  const startedMs = performance.now();
+  const runId = options.runId ?? newRunId(started);
+  const logger = deps.logger.child({ runId });
+  const dispatch = new ObserverDispatch(options.observers ?? [], logger);
+  const requestsBefore = ports.requests.snapshot();
+  const location = {
+    appsBucket: config.appsBucket,
+    releaseBucket: config.releaseBucket,
+    releasePrefix: config.releasePrefix,
+  };
+  const finish = async (
+    bundles: BundleReport[],
+    runError: unknown,
+    dryRun: boolean,
+    plan: Plan | undefined,
+    /** a real run: release the lock, then write the run record */
+    release?: () => Promise<void>,
+  ): Promise<ReconcileResult> => {
+    const base = () => ({
+      runId,
+      deployerVersion: VERSION,
+      startedAt: started.toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - startedMs),
+      dryRun,
+      bundles,
+      requests: requestsSince(requestsBefore, ports.requests.snapshot()),
+      runError,
+      runErrorCode: runError instanceof DeployerError ? runError.code : undefined,
+    });
+    let recordKey: string | undefined;
+    if (release) {
+      await release();
+      try {
+        recordKey = await writeRunRecord(ports.s3, config.appsBucket, newReport(base()));
+      } catch (err) {
+        logger.warn({ err: { message: errorMessage(err) } }, 'run record not written');
+      }
+    }
+    // counts every request of the run, the lock's release and the record's own write included
+    const report: RunReport = { ...newReport(base()), ...(recordKey ? { recordKey } : {}) };
+    dispatch.emit('runDone', report);
+    await dispatch.drain();
+    logger.info(
+      {
+        exitCode: report.exitCode,
+        counts: report.counts,
+        durationMs: report.durationMs,
+        requests: report.requests,
+      },
+      'run done',
+    );
+    return { plan, report };
+  };
+
+  if (options.dryRun) {
+    const listings = await listState(ports.s3, location, options.pageSize);
+    const plan = buildPlan({
+      runId,
+      createdAt: started,
+      location,
+      listings,
+      replace: options.replace,
+      only: options.only,
+    });
+    dispatch.emit('planned', plan);
+    return finish([], undefined, true, plan);
+  }
+
+  const lock = new ReconcileLock({
+    s3: ports.s3,
+    bucket: config.appsBucket,
+    runId,
+    ttlSeconds: config.lockTtlSeconds,
+    logger,
+    clock: ports.clock,
+    startedAt: started.toISOString(),
+  });
+  await lock.acquire(); // LockHeldError (exit 3): nothing done, no record
+  logger.info({ lock: lock.resource }, 'lock taken');
+
+  const assertCanWrite = (): void => {
+    if (options.signal?.aborted) throw new RunAbortedError();
+    lock.assertCanWrite();
+  };
+
+  let plan: Plan | undefined;
+  const bundles: BundleReport[] = [];
+  let runError: unknown;
+  let tmpDir: string | undefined;
+  try {
+    const listings = await listState(ports.s3, location, options.pageSize);
+    plan = buildPlan({
+      runId,
+      createdAt: started,
+      location,
+      listings,
+      replace: options.replace,
+      only: options.only,
+    });
+    logger.info({ counts: plan.counts }, 'planned');
+    dispatch.emit('planned', plan);
+
+    const work = plan.items.filter(needsWork);
+    const results = new Map<PlanItem, BundleReport>();
+    if (work.length > 0) {
+      tmpDir = await mkdtemp(path.join(options.tmpRoot ?? os.tmpdir(), 'apps-deployer-'));
+      const ctx = applyContext(deps, {
+        runId,
+        replace: options.replace ?? false,
+        tmpDir,
+        markers: indexMarkers(listings.markers.map((o) => o.key)),
+        assertCanWrite,
+        logger,
+      });
+      const concurrency = options.concurrency ?? config.concurrency;
+      const { notStarted } = await runPool(
+        work,
+        concurrency,
+        async (item, _index, slot) => {
+          const t0 = performance.now();
+          dispatch.emit('bundleStarted', item);
+          const bundleLogger = logger.child({
+            bundle: item.releaseKey,
+            appId: item.appId,
+            version: item.version,
+          });
+          const outcome = await applyItem(item, ctx, bundleLogger, slot);
+          const report = bundleReport(item, outcome, Math.round(performance.now() - t0));
+          results.set(item, report);
+          dispatch.emit('bundleDone', report);
+        },
+        () => lock.lost || options.signal?.aborted === true,
+      );
+      for (const i of notStarted) {
+        const item = work[i] as PlanItem;
+        const err = lock.lost ? safeError(() => lock.assertCanWrite()) : new RunAbortedError(item.releaseKey);
+        const report = bundleReport(item, failed(err), 0);
+        results.set(item, report);
+        dispatch.emit('bundleDone', report);
+      }
+    }
+    for (const item of plan.items) {
+      bundles.push(results.get(item) ?? bundleReport(item, { status: 'skipped' }, 0));
+    }
+    if (lock.lost) runError = safeError(() => lock.assertCanWrite());
+  } catch (err) {
+    runError = err;
+    logger.error({ err: { message: errorMessage(err) } }, 'run failed');
+  } finally {
+    if (tmpDir) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  return finish(bundles, runError, false, plan, () => lock.release());
+}
+
+interface RunScope {
+  runId: string;
+  replace: boolean;
+  tmpDir: string;
+  markers: ApplyContext['markers'];
+  assertCanWrite: () => void;
+  logger: Logger;
+}
+
+/** Wires the worker's context: one provisioner for the run, IAM ensured once, lazily, before the
+ * first provision (a run that provisions nothing makes no IAM call). */
+function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
+  const { ports, config } = deps;
+  const create = deps.createProvisioner ?? defaultProvisioner;
+  const provisioner = create({
+    ports,
+    config,
+    logger: scope.logger,
+    onEvent: (event) => scope.logger.debug({ event }, 'provision step'),
+  });
+  return {
+    s3: ports.s3,
+    appsBucket: config.appsBucket,
+    releaseBucket: config.releaseBucket,
+    releasePrefix: config.releasePrefix,
+    runId: scope.runId,
+    replace: scope.replace,
+    tmpDir: scope.tmpDir,
+    markers: scope.markers,
+    assertCanWrite: scope.assertCanWrite,
+    validate: deps.validate ?? ((file) => validateBundle(file)),
+    provision: async (bundle, opts) => {
+      await provisioner.ensureIam({ assertCanWrite: opts.assertCanWrite });
+      return provisioner.provision(bundle, opts);
+    },
+    now: () => new Date(),
+  };
+}
+
+function bundleReport(item: PlanItem, outcome: BundleOutcome, durationMs: number): BundleReport {
+  return {
+    releaseKey: item.releaseKey,
+    etag: item.etag,
+    ...(item.appId !== undefined ? { appId: item.appId, version: item.version } : {}),
+    action: item.action,
+    outcome,
+    durationMs,
+  };
+}
+
+function failed(err: unknown): BundleOutcome {
+  return {
+    status: 'failed',
+    code: err instanceof DeployerError ? err.code : 'ERROR',
+    message: errorMessage(err),
+  };
+}
+
+function safeError(fn: () => void): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}

@@ -1,0 +1,150 @@
+/**
+ * Shared setup of the reconcile integration tests (moto server via the harness): fresh buckets and
+ * IAM names per test, bundles built with the bundle builder and uploaded under the release prefix,
+ * and a reconcile() wired with the real ports, validator and provisioner (short retry delays).
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { AwsPorts } from '../../../src/aws/ports';
+import type { DeployerConfig } from '../../../src/config';
+import { silentLogger } from '../../../src/log';
+import { Provisioner } from '../../../src/provision/provisioner';
+import {
+  reconcile,
+  type ReconcileDeps,
+  type ReconcileOptions,
+  type ReconcileResult,
+} from '../../../src/reconcile/run';
+import { bundleBuffer, simpleAppSpec, type BundleSpec } from '../../support/bundle-builder';
+import { testClients, testDeployerConfig, testPorts, uniqueBucket, uniqueName } from '../../support/emulator';
+
+export const PREFIX = 'bundles/';
+
+export interface Env {
+  config: DeployerConfig;
+  appsBucket: string;
+  releaseBucket: string;
+  s3: S3Client;
+  tmpRoot: string;
+}
+
+/** An app id no other test uses (Lambda names are global in the emulator). */
+export function uniqueAppId(prefix = 'r'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}.app`;
+}
+
+export async function freshEnv(tmpRoot: string, overrides: Partial<DeployerConfig> = {}): Promise<Env> {
+  const appsBucket = await uniqueBucket('rec-apps');
+  const releaseBucket = await uniqueBucket('rec-rel');
+  const config = testDeployerConfig({
+    appsBucket,
+    releaseBucket,
+    releasePrefix: PREFIX,
+    executeRoleName: uniqueName('role'),
+    invokePolicyName: uniqueName('invoke'),
+    invokeGroupName: uniqueName('group'),
+    ...overrides,
+  });
+  return { config, appsBucket, releaseBucket, s3: testClients().s3, tmpRoot };
+}
+
+export async function upload(env: Env, key: string, body: Buffer): Promise<string> {
+  const res = await env.s3.send(new PutObjectCommand({ Bucket: env.releaseBucket, Key: key, Body: body }));
+  return res.ETag ?? '';
+}
+
+/** The same bytes as a one-part multipart upload: a new object with another ETag ("…-1"). */
+export async function uploadMultipart(env: Env, key: string, body: Buffer): Promise<string> {
+  const { UploadId } = await env.s3.send(
+    new CreateMultipartUploadCommand({ Bucket: env.releaseBucket, Key: key }),
+  );
+  const part = await env.s3.send(
+    new UploadPartCommand({ Bucket: env.releaseBucket, Key: key, UploadId, PartNumber: 1, Body: body }),
+  );
+  const done = await env.s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: env.releaseBucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] },
+    }),
+  );
+  return done.ETag ?? '';
+}
+
+export async function uploadApp(
+  env: Env,
+  appId: string,
+  version: string,
+  spec?: BundleSpec,
+): Promise<{ key: string; etag: string; bytes: Buffer }> {
+  const bytes = await bundleBuffer(spec ?? (await simpleAppSpec(appId, version)));
+  const key = `${PREFIX}${appId}_${version}.zip`;
+  return { key, etag: await upload(env, key, bytes), bytes };
+}
+
+export async function keys(env: Env, prefix: string, bucket = env.appsBucket): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const res = await env.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    out.push(...(res.Contents ?? []).map((o) => o.Key ?? ''));
+    token = res.IsTruncated ? res.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort();
+}
+
+export async function readJson(
+  env: Env,
+  key: string,
+  bucket = env.appsBucket,
+): Promise<Record<string, unknown>> {
+  const res = await env.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await res.Body!.transformToString()) as Record<string, unknown>;
+}
+
+export function deps(
+  env: Env,
+  overrides: Partial<ReconcileDeps> = {},
+  ports: AwsPorts = testPorts(),
+): ReconcileDeps {
+  return {
+    ports,
+    config: env.config,
+    logger: silentLogger(),
+    createProvisioner: (args) =>
+      new Provisioner({
+        ...args,
+        tuning: { retryBaseDelayMs: 20, retryMaxDelayMs: 100, waitActiveSeconds: 30, waitUpdatedSeconds: 30 },
+      }),
+    ...overrides,
+  };
+}
+
+export function run(
+  env: Env,
+  options: ReconcileOptions = {},
+  overrides: Partial<ReconcileDeps> = {},
+): Promise<ReconcileResult> {
+  return reconcile(deps(env, overrides), { tmpRoot: env.tmpRoot, ...options });
+}
+
+/** Outcome status by release key. */
+export function outcomes(result: ReconcileResult): Record<string, string> {
+  for (const b of result.report.bundles)
+    if (b.outcome.status === 'failed') console.log(`${b.releaseKey}: ${b.outcome.code} ${b.outcome.message}`);
+  return Object.fromEntries(result.report.bundles.map((b) => [b.releaseKey, b.outcome.status]));
+}
+
+export const tmpName = (dir: string, name: string) => path.join(dir, name);

@@ -1,0 +1,515 @@
+/**
+ * deploy/: the IAM documents parse, their placeholders are the documented ones, and the deployer's
+ * policy allows exactly what the code sends (DEPLOYER_IAM_ACTIONS, and every SDK command imported
+ * under src/), on the resources it touches and no others. The GitLab CI template and the
+ * docker-compose stack are checked against the CLI and the configuration they drive.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEPLOYER_IAM_ACTIONS } from '../../../src/aws/clients';
+import { DEFAULTS, ENV } from '../../../src/config';
+import { FUNCTION_TAGS } from '../../../src/provision/types';
+import { STATE_KEYS } from '../../../src/reconcile/types';
+import { ROOT, readYaml } from './helm';
+
+const DEPLOY = path.join(ROOT, 'deploy');
+const read = (rel: string) => readFileSync(path.join(ROOT, rel), 'utf8');
+
+// ---------------------------------------------------------------------------------------------------
+// IAM documents
+
+type OneOrMany = string | string[];
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: OneOrMany;
+  Resource?: OneOrMany;
+  Principal?: Record<string, OneOrMany>;
+  Condition?: Record<string, Record<string, OneOrMany>>;
+}
+interface PolicyDocument {
+  Version: string;
+  Statement: Statement[];
+}
+
+const SAMPLE = {
+  AWS_ACCOUNT_ID: '123456789012',
+  AWS_REGION: 'eu-west-1',
+  APPS_BUCKET: 'mm-apps',
+  RELEASE_BUCKET: 'mm-releases',
+  RELEASE_PREFIX: 'bundles/',
+  EXECUTE_ROLE: DEFAULTS.executeRoleName,
+  INVOKE_POLICY: DEFAULTS.invokePolicyName,
+  INVOKE_GROUP: DEFAULTS.invokeGroupName,
+  EKS_OIDC_PROVIDER: 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E',
+  K8S_NAMESPACE: 'mattermost-apps',
+  K8S_SERVICE_ACCOUNT: 'apps-deployer',
+} as const;
+type Placeholder = keyof typeof SAMPLE;
+
+const iamFiles = readdirSync(path.join(DEPLOY, 'iam')).filter((f) => f.endsWith('.json'));
+const placeholdersIn = (text: string) =>
+  new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
+
+function loadPolicy(file: string, values: Record<string, string> = SAMPLE): PolicyDocument {
+  const text = read(`deploy/iam/${file}`).replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw new Error(`${file}: no sample value for placeholder ${whole}`);
+    return v;
+  });
+  return JSON.parse(text) as PolicyDocument;
+}
+
+const list = (v: OneOrMany | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const glob = (pattern: string, value: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(value);
+
+/** The condition operators our documents use, evaluated against a request context. */
+function conditionHolds(condition: Statement['Condition'], context: Record<string, string>): boolean {
+  return Object.entries(condition ?? {}).every(([operator, entries]) =>
+    Object.entries(entries).every(([key, expected]) => {
+      const actual = context[key];
+      if (actual === undefined) return false;
+      switch (operator) {
+        case 'StringEquals':
+        case 'ArnEquals':
+          return list(expected).includes(actual);
+        case 'StringLike':
+        case 'ArnLike':
+          return list(expected).some((p) => glob(p, actual));
+        default:
+          throw new Error(`condition operator ${operator} is not evaluated by this test; add it`);
+      }
+    }),
+  );
+}
+
+/** A tiny evaluator of Allow statements (our documents have no Deny): is `action` on `resource` allowed? */
+function allows(
+  policy: PolicyDocument,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+) {
+  return policy.Statement.some(
+    (s) =>
+      s.Effect === 'Allow' &&
+      list(s.Action).some((a) => glob(a, action)) &&
+      list(s.Resource).some((r) => glob(r, resource)) &&
+      conditionHolds(s.Condition, context),
+  );
+}
+const actionsOf = (policy: PolicyDocument) => new Set(policy.Statement.flatMap((s) => list(s.Action)));
+
+describe('deploy/iam documents', () => {
+  it('has the expected documents', () => {
+    expect(iamFiles.sort()).toEqual([
+      'deployer-policy.json',
+      'execute-role-trust-policy.json',
+      'invoke-policy.json',
+      'irsa-trust-policy.json',
+      'uploader-policy.json',
+    ]);
+  });
+
+  it.each(iamFiles)('%s parses as JSON, as it is and with its placeholders filled', (file) => {
+    expect(() => JSON.parse(read(`deploy/iam/${file}`)) as unknown).not.toThrow();
+    const policy = loadPolicy(file);
+    expect(policy.Version).toBe('2012-10-17');
+    expect(policy.Statement.length).toBeGreaterThan(0);
+    expect(JSON.stringify(policy)).not.toContain('${');
+    for (const s of policy.Statement) {
+      expect(s.Effect).toBe('Allow');
+      expect(list(s.Action).length).toBeGreaterThan(0);
+      // no blanket permission anywhere
+      for (const a of list(s.Action)) expect(a).not.toMatch(/^(\*|[a-z0-9]+:\*)$/);
+      for (const r of list(s.Resource)) expect(r).not.toBe('*');
+    }
+  });
+
+  it('uses exactly the placeholders documented in deploy/README.md', () => {
+    const readme = read('deploy/README.md');
+    const documented = new Set([...readme.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+    const used = new Set(iamFiles.flatMap((f) => [...placeholdersIn(read(`deploy/iam/${f}`))]));
+    expect([...used].sort()).toEqual([...documented].sort());
+    expect([...used].sort()).toEqual(Object.keys(SAMPLE).sort() as Placeholder[]);
+    for (const f of iamFiles) expect(readme).toContain(f);
+  });
+
+  describe('deployer-policy.json', () => {
+    const policy = loadPolicy('deployer-policy.json');
+    const {
+      AWS_ACCOUNT_ID: account,
+      AWS_REGION: region,
+      APPS_BUCKET: apps,
+      RELEASE_BUCKET: releases,
+    } = SAMPLE;
+    const s3 = (bucket: string, key?: string) =>
+      `arn:aws:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
+    const fn = (name: string) => `arn:aws:lambda:${region}:${account}:function:${name}`;
+    const role = (name: string) => `arn:aws:iam::${account}:role/${name}`;
+    const iamPolicy = (name: string) => `arn:aws:iam::${account}:policy/${name}`;
+    const group = (name: string) => `arn:aws:iam::${account}:group/${name}`;
+
+    it('holds exactly DEPLOYER_IAM_ACTIONS (src/aws/clients.ts): nothing missing, nothing more', () => {
+      const declared = Object.values(DEPLOYER_IAM_ACTIONS).flat() as string[];
+      expect([...actionsOf(policy)].sort()).toEqual([...new Set(declared)].sort());
+    });
+
+    it('allows every AWS SDK command that src/ imports', () => {
+      const required = requiredActionsFromSource();
+      // guard against a vacuous pass: the scan must see the deployer's known calls
+      for (const a of ['s3:PutObject', 's3:ListBucket', 'lambda:CreateFunction', 'iam:CreateRole']) {
+        expect(required).toContain(a);
+      }
+      const allowed = actionsOf(policy);
+      expect([...required].filter((a) => !allowed.has(a))).toEqual([]);
+    });
+
+    it('reads release bundles, and writes only the apps bucket keys the deployer owns', () => {
+      const bundle = `${SAMPLE.RELEASE_PREFIX}com.example.app_1.0.0.zip`;
+      expect(allows(policy, 's3:ListBucket', s3(releases))).toBe(true);
+      expect(allows(policy, 's3:ListBucket', s3(apps))).toBe(true);
+      expect(allows(policy, 's3:GetObject', s3(releases, bundle))).toBe(true);
+      expect(allows(policy, 's3:PutObject', s3(releases, bundle))).toBe(false);
+      expect(allows(policy, 's3:DeleteObject', s3(releases, bundle))).toBe(false);
+      expect(allows(policy, 's3:GetObject', s3(releases, 'elsewhere/x.zip'))).toBe(false);
+
+      const owned = [
+        STATE_KEYS.lock,
+        `${STATE_KEYS.seenPrefix}com.example.app_1.0.0/abc/provisioned-v1`,
+        `${STATE_KEYS.runsPrefix}run-1.json`,
+        `${STATE_KEYS.codePrefix}0123.zip`,
+        `${STATE_KEYS.manifestsPrefix}com.example.app_1.0.0.json`,
+        'static/com.example.app_1.0.0_app/icon.png',
+      ];
+      for (const key of owned) {
+        for (const action of ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload']) {
+          expect({ action, key, allowed: allows(policy, action, s3(apps, key)) }).toEqual({
+            action,
+            key,
+            allowed: true,
+          });
+        }
+      }
+      expect(allows(policy, 's3:DeleteObject', s3(apps, STATE_KEYS.lock))).toBe(true);
+      expect(allows(policy, 's3:DeleteObject', s3(apps, `${STATE_KEYS.manifestsPrefix}a_1.json`))).toBe(true);
+      expect(allows(policy, 's3:DeleteObject', s3(apps, 'static/a_1_app/icon.png'))).toBe(false);
+      expect(allows(policy, 's3:PutObject', s3(apps, 'other/key'))).toBe(false);
+      expect(allows(policy, 's3:GetObject', s3('another-bucket', STATE_KEYS.lock))).toBe(false);
+    });
+
+    it('manages functions of its own account and region only', () => {
+      for (const action of DEPLOYER_IAM_ACTIONS.lambda) {
+        expect(allows(policy, action, fn('com-example-app_1-0-0_send'))).toBe(true);
+        expect(allows(policy, action, `arn:aws:lambda:${region}:999999999999:function:x`)).toBe(false);
+      }
+      expect(allows(policy, 'lambda:InvokeFunction', fn('x'))).toBe(false);
+      expect(allows(policy, 'lambda:DeleteFunction', fn('x'))).toBe(false);
+    });
+
+    it('passes only the execute role, and only to Lambda', () => {
+      const execute = role(SAMPLE.EXECUTE_ROLE);
+      expect(allows(policy, 'iam:PassRole', execute, { 'iam:PassedToService': 'lambda.amazonaws.com' })).toBe(
+        true,
+      );
+      expect(allows(policy, 'iam:PassRole', execute, { 'iam:PassedToService': 'ec2.amazonaws.com' })).toBe(
+        false,
+      );
+      expect(allows(policy, 'iam:PassRole', execute)).toBe(false);
+      expect(
+        allows(policy, 'iam:PassRole', role('Admin'), { 'iam:PassedToService': 'lambda.amazonaws.com' }),
+      ).toBe(false);
+    });
+
+    it('can attach only AWSLambdaBasicExecutionRole to the execute role, and only the invoke policy to the group', () => {
+      const basic = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+      const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
+      const execute = role(SAMPLE.EXECUTE_ROLE);
+      expect(allows(policy, 'iam:AttachRolePolicy', execute, { 'iam:PolicyARN': basic })).toBe(true);
+      expect(allows(policy, 'iam:AttachRolePolicy', execute, { 'iam:PolicyARN': admin })).toBe(false);
+      expect(allows(policy, 'iam:AttachRolePolicy', role('other'), { 'iam:PolicyARN': basic })).toBe(false);
+      const invoke = iamPolicy(SAMPLE.INVOKE_POLICY);
+      const invokers = group(SAMPLE.INVOKE_GROUP);
+      expect(allows(policy, 'iam:AttachGroupPolicy', invokers, { 'iam:PolicyARN': invoke })).toBe(true);
+      expect(allows(policy, 'iam:AttachGroupPolicy', invokers, { 'iam:PolicyARN': admin })).toBe(false);
+      expect(allows(policy, 'iam:CreatePolicyVersion', invoke)).toBe(true);
+      expect(allows(policy, 'iam:CreatePolicyVersion', iamPolicy('other'))).toBe(false);
+      expect(allows(policy, 'iam:CreateRole', role('other'))).toBe(false);
+      expect(allows(policy, 'iam:CreateGroup', group('Admins'))).toBe(false);
+    });
+
+    it('keeps the release bucket rules right when releases share the apps bucket', () => {
+      const shared = loadPolicy('deployer-policy.json', { ...SAMPLE, RELEASE_BUCKET: apps });
+      expect(allows(shared, 's3:GetObject', s3(apps, 'bundles/a_1.zip'))).toBe(true);
+      expect(allows(shared, 's3:PutObject', s3(apps, 'bundles/a_1.zip'))).toBe(false);
+    });
+  });
+
+  it('invoke-policy.json allows invoking only functions carrying the deployer tag', () => {
+    const policy = loadPolicy('invoke-policy.json');
+    expect([...actionsOf(policy)]).toEqual(['lambda:InvokeFunction']);
+    const fn = `arn:aws:lambda:${SAMPLE.AWS_REGION}:${SAMPLE.AWS_ACCOUNT_ID}:function:com-example-app_1-0-0_send`;
+    const tag = `aws:ResourceTag/${FUNCTION_TAGS.managedBy}`;
+    expect(allows(policy, 'lambda:InvokeFunction', fn, { [tag]: FUNCTION_TAGS.managedByValue })).toBe(true);
+    expect(allows(policy, 'lambda:InvokeFunction', fn, { [tag]: 'someone-else' })).toBe(false);
+    expect(allows(policy, 'lambda:InvokeFunction', fn)).toBe(false);
+    // it never lists functions: it does not grow per function
+    expect(JSON.stringify(policy)).not.toMatch(/function:[a-z0-9]/i);
+  });
+
+  it('execute-role-trust-policy.json lets only Lambda assume the role', () => {
+    const policy = loadPolicy('execute-role-trust-policy.json');
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      }),
+    ]);
+  });
+
+  it("irsa-trust-policy.json trusts one ServiceAccount through the cluster's OIDC provider", () => {
+    const policy = loadPolicy('irsa-trust-policy.json');
+    const [s] = policy.Statement;
+    expect(s?.Action).toBe('sts:AssumeRoleWithWebIdentity');
+    expect(s?.Principal).toEqual({
+      Federated: `arn:aws:iam::${SAMPLE.AWS_ACCOUNT_ID}:oidc-provider/${SAMPLE.EKS_OIDC_PROVIDER}`,
+    });
+    expect(s?.Condition?.StringEquals).toEqual({
+      [`${SAMPLE.EKS_OIDC_PROVIDER}:sub`]: `system:serviceaccount:${SAMPLE.K8S_NAMESPACE}:${SAMPLE.K8S_SERVICE_ACCOUNT}`,
+      [`${SAMPLE.EKS_OIDC_PROVIDER}:aud`]: 'sts.amazonaws.com',
+    });
+  });
+
+  it('uploader-policy.json can put bundles under the release prefix and nothing else', () => {
+    const policy = loadPolicy('uploader-policy.json');
+    const key = (k: string) => `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}/${k}`;
+    expect(allows(policy, 's3:PutObject', key('bundles/a_1.zip'))).toBe(true);
+    expect(allows(policy, 's3:GetObject', key('bundles/a_1.zip'))).toBe(true);
+    expect(allows(policy, 's3:PutObject', key('manifests/a_1.json'))).toBe(false);
+    expect(allows(policy, 's3:DeleteObject', key('bundles/a_1.zip'))).toBe(false);
+    const bucket = `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}`;
+    expect(allows(policy, 's3:ListBucket', bucket, { 's3:prefix': 'bundles/a_1.zip' })).toBe(true);
+    expect(allows(policy, 's3:ListBucket', bucket, { 's3:prefix': 'deployer/' })).toBe(false);
+    expect([...actionsOf(policy)].some((a) => !a.startsWith('s3:'))).toBe(false);
+  });
+});
+
+/**
+ * The IAM actions the code needs, from the AWS SDK commands imported (not `import type`) anywhere
+ * under src/, plus lib-storage's multipart upload and the Lambda waiters.
+ */
+function requiredActionsFromSource(): Set<string> {
+  const S3_ACTIONS: Record<string, string[]> = {
+    ListObjectsV2: ['s3:ListBucket'],
+    ListObjects: ['s3:ListBucket'],
+    HeadBucket: ['s3:ListBucket'],
+    GetObject: ['s3:GetObject'],
+    HeadObject: ['s3:GetObject'],
+    PutObject: ['s3:PutObject'],
+    CopyObject: ['s3:GetObject', 's3:PutObject'],
+    DeleteObject: ['s3:DeleteObject'],
+    DeleteObjects: ['s3:DeleteObject'],
+    CreateMultipartUpload: ['s3:PutObject'],
+    UploadPart: ['s3:PutObject'],
+    CompleteMultipartUpload: ['s3:PutObject'],
+    AbortMultipartUpload: ['s3:AbortMultipartUpload'],
+  };
+  const required = new Set<string>();
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? files(path.join(dir, e.name))
+        : e.name.endsWith('.ts')
+          ? [path.join(dir, e.name)]
+          : [],
+    );
+  const importRe = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[a-z0-9-]+)'/g;
+  for (const file of files(path.join(ROOT, 'src'))) {
+    for (const m of readFileSync(file, 'utf8').matchAll(importRe)) {
+      if (m[1]) continue; // import type: no request is sent
+      const pkg = m[3] as string;
+      const names = (m[2] as string)
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n && !n.startsWith('type '))
+        .map((n) => n.split(/\s+as\s+/)[0] as string);
+      for (const name of names) {
+        if (pkg === '@aws-sdk/lib-storage' && name === 'Upload') {
+          required.add('s3:PutObject').add('s3:AbortMultipartUpload');
+          continue;
+        }
+        if (pkg === '@aws-sdk/client-lambda' && /^waitUntilFunction/.test(name)) {
+          required.add('lambda:GetFunction');
+          continue;
+        }
+        const op = /^(\w+)Command$/.exec(name)?.[1];
+        if (!op) continue;
+        const rel = path.relative(ROOT, file);
+        if (pkg === '@aws-sdk/client-s3') {
+          const actions = S3_ACTIONS[op];
+          if (!actions) throw new Error(`${rel} sends S3 ${op}: add its IAM action to this test's table`);
+          for (const a of actions) required.add(a);
+        } else if (pkg === '@aws-sdk/client-lambda') {
+          required.add(`lambda:${op}`);
+          // GetFunction returns the tags the deployer judges ownership by only with lambda:ListTags;
+          // creating or reconfiguring a function passes the execute role.
+          if (op === 'GetFunction') required.add('lambda:ListTags');
+          if (op === 'CreateFunction' || op === 'UpdateFunctionConfiguration') required.add('iam:PassRole');
+        } else if (pkg === '@aws-sdk/client-iam') {
+          required.add(`iam:${op}`);
+        } else if (pkg !== '@aws-sdk/client-sts' || op !== 'GetCallerIdentity') {
+          throw new Error(`${rel} sends ${pkg} ${op}: add its IAM action to this test and the policy`);
+        }
+      }
+    }
+  }
+  return required;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// GitLab CI template
+
+interface GitlabJob {
+  extends?: string;
+  stage?: string;
+  image?: { name: string; entrypoint: string[] };
+  rules?: { if: string }[];
+  script?: string[];
+  before_script?: string[];
+}
+
+describe('deploy/gitlab/apps-bundle.gitlab-ci.yml', () => {
+  const file = 'deploy/gitlab/apps-bundle.gitlab-ci.yml';
+  const ci = readYaml<Record<string, GitlabJob> & { variables: Record<string, string> }>(file, read(file));
+  const base = ci['.apps-bundle'] as GitlabJob;
+  const validate = ci['apps-bundle:validate'] as GitlabJob;
+  const upload = ci['apps-bundle:upload'] as GitlabJob;
+  const cliCommands = (job: GitlabJob) =>
+    (job.script ?? []).flatMap((line) => [...line.matchAll(/\bapps-deployer\s+([a-z-]+)/g)].map((m) => m[1]));
+
+  it('runs the jobs in the apps-deployer image with a shell entrypoint', () => {
+    expect(base.image).toEqual({ name: '$APPS_DEPLOYER_IMAGE', entrypoint: [''] });
+    expect(validate.extends).toBe('.apps-bundle');
+    expect(upload.extends).toBe('.apps-bundle');
+  });
+
+  it('validates on merge requests and tags', () => {
+    expect(validate.rules?.map((r) => r.if)).toEqual([
+      '$CI_PIPELINE_SOURCE == "merge_request_event"',
+      '$CI_COMMIT_TAG',
+    ]);
+    expect(cliCommands(validate)).toEqual(['validate', 'validate']);
+  });
+
+  it('uploads on protected tags only, after validating', () => {
+    expect(upload.rules).toHaveLength(1);
+    for (const rule of upload.rules ?? []) {
+      expect(rule.if).toContain('$CI_COMMIT_TAG');
+      expect(rule.if).toContain('$CI_COMMIT_REF_PROTECTED == "true"');
+    }
+    expect(cliCommands(upload)).toEqual(['validate', 'upload']);
+  });
+
+  it('calls only commands the CLI has, with configuration variables the deployer reads', () => {
+    // the CLI's subcommands, as src/cli/main.ts declares them
+    const commands = new Set(
+      [...read('src/cli/main.ts').matchAll(/\.command\('([a-z-]+)'\)/g)].map((m) => m[1]),
+    );
+    expect(commands.size).toBeGreaterThanOrEqual(8);
+    for (const c of [...cliCommands(validate), ...cliCommands(upload)]) expect(commands).toContain(c);
+    const envNames = new Set<string>(Object.values(ENV).flat());
+    const deployerVars = Object.keys(ci.variables).filter((v) =>
+      /^(MM_APPS_|AWS_|APPS_DEPLOYER_LOG)/.test(v),
+    );
+    for (const v of deployerVars) expect(envNames).toContain(v);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// docker-compose.yml
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile?: string; dockerfile_inline?: string };
+  profiles?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  user?: string;
+  read_only?: boolean;
+  tmpfs?: string[];
+  cap_drop?: string[];
+  ports?: string[];
+  healthcheck?: { test: string[] };
+}
+
+describe('docker-compose.yml', () => {
+  const compose = readYaml<{ services: Record<string, ComposeService> }>(
+    'docker-compose.yml',
+    read('docker-compose.yml'),
+  );
+  const svc = (name: string): ComposeService => {
+    const s = compose.services[name];
+    if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+    return s;
+  };
+  const envNames = new Set<string>([
+    ...Object.values(ENV).flat(),
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+  ]);
+
+  it('builds moto server with the version the tests pin (scripts/setup-emulator.sh)', () => {
+    const pinned = /MOTO_VERSION="\$\{MOTO_VERSION:-([0-9.]+)\}"/.exec(
+      read('scripts/setup-emulator.sh'),
+    )?.[1];
+    expect(pinned).toBeDefined();
+    const moto = svc('moto');
+    expect(moto.build?.dockerfile_inline).toContain(`"moto[server]==${pinned}"`);
+    expect(moto.image).toBe(`apps-deployer-moto:${pinned}`);
+    expect(moto.environment?.MOTO_IAM_LOAD_MANAGED_POLICIES).toBe('true');
+    expect(moto.healthcheck?.test.join(' ')).toContain('/moto-api/');
+    for (const p of moto.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it('offers LocalStack 4.14.0 (runs without an auth token) behind the "localstack" profile', () => {
+    const ls = svc('localstack');
+    expect(ls.image).toBe('localstack/localstack:4.14.0');
+    expect(ls.profiles).toEqual(['localstack']);
+    expect(svc('deployer-localstack').profiles).toEqual(['localstack']);
+    expect(svc('setup-localstack').profiles).toEqual(['localstack']);
+    expect(svc('deployer').profiles).toBeUndefined();
+  });
+
+  it.each([
+    ['deployer', 'setup', 'http://moto:5000'],
+    ['deployer-localstack', 'setup-localstack', 'http://localstack:4566'],
+  ])('%s runs `reconcile` against the emulator, hardened like the CronJob', (name, setup, endpoint) => {
+    const d = svc(name);
+    expect(d.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+    expect(d.command).toEqual(['reconcile']);
+    expect(d.environment?.[ENV.endpoint]).toBe(endpoint);
+    expect(svc(setup).environment?.[ENV.endpoint]).toBe(endpoint);
+    expect(d.depends_on).toEqual({ [setup]: { condition: 'service_completed_successfully' } });
+    expect(d.user).toBe('10001:10001');
+    expect(d.read_only).toBe(true);
+    expect(d.tmpfs?.some((t) => t.startsWith('/tmp:'))).toBe(true);
+    expect(d.cap_drop).toEqual(['ALL']);
+    for (const key of Object.keys(d.environment ?? {})) expect(envNames).toContain(key);
+    // the setup service creates the buckets the deployer reads
+    const s = svc(setup);
+    for (const key of [ENV.appsBucket, ENV.releaseBucket, ENV.invokeGroupName]) {
+      expect(s.environment?.[key]).toBe(d.environment?.[key]);
+    }
+    const emulator = new URL(endpoint).hostname;
+    expect(Object.keys(s.depends_on ?? {})).toEqual([emulator]);
+    expect(s.depends_on?.[emulator]?.condition).toBe('service_healthy');
+  });
+});

@@ -52,8 +52,11 @@ RUN groupadd --system --gid 10001 apps-deployer \
     /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
   && ln -s /app/dist/cli/main.js /usr/local/bin/apps-deployer
 
+# HOME: the AWS SDK looks for ~/.aws/config through os.homedir(), which throws when the uid has no
+# passwd entry and HOME is unset (e.g. a cluster that picks a random uid). The directory need not exist.
 ENV NODE_ENV=production \
-  NODE_OPTIONS=--enable-source-maps
+  NODE_OPTIONS=--enable-source-maps \
+  HOME=/nonexistent
 
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json

@@ -29,6 +29,7 @@ const TARGET_TIME_RATIO = 2;
 const PARAMS = JSON.stringify({ FUNCTIONS, FUNCTION_ZIP_MB, STATIC_RANDOM, STATIC_TEXT, v: 1 });
 
 const root = path.resolve(__dirname, '..');
+const self = path.join(__dirname, 'validate-bench.js');
 const dataDir = path.join(__dirname, '.data');
 const bundleFile = path.join(dataDir, 'bench-bundle.zip');
 const paramsFile = path.join(dataDir, 'bench-bundle.params.json');
@@ -83,9 +84,16 @@ async function generate() {
     display_name: 'Bench',
     homepage_url: 'https://example.com/bench',
     icon: 'icon-0.png',
-    aws_lambda: fnFiles.map((_, f) => ({ path: `/f${f}`, name: `function ${f}`, handler: 'index.handler', runtime: 'nodejs24.x' })),
+    aws_lambda: fnFiles.map((_, f) => ({
+      path: `/f${f}`,
+      name: `function ${f}`,
+      handler: 'index.handler',
+      runtime: 'nodejs24.x',
+    })),
   };
-  const text = 'const answer = 42; // some compressible javascript\n'.repeat(STATIC_TEXT.size / 51 + 1).slice(0, STATIC_TEXT.size);
+  const text = 'const answer = 42; // some compressible javascript\n'
+    .repeat(STATIC_TEXT.size / 51 + 1)
+    .slice(0, STATIC_TEXT.size);
   await zipTo(bundleFile, (zip) => {
     zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
     // function zips are stored, as zip tools store data that does not compress
@@ -109,7 +117,13 @@ function timed(cmd, args) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw r.error;
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr || '');
-  return { ms, status: r.status, stdout: r.stdout, stderr: r.stderr, timeRssKb: m ? Number(m[1]) : undefined };
+  return {
+    ms,
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    timeRssKb: m ? Number(m[1]) : undefined,
+  };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -122,7 +136,10 @@ async function main() {
   if (!fs.existsSync(path.join(distDir, 'bundle', 'index.js'))) {
     throw new Error(`${distDir} has no build: run \`npm run build\` first (npm run bench:validate does)`);
   }
-  const fresh = args.includes('--regenerate') || !fs.existsSync(bundleFile) || !fs.existsSync(paramsFile) ||
+  const fresh =
+    args.includes('--regenerate') ||
+    !fs.existsSync(bundleFile) ||
+    !fs.existsSync(paramsFile) ||
     fs.readFileSync(paramsFile, 'utf8') !== PARAMS;
   if (fresh) {
     process.stdout.write(`generating ${path.relative(root, bundleFile)} ...\n`);
@@ -134,15 +151,16 @@ async function main() {
 
   // warm-up: page cache, and a first check that both tools accept the file
   const warm = timed('unzip', ['-tqq', bundleFile]);
-  if (warm.status !== 0) throw new Error(`unzip -t failed on the bench bundle:\n${warm.stdout}${warm.stderr}`);
-  const first = timed(process.execPath, [__filename, '--child', bundleFile, '--dist', distDir]);
+  if (warm.status !== 0)
+    throw new Error(`unzip -t failed on the bench bundle:\n${warm.stdout}${warm.stderr}`);
+  const first = timed(process.execPath, [self, '--child', bundleFile, '--dist', distDir]);
   const firstOut = JSON.parse(first.stdout.trim().split('\n').pop());
   if (!firstOut.ok) throw new Error(`the bench bundle is invalid:\n${firstOut.errors.join('\n')}`);
 
   const v = [];
   const u = [];
   for (let i = 0; i < runs; i++) {
-    const run = timed(process.execPath, [__filename, '--child', bundleFile, '--dist', distDir]);
+    const run = timed(process.execPath, [self, '--child', bundleFile, '--dist', distDir]);
     const out = JSON.parse(run.stdout.trim().split('\n').pop());
     v.push({ wall: run.ms, inner: out.ms, rssKb: Math.max(out.maxRssKb, run.timeRssKb || 0) });
     const z = timed('unzip', ['-tqq', bundleFile]);

@@ -68,11 +68,14 @@ async function buildExample(name, outDir) {
     : [];
   for (const fn of fnNames) {
     const fnDir = path.join(functionsDir, fn);
-    const code = await zipBuffer(filesUnder(fnDir).map((rel) => ({ name: rel, data: fs.readFileSync(path.join(fnDir, rel)) })));
+    const code = await zipBuffer(
+      filesUnder(fnDir).map((rel) => ({ name: rel, data: fs.readFileSync(path.join(fnDir, rel)) })),
+    );
     entries.push({ name: `${fn}.zip`, data: code });
   }
   const staticDir = path.join(dir, 'static');
-  for (const rel of filesUnder(staticDir)) entries.push({ name: `static/${rel}`, data: fs.readFileSync(path.join(staticDir, rel)) });
+  for (const rel of filesUnder(staticDir))
+    entries.push({ name: `static/${rel}`, data: fs.readFileSync(path.join(staticDir, rel)) });
 
   const file = path.join(outDir, `${name}.zip`);
   fs.writeFileSync(file, await zipBuffer(entries));
@@ -100,7 +103,9 @@ async function main(argv) {
   for (const name of only.length > 0 ? only : all) {
     const b = await buildExample(name, outDir);
     const shown = path.relative(process.cwd(), b.file);
-    console.log(`built ${shown.startsWith('..') ? b.file : shown}  (${b.appId} ${b.version}; functions: ${b.functions.join(', ') || 'none'})`);
+    console.log(
+      `built ${shown.startsWith('..') ? b.file : shown}  (${b.appId} ${b.version}; functions: ${b.functions.join(', ') || 'none'})`,
+    );
   }
   return 0;
 }

@@ -51,6 +51,15 @@ const STATIC_DIR = 'static/';
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What every step of one validation needs. */
+interface Run {
+  file: string;
+  /** where entry data must end: the central directory's offset */
+  dataLimit: number;
+  limits: BundleLimits;
+  issues: IssueList;
+}
+
 /** An entry of the bundle with what the name checks found. */
 interface Entry {
   zip: ZipEntry;
@@ -212,13 +221,8 @@ function classify(entries: Entry[]): Classified {
   return c;
 }
 
-async function readManifest(
-  file: string,
-  entry: Entry,
-  dataLimit: number,
-  limits: BundleLimits,
-  issues: IssueList,
-): Promise<unknown> {
+async function readManifest(run: Run, entry: Entry): Promise<unknown> {
+  const { file, dataLimit, limits, issues } = run;
   const { zip } = entry;
   if (zip.uncompressedSize > limits.maxManifestBytes) {
     issues.error(
@@ -298,15 +302,12 @@ interface Staged {
 
 /** Streams a function zip to a temp file while hashing it, then checks it as a zip of its own. */
 async function checkFunctionZip(
-  file: string,
+  run: Run,
   entry: Entry,
   fn: ManifestFunction,
-  dataLimit: number,
-  tmp: string,
-  index: number,
-  limits: BundleLimits,
-  issues: IssueList,
+  staged: string,
 ): Promise<Staged | undefined> {
+  const { file, dataLimit, limits, issues } = run;
   const { zip, label } = entry;
   if (zip.uncompressedSize >= limits.maxFunctionZipBytes) {
     issues.error(
@@ -316,7 +317,6 @@ async function checkFunctionZip(
     );
     return undefined;
   }
-  const staged = path.join(tmp, `function-${index}.zip`);
   try {
     let digest: { hex: string; base64: string; size: number };
     try {
@@ -498,6 +498,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
   }
   const c = classify(entries);
   const dataLimit = dir.centralDirectoryOffset;
+  const run: Run = { file, dataLimit, limits, issues };
 
   // 2. manifest
   let manifest: unknown;
@@ -511,7 +512,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
       `the bundle has no manifest.json at its root${elsewhere.length ? ` (found ${elsewhere.map((e) => q(e.label)).join(', ')}: it must be at the root, named exactly manifest.json)` : ''}`,
     );
   } else if (c.manifest.readable && contentSafe) {
-    manifest = await readManifest(file, c.manifest, dataLimit, limits, issues);
+    manifest = await readManifest(run, c.manifest);
   }
   const checked = manifest === undefined ? undefined : checkManifest(manifest, now);
   if (checked) issues.items.push(...checked.issues);
@@ -583,7 +584,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
       for (const fn of checked?.functions ?? []) {
         const entry = matched.get(fn);
         if (!entry || !entry.readable) continue;
-        const staged = await checkFunctionZip(file, entry, fn, dataLimit, tmp, index++, limits, issues);
+        const staged = await checkFunctionZip(run, entry, fn, path.join(tmp, `function-${index++}.zip`));
         if (!staged) continue;
         functions.push({
           name: fn.name,

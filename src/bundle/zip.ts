@@ -27,7 +27,7 @@ const LOCAL_HEADER_SIZE = 30;
 const CENTRAL_HEADER_SIZE = 46;
 const MAX_COMMENT = 0xffff;
 /** Read size of entry data: large reads keep hashing cheap per byte; bounded, so memory stays flat. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
+export const READ_CHUNK_BYTES = 256 * 1024;
 
 /** General purpose flag bits. */
 export const FLAG_ENCRYPTED = 0x0001;

@@ -99,3 +99,22 @@ export class RunAbortedError extends DeployerError {
     });
   }
 }
+
+/** An S3 request of the run itself (listing, lock) failed: wrong bucket, region, credentials or policy. */
+export class S3AccessError extends DeployerError {
+  constructor(action: string, resource: string, cause: unknown) {
+    const name = cause instanceof Error ? cause.name : 'Error';
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot ${action} ${resource}: ${name}: ${detail}`, {
+      code: 'S3_ACCESS',
+      resource,
+      cause,
+      hint: "check the bucket names (MM_APPS_S3_BUCKET, MM_APPS_RELEASE_BUCKET), AWS_REGION, AWS_ENDPOINT_URL, the credentials and the deployer's IAM policy",
+    });
+  }
+}
+
+/** Wraps an unexpected S3 failure of the run itself; DeployerErrors pass through. */
+export function s3AccessError(action: string, resource: string, err: unknown): DeployerError {
+  return err instanceof DeployerError ? err : new S3AccessError(action, resource, err);
+}

@@ -4,6 +4,7 @@
  */
 import type { S3Port } from '../aws/ports';
 import { DeployerError } from '../errors';
+import { s3AccessError } from './errors';
 import { STATE_KEYS } from './types';
 
 export interface ListedObject {
@@ -38,12 +39,17 @@ export async function listAll(
   const out: ListedObject[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
-    const res = await s3.listObjectsV2({
-      Bucket: bucket,
-      Prefix: prefix,
-      ContinuationToken: token,
-      MaxKeys: pageSize,
-    });
+    let res;
+    try {
+      res = await s3.listObjectsV2({
+        Bucket: bucket,
+        Prefix: prefix,
+        ContinuationToken: token,
+        MaxKeys: pageSize,
+      });
+    } catch (err) {
+      throw s3AccessError('list', `s3://${bucket}/${prefix}`, err);
+    }
     for (const o of res.Contents ?? []) {
       if (o.Key === undefined) continue;
       out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0 });

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import type { S3Port } from '../aws/ports';
 import type { Clock, ServerClock } from '../aws/server-clock';
 import type { Logger } from '../log';
-import { LockChangedError, LockHeldError, LockLostError, type LockHolder } from './errors';
+import { LockChangedError, LockHeldError, LockLostError, s3AccessError, type LockHolder } from './errors';
 import { quotedEtag } from './markers';
 import { isConditionalConflict, isNotFound, isPreconditionFailed } from './s3-errors';
 import { STATE_KEYS } from './types';
@@ -79,7 +79,7 @@ export async function readLock(
     res = await s3.getObject({ Bucket: bucket, Key: STATE_KEYS.lock });
   } catch (err) {
     if (isNotFound(err)) return undefined;
-    throw err;
+    throw s3AccessError('read the lock', lockResource(bucket), err);
   }
   const text = res.Body ? await res.Body.transformToString() : '';
   const holder = parseLockBody(text);
@@ -114,7 +114,7 @@ export async function removeLock(s3: S3Port, bucket: string, etag: string): Prom
       throw new LockChangedError(lockResource(bucket), quotedEtag(etag), now);
     }
     if (isNotFound(err)) return;
-    throw err;
+    throw s3AccessError('remove the lock', lockResource(bucket), err);
   }
 }
 
@@ -174,6 +174,14 @@ export class ReconcileLock {
 
   /** Takes the lock (or a stale one over) and starts renewing it; LockHeldError when it is live. */
   async acquire(): Promise<void> {
+    try {
+      await this.tryAcquire();
+    } catch (err) {
+      throw s3AccessError('take the reconcile lock', this.resource, err);
+    }
+  }
+
+  private async tryAcquire(): Promise<void> {
     const { s3, logger } = this.options;
     let last: LockState | undefined;
     for (let attempt = 1; attempt <= LOCK_ACQUIRE_ATTEMPTS; attempt++) {

@@ -31,7 +31,8 @@ function runCounts(r: RunSummary): string {
   const parts = OUTCOMES.filter((o) => (r.counts[o] ?? 0) > 0).map(
     (o) => `${r.counts[o]} ${o === 'skipped' ? 'unchanged' : o}`,
   );
-  return parts.length > 0 ? parts.join(' · ') : 'no bundles';
+  const bundles = parts.length > 0 ? parts.join(' · ') : 'no bundles';
+  return r.error ? `${bundles} · run failed: ${r.error.code}` : bundles;
 }
 
 function judgedBlock(b: JudgedBundle, verdict: string): string[] {

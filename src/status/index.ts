@@ -181,6 +181,7 @@ function summarizeRun(key: string, r: Partial<RunReport>): RunSummary {
     dryRun: Boolean(r.dryRun),
     counts: r.counts ?? {},
     requests: Object.values(r.requests ?? {}).reduce((a, b) => a + Number(b), 0),
+    ...(r.error ? { error: r.error } : {}),
   };
 }
 

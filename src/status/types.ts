@@ -55,6 +55,8 @@ export interface RunSummary {
   counts: Partial<Record<BundleOutcome['status'], number>>;
   /** AWS requests the run sent, all operations together */
   requests: number;
+  /** a failure of the run itself (not of one bundle) */
+  error?: { code: string; message: string };
 }
 
 export type LockState =

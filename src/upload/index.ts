@@ -127,8 +127,15 @@ export async function uploadBundle(
     }
   };
 
-  // A CI job run twice: answer from a HEAD, without sending the bundle again.
-  const before = await readExisting();
+  // A CI job run twice: answer from a HEAD, without sending the bundle again. Without
+  // s3:ListBucket, S3 answers 403 (not 404) for a missing key: then the conditional create decides.
+  let before: { sha256: string; etag?: string } | undefined;
+  try {
+    before = await existingSha256(deps.s3, bucket, key);
+  } catch (err) {
+    if (httpStatusOf(err) !== 403)
+      throw new UploadError(file, where, `cannot read what the key holds: ${errorMessage(err)}`, err);
+  }
   if (before !== undefined) return judgeExisting(before);
 
   for (let attempt = 1; ; attempt++) {

@@ -135,7 +135,7 @@ The pod spec shared by the CronJob and the `helm test` pod. Argument: dict "root
 serviceAccountName: {{ include "apps-deployer.serviceAccountName" $ }}
 automountServiceAccountToken: {{ $.Values.automountServiceAccountToken }}
 restartPolicy: Never
-terminationGracePeriodSeconds: {{ $.Values.terminationGracePeriodSeconds | default 30 }}
+terminationGracePeriodSeconds: {{ $.Values.terminationGracePeriodSeconds }}
 {{- with $.Values.priorityClassName }}
 priorityClassName: {{ . }}
 {{- end }}

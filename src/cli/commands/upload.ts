@@ -11,9 +11,7 @@ import { createLogger } from '../../log';
 import { uploadBundle, type UploadResult } from '../../upload';
 
 function issueLines(issues: Issue[]): string[] {
-  return issues.map(
-    (i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${i.path}: ` : ''}${i.message}`,
-  );
+  return issues.map((i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${i.path}: ` : ''}${i.message}`);
 }
 
 function human(r: UploadResult): { out: string[]; err: string[] } {

@@ -130,7 +130,13 @@ export class MattermostWebhookObserver implements RunObserver {
           );
       }
       const bundleAlerts = report.bundles.some((b) => alertText(b, report.runId) !== undefined);
-      if (report.exitCode === 1 && !bundleAlerts)
+      if (report.error !== undefined)
+        this.send(
+          'alert',
+          `:x: Reconcile run ${code(report.runId)} failed after ${formatDuration(report.durationMs)}: ` +
+            `${report.error.code}: ${report.error.message}\nThe bundles it did not finish are retried by the next run.`,
+        );
+      else if (report.exitCode === 1 && !bundleAlerts)
         this.send(
           'alert',
           `:x: Reconcile run ${code(report.runId)} ended with exit code 1 after ` +

@@ -11,7 +11,7 @@ const DEMO_TIMEOUT_MS = 180_000;
 
 function runDemo(): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, APPS_DEPLOYER_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, APPS_DEPLOYER_LOG_LEVEL: 'warn' };
     delete env.DEMO_KEEP_EMULATOR;
     const child = spawn('bash', [path.join(ROOT, 'scripts', 'demo.sh')], { cwd: ROOT, env });
     let out = '';

@@ -11,6 +11,8 @@ import unzipper from 'unzipper';
 import { validateBundle } from '../../../src/bundle';
 import { tempDir } from '../../support/bundle-builder';
 
+jest.setTimeout(30_000);
+
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 interface LambdaAnswer {

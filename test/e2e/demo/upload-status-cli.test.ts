@@ -8,6 +8,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { simpleAppSpec, tempDir, writeBundle } from '../../support/bundle-builder';
 import { testClients, uniqueBucket } from '../../support/emulator';
 
+jest.setTimeout(60_000);
+
 const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
 
 interface Ran {

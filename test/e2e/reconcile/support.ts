@@ -27,7 +27,8 @@ export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 export const PREFIX = 'bundles/';
 
 export function assertBuilt(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run test:e2e does)`);
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run test:e2e does)`);
 }
 
 export interface CliResult {
@@ -115,7 +116,9 @@ export async function put(s3: S3Client, bucket: string, key: string, body: Buffe
 /** The same bytes as a new object with another ETag (a one-part multipart upload). */
 export async function putMultipart(s3: S3Client, bucket: string, key: string, body: Buffer): Promise<string> {
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: body }));
+  const part = await s3.send(
+    new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: body }),
+  );
   const done = await s3.send(
     new CompleteMultipartUploadCommand({
       Bucket: bucket,
@@ -131,7 +134,9 @@ export async function listKeys(s3: S3Client, bucket: string, prefix: string): Pr
   const out: string[] = [];
   let token: string | undefined;
   do {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const res = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     out.push(...(res.Contents ?? []).map((o) => o.Key ?? ''));
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);
@@ -144,23 +149,31 @@ export async function getJson(s3: S3Client, bucket: string, key: string): Promis
 }
 
 const sanitize = (s: string): string => s.replace(/\./g, '-');
-export const lambdaName = (app: App, fn = 'fn0'): string => `${sanitize(app.appId)}_${sanitize(app.version)}_${fn}`;
+export const lambdaName = (app: App, fn = 'fn0'): string =>
+  `${sanitize(app.appId)}_${sanitize(app.version)}_${fn}`;
 const sha256 = (b: Buffer | string, enc: 'hex' | 'base64') => createHash('sha256').update(b).digest(enc);
 
 /**
  * Invariant I1 for one app: its manifest exists, and then every function exists with the bundle's
  * code (CodeSha256), handler, runtime and tags, and every static asset exists with its sha256.
  */
-export async function assertI1(clients: { s3: S3Client; lambda: LambdaClient }, appsBucket: string, app: App): Promise<void> {
+export async function assertI1(
+  clients: { s3: S3Client; lambda: LambdaClient },
+  appsBucket: string,
+  app: App,
+): Promise<void> {
   const manifest = await clients.s3.send(
     new HeadObjectCommand({ Bucket: appsBucket, Key: `manifests/${app.appId}_${app.version}.json` }),
   );
   expect(manifest.Metadata?.['bundle-sha256']).toBe(sha256(app.bytes, 'hex'));
+  const declared = (app.spec.manifest as { aws_lambda: { name: string; handler: string; runtime: string }[] })
+    .aws_lambda;
   for (const [entry, zip] of Object.entries(app.spec.functions ?? {})) {
     const fn = entry.replace(/\.zip$/, '');
+    const decl = declared.find((f) => f.name === fn);
     const got = await clients.lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(app, fn) }));
     expect({ fn, code: got.Configuration?.CodeSha256 }).toEqual({ fn, code: sha256(zip, 'base64') });
-    expect(got.Configuration).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs20.x' });
+    expect(got.Configuration).toMatchObject({ Handler: decl?.handler, Runtime: decl?.runtime });
     expect(got.Tags).toMatchObject({ 'mattermost-app-id': app.appId, 'mattermost-app-version': app.version });
   }
   for (const [rel, data] of Object.entries(app.spec.static ?? {})) {

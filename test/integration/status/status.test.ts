@@ -145,7 +145,8 @@ describe('getStatus', () => {
     );
     // run records: 6 good ones and a newest that is not JSON
     for (let i = 1; i <= 6; i++) {
-      const r = runRecord(i, i === 4 ? 1 : 0);
+      const r = runRecord(i, i === 4 || i === 3 ? 1 : 0);
+      if (i === 3) r.error = { code: 'LOCK_LOST', message: 'this run lost the reconcile lock' };
       await put(
         s3,
         apps,
@@ -253,6 +254,7 @@ describe('getStatus', () => {
     expect(text).toContain('    error  $.aws_lambda[0].runtime: go1.x is blocked');
     expect(text).toContain('Conflicts (1)');
     expect(text).toMatch(/2024-01-01 04:00:00Z +4\.0s +1 +7 +4 provisioned · 2 unchanged +run-4/);
+    expect(text).toMatch(/3 provisioned · 2 unchanged · run failed: LOCK_LOST +run-3/);
     expect(text).toContain('Could not read (1)');
   });
 });
@@ -284,6 +286,6 @@ describe('getStatus on empty buckets', () => {
         releaseBucket: 'no-such-bucket-status-test',
         releasePrefix: PREFIX,
       }),
-    ).rejects.toThrow(/cannot read the listings of s3:\/\/no-such-bucket-status-test/);
+    ).rejects.toThrow(/s3:\/\/no-such-bucket-status-test.*(NoSuchBucket|does not exist)/);
   });
 });

@@ -9,6 +9,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3Port } from '../../../src/aws/ports';
@@ -184,6 +185,33 @@ describe('uploadBundle', () => {
       );
     },
   );
+
+  it('lets the conditional create decide when a HEAD is refused (no s3:ListBucket: 403 for a missing key)', async () => {
+    // Prepare: the real port, with HEAD answering as S3 does for a principal without s3:ListBucket
+    const bucket = await uniqueBucket('upload-403');
+    const file = await bundle('forbidden-head.zip', 'com.example.nolist', '1.0.0');
+    const real = testPorts();
+    const forbidden: S3Port = {
+      ...real.s3,
+      headObject: () =>
+        Promise.reject(
+          new S3ServiceException({
+            name: 'Forbidden',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 403 },
+            message: 'Forbidden',
+          }),
+        ),
+    };
+    const target = { releaseBucket: bucket, releasePrefix: PREFIX };
+    // Act
+    const first = await uploadBundle(file, target, { s3: forbidden });
+    const second = uploadBundle(file, target, { s3: forbidden });
+    // Assess: the first creates; the second learns from the 412 that the key exists, and cannot read it
+    expect(first.status).toBe('uploaded');
+    await expect(second).rejects.toThrow(/cannot read what the key holds: .*Forbidden/);
+    expect(await keys(bucket)).toEqual([`${PREFIX}com.example.nolist_1.0.0.zip`]);
+  });
 
   it('refuses an invalid bundle with every issue and writes nothing', async () => {
     // Prepare

@@ -49,7 +49,9 @@ describe('CLI commands', () => {
     const out = c.out();
     expect(out).toContain(`${good}: OK`);
     expect(out).toContain(`${bad}: INVALID com.example.hello 1.0.0`);
-    expect(out).toMatch(/error {3}\.\.\/evil: entry "\.\.\/evil" has a "\.\." path segment .*\[UNSAFE_ENTRY_PATH\]/);
+    expect(out).toMatch(
+      /error {3}\.\.\/evil: entry "\.\.\/evil" has a "\.\." path segment .*\[UNSAFE_ENTRY_PATH\]/,
+    );
     expect(out).toContain(`${missing}: INVALID`);
     expect(out).toContain('no such file');
     expect(c.err()).toBe('');
@@ -73,7 +75,10 @@ describe('CLI commands', () => {
     const c = capture();
     const code = await generateTerraformData(good).finally(c.restore);
     expect(code).toBe(0);
-    const data = JSON.parse(c.out()) as { lambda_functions: Record<string, { name: string }>; manifest_key: string };
+    const data = JSON.parse(c.out()) as {
+      lambda_functions: Record<string, { name: string }>;
+      manifest_key: string;
+    };
     expect(data.manifest_key).toBe('manifests/com.mattermost.servicenow_0.1.0.json');
     expect(data.lambda_functions['function-with-very-very-very-very-very-very-very-long-name']?.name).toBe(
       'com-mattermost-servicenow_0-1-0_95f51579baba92ea2a0a3ad98c24fcbc',

@@ -55,7 +55,10 @@ describe('reading entries', () => {
 
   it('fails with domain errors for a missing bundle, a missing entry, and corrupt data', async () => {
     await expect(openEntryStream(`${s.dir}/nope.zip`, 'fn.zip')).rejects.toBeInstanceOf(BundleReadError);
-    const file = await s.file('crc.zip', [...(await validEntries()), { name: 'static/bad.txt', data: 'abc', crc32: 1 }]);
+    const file = await s.file('crc.zip', [
+      ...(await validEntries()),
+      { name: 'static/bad.txt', data: 'abc', crc32: 1 },
+    ]);
     await expect(openEntryStream(file, 'static/none.txt')).rejects.toMatchObject({
       code: 'BUNDLE_ENTRY_NOT_FOUND',
     });

@@ -18,9 +18,12 @@ describe('validateBundle', () => {
   afterAll(() => s.cleanup());
 
   it('accepts the simple app of the test builder, icon included', async () => {
-    const result = await validateBundle(await s.bundle('simple.zip', await simpleAppSpec('com.example.app', '2.0.1', { functions: 3 })), {
-      now: TEST_NOW,
-    });
+    const result = await validateBundle(
+      await s.bundle('simple.zip', await simpleAppSpec('com.example.app', '2.0.1', { functions: 3 })),
+      {
+        now: TEST_NOW,
+      },
+    );
     expect(result.ok ? result.warnings : result.errors).toEqual([]);
     expect(result.ok && result.bundle.functions.map((f) => f.lambdaName)).toEqual([
       'com-example-app_2-0-1_fn0',
@@ -31,7 +34,9 @@ describe('validateBundle', () => {
 
   it('throws a BundleReadError for a missing file or a directory, not an issue', async () => {
     await expect(validateBundle(path.join(s.dir, 'missing.zip'))).rejects.toThrow(BundleReadError);
-    await expect(validateBundle(path.join(s.dir, 'missing.zip'))).rejects.toThrow(/missing\.zip: no such file/);
+    await expect(validateBundle(path.join(s.dir, 'missing.zip'))).rejects.toThrow(
+      /missing\.zip: no such file/,
+    );
     await expect(validateBundle(s.dir)).rejects.toThrow(/directory/);
   });
 
@@ -59,14 +64,22 @@ describe('validateBundle', () => {
     expect(byCode('DUPLICATE_FUNCTION_PATH').map((w) => w.path)).toEqual(['$.aws_lambda[1].path']);
     expect(byCode('APP_TYPE_NOT_AWS_LAMBDA').map((w) => w.path)).toEqual(['$.app_type']);
     expect(byCode('UNKNOWN_PERMISSION').map((w) => w.path)).toEqual(['$.requested_permissions[1]']);
-    expect(byCode('IGNORED_ENTRY').map((w) => w.path).sort()).toEqual(['README.md', 'extra.zip']);
+    expect(
+      byCode('IGNORED_ENTRY')
+        .map((w) => w.path)
+        .sort(),
+    ).toEqual(['README.md', 'extra.zip']);
     expect(byCode('HANDLER_FILE_NOT_FOUND')).toEqual([]);
     expect(result.warnings.every((w) => w.severity === 'warning')).toBe(true);
   });
 
   it('warns when the handler file a runtime loads is not in the function zip', async () => {
-    const m = manifest({ aws_lambda: [{ path: '/', name: 'fn', handler: 'app', runtime: 'provided.al2023' }] });
-    const result = await validateBundle(await s.file('no-bootstrap.zip', await validEntries(m)), { now: TEST_NOW });
+    const m = manifest({
+      aws_lambda: [{ path: '/', name: 'fn', handler: 'app', runtime: 'provided.al2023' }],
+    });
+    const result = await validateBundle(await s.file('no-bootstrap.zip', await validEntries(m)), {
+      now: TEST_NOW,
+    });
     expect(result.ok).toBe(true);
     const w = result.warnings.find((i) => i.code === 'HANDLER_FILE_NOT_FOUND');
     expect(w?.path).toBe('fn.zip');
@@ -75,16 +88,25 @@ describe('validateBundle', () => {
 
   it('accepts a manifest with a byte order mark, with a warning', async () => {
     const entries = await validEntries();
-    entries[0] = { name: 'manifest.json', data: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(manifest()))]) };
+    entries[0] = {
+      name: 'manifest.json',
+      data: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(manifest()))]),
+    };
     const result = await validateBundle(await s.file('bom.zip', entries), { now: TEST_NOW });
     expect(result.ok).toBe(true);
     expect(codes(result)).toContain('MANIFEST_BOM');
   });
 
   it('names the app of an invalid bundle when it can', async () => {
-    const result = await validateBundle(await s.file('named.zip', (await validEntries()).filter((e) => e.name !== 'fn.zip')), {
-      now: TEST_NOW,
-    });
+    const result = await validateBundle(
+      await s.file(
+        'named.zip',
+        (await validEntries()).filter((e) => e.name !== 'fn.zip'),
+      ),
+      {
+        now: TEST_NOW,
+      },
+    );
     expect(result).toMatchObject({ ok: false, appId: 'com.example.hello', version: '1.0.0' });
   });
 
@@ -95,15 +117,23 @@ describe('validateBundle', () => {
   });
 
   it('judges runtimes at the given date', async () => {
-    const m = manifest({ aws_lambda: [{ path: '/', name: 'fn', handler: 'index.handler', runtime: 'nodejs22.x' }] });
+    const m = manifest({
+      aws_lambda: [{ path: '/', name: 'fn', handler: 'index.handler', runtime: 'nodejs22.x' }],
+    });
     const file = await s.file('dated.zip', await validEntries(m));
     expect((await validateBundle(file, { now: new Date('2027-01-01') })).ok).toBe(true);
-    expect(codes(await validateBundle(file, { now: new Date('2027-05-01') }))).toContain('RUNTIME_DEPRECATED');
-    expect(codes(await validateBundle(file, { now: new Date('2027-06-02') }))).toContain('RUNTIME_CREATE_BLOCKED');
+    expect(codes(await validateBundle(file, { now: new Date('2027-05-01') }))).toContain(
+      'RUNTIME_DEPRECATED',
+    );
+    expect(codes(await validateBundle(file, { now: new Date('2027-06-02') }))).toContain(
+      'RUNTIME_CREATE_BLOCKED',
+    );
   });
 
   it('refuses nonsense limits', async () => {
-    await expect(validateBundle(path.join(s.dir, 'x.zip'), { limits: { maxEntries: 0 } })).rejects.toThrow(/maxEntries/);
+    await expect(validateBundle(path.join(s.dir, 'x.zip'), { limits: { maxEntries: 0 } })).rejects.toThrow(
+      /maxEntries/,
+    );
   });
 });
 
@@ -130,7 +160,9 @@ describe('checkManifest', () => {
     const object = checkManifest(manifest({ aws_lambda: { functions: fns } }), TEST_NOW);
     expect(list.issues).toEqual([]);
     expect(object.issues).toEqual([]);
-    expect(list.functions.map((f) => [f.lambdaName, f.jsonPath])).toEqual([['com-example-hello_1-0-0_a-b', '$.aws_lambda[0]']]);
+    expect(list.functions.map((f) => [f.lambdaName, f.jsonPath])).toEqual([
+      ['com-example-hello_1-0-0_a-b', '$.aws_lambda[0]'],
+    ]);
     expect(object.functions.map((f) => [f.lambdaName, f.jsonPath])).toEqual([
       ['com-example-hello_1-0-0_a-b', '$.aws_lambda.functions[0]'],
     ]);
@@ -138,7 +170,11 @@ describe('checkManifest', () => {
 
   it('accepts calls as path strings or objects, and keeps unknown fields', () => {
     const r = checkManifest(
-      manifest({ bindings: '/bindings', on_install: { path: '/install', expand: { app: 'all' }, state: { x: 1 } }, x_custom: [1] }),
+      manifest({
+        bindings: '/bindings',
+        on_install: { path: '/install', expand: { app: 'all' }, state: { x: 1 } },
+        x_custom: [1],
+      }),
       TEST_NOW,
     );
     expect(r.issues).toEqual([]);

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEPLOYER_IAM_ACTIONS } from '../../../src/aws/clients';
 import { DEFAULTS, ENV } from '../../../src/config';
+import { executeRoleTrustPolicy, invokePolicyDocument } from '../../../src/provision/iam';
 import { FUNCTION_TAGS } from '../../../src/provision/types';
 import { STATE_KEYS } from '../../../src/reconcile/types';
 import { ROOT, readYaml } from './helm';
@@ -156,9 +157,10 @@ describe('deploy/iam documents', () => {
     const iamPolicy = (name: string) => `arn:aws:iam::${account}:policy/${name}`;
     const group = (name: string) => `arn:aws:iam::${account}:group/${name}`;
 
-    it('holds exactly DEPLOYER_IAM_ACTIONS (src/aws/clients.ts): nothing missing, nothing more', () => {
+    it('holds exactly DEPLOYER_IAM_ACTIONS (src/aws/clients.ts) and the tag-on-create permissions', () => {
       const declared = Object.values(DEPLOYER_IAM_ACTIONS).flat() as string[];
-      expect([...actionsOf(policy)].sort()).toEqual([...new Set(declared)].sort());
+      const expected = new Set([...declared, ...tagOnCreateActionsFromSource()]);
+      expect([...actionsOf(policy)].sort()).toEqual([...expected].sort());
     });
 
     it('allows every AWS SDK command that src/ imports', () => {
@@ -169,6 +171,8 @@ describe('deploy/iam documents', () => {
       }
       const allowed = actionsOf(policy);
       expect([...required].filter((a) => !allowed.has(a))).toEqual([]);
+      // creating a role or policy with tags also needs the tagging action (AWS checks both)
+      expect([...tagOnCreateActionsFromSource()].filter((a) => !allowed.has(a))).toEqual([]);
     });
 
     it('reads release bundles, and writes only the apps bucket keys the deployer owns', () => {
@@ -259,12 +263,23 @@ describe('deploy/iam documents', () => {
     expect(allows(policy, 'lambda:InvokeFunction', fn, { [tag]: FUNCTION_TAGS.managedByValue })).toBe(true);
     expect(allows(policy, 'lambda:InvokeFunction', fn, { [tag]: 'someone-else' })).toBe(false);
     expect(allows(policy, 'lambda:InvokeFunction', fn)).toBe(false);
+    const otherAccount = fn.replace(SAMPLE.AWS_ACCOUNT_ID, '999999999999');
+    expect(
+      allows(policy, 'lambda:InvokeFunction', otherAccount, { [tag]: FUNCTION_TAGS.managedByValue }),
+    ).toBe(false);
     // it never lists functions: it does not grow per function
     expect(JSON.stringify(policy)).not.toMatch(/function:[a-z0-9]/i);
   });
 
-  it('execute-role-trust-policy.json lets only Lambda assume the role', () => {
+  it('invoke-policy.json is the document the deployer writes (src/provision/iam.ts), so it never rewrites it', () => {
+    expect(loadPolicy('invoke-policy.json')).toEqual(
+      JSON.parse(invokePolicyDocument('aws', SAMPLE.AWS_ACCOUNT_ID)),
+    );
+  });
+
+  it('execute-role-trust-policy.json lets only Lambda assume the role, as the deployer creates it', () => {
     const policy = loadPolicy('execute-role-trust-policy.json');
+    expect(policy).toEqual(JSON.parse(executeRoleTrustPolicy()));
     expect(policy.Statement).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
@@ -301,6 +316,40 @@ describe('deploy/iam documents', () => {
   });
 });
 
+const sourceFiles = (dir = path.join(ROOT, 'src')): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
+
+/**
+ * Creating a resource with tags needs the tagging permission too: IAM checks iam:TagRole /
+ * iam:TagPolicy on CreateRole / CreatePolicy with Tags, Lambda checks lambda:TagResource on
+ * CreateFunction with Tags. Found by reading each port call's argument for a `Tags` key.
+ */
+function tagOnCreateActionsFromSource(): Set<string> {
+  const TAGGING: Record<string, string> = {
+    createRole: 'iam:TagRole',
+    createPolicy: 'iam:TagPolicy',
+    createFunction: 'lambda:TagResource',
+  };
+  const found = new Set<string>();
+  for (const file of sourceFiles()) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/\.(createRole|createPolicy|createFunction)\(/g)) {
+      // the call's argument: up to the matching closing parenthesis
+      const start = (m.index as number) + m[0].length;
+      let depth = 1;
+      let i = start;
+      for (; i < text.length && depth > 0; i++) {
+        if (text[i] === '(') depth++;
+        else if (text[i] === ')') depth--;
+      }
+      if (/\bTags\b/.test(text.slice(start, i))) found.add(TAGGING[m[1] as string] as string);
+    }
+  }
+  return found;
+}
+
 /**
  * The IAM actions the code needs, from the AWS SDK commands imported (not `import type`) anywhere
  * under src/, plus lib-storage's multipart upload and the Lambda waiters.
@@ -322,16 +371,8 @@ function requiredActionsFromSource(): Set<string> {
     AbortMultipartUpload: ['s3:AbortMultipartUpload'],
   };
   const required = new Set<string>();
-  const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory()
-        ? files(path.join(dir, e.name))
-        : e.name.endsWith('.ts')
-          ? [path.join(dir, e.name)]
-          : [],
-    );
   const importRe = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[a-z0-9-]+)'/g;
-  for (const file of files(path.join(ROOT, 'src'))) {
+  for (const file of sourceFiles()) {
     for (const m of readFileSync(file, 'utf8').matchAll(importRe)) {
       if (m[1]) continue; // import type: no request is sent
       const pkg = m[3] as string;
@@ -447,6 +488,7 @@ interface ComposeService {
   tmpfs?: string[];
   cap_drop?: string[];
   ports?: string[];
+  volumes?: string[];
   healthcheck?: { test: string[] };
 }
 
@@ -483,6 +525,8 @@ describe('docker-compose.yml', () => {
     const ls = svc('localstack');
     expect(ls.image).toBe('localstack/localstack:4.14.0');
     expect(ls.profiles).toEqual(['localstack']);
+    // without the Docker socket LocalStack marks new functions Failed ("Docker not available")
+    expect(ls.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock');
     expect(svc('deployer-localstack').profiles).toEqual(['localstack']);
     expect(svc('setup-localstack').profiles).toEqual(['localstack']);
     expect(svc('deployer').profiles).toBeUndefined();

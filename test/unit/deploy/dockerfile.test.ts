@@ -120,11 +120,12 @@ describe('Dockerfile', () => {
       ['node', `/app/${pkg.bin['apps-deployer']}`],
     ]);
     expect(all(runtime, 'CMD').map((e) => JSON.parse(e.args) as string[])).toEqual([['reconcile']]);
-    expect(
-      all(runtime, 'ENV')
-        .map((e) => e.args)
-        .join(' '),
-    ).toMatch(/\bNODE_ENV=production\b/);
+    const env = all(runtime, 'ENV')
+      .map((e) => e.args)
+      .join(' ');
+    expect(env).toMatch(/\bNODE_ENV=production\b/);
+    // the AWS SDK calls os.homedir(), which throws for a uid without passwd entry and no HOME
+    expect(env).toMatch(/\bHOME=\/\S+/);
   });
 
   it('carries the OCI labels, consistent with package.json', () => {

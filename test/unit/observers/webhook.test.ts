@@ -155,6 +155,18 @@ describe('MattermostWebhookObserver', () => {
     );
   });
 
+  it('alerts a run that failed as a whole, with its error', async () => {
+    const { o } = observer();
+    await o.runDone(
+      runReport([provisioned('com.example.hello', '1.0.0')], 1, {
+        error: { code: 'LOCK_LOST', message: 'this run lost the reconcile lock' },
+      }),
+    );
+    expect(alert.requests).toHaveLength(1);
+    const text = (JSON.parse(alert.requests[0]!.body) as { text: string }).text;
+    expect(text).toContain('failed after 12.5s: LOCK_LOST: this run lost the reconcile lock');
+  });
+
   it('sends only to the webhooks that are configured', async () => {
     // Prepare
     const cap = capturingLogger();

@@ -61,7 +61,9 @@ exports.handler = async (event) => {
     case '/install':
       return ok('Hello World is installed. Type `/hello-world send` or use the channel header button.');
     case '/send':
-      return ok(`Hello${user && user.username ? `, @${user.username}` : ''}! This answer comes from AWS Lambda.`);
+      return ok(
+        `Hello${user && user.username ? `, @${user.username}` : ''}! This answer comes from AWS Lambda.`,
+      );
     case '/ping':
       return ok('pong');
     default:

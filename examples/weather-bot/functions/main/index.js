@@ -43,12 +43,19 @@ exports.handler = async (event) => {
         {
           location: '/command',
           bindings: [
-            { icon: 'icon.png', label: 'weather', description: 'Get a forecast for a city', form: forecastForm },
+            {
+              icon: 'icon.png',
+              label: 'weather',
+              description: 'Get a forecast for a city',
+              form: forecastForm,
+            },
           ],
         },
         {
           location: '/post_menu',
-          bindings: [{ location: 'forecast', icon: 'icon.png', label: 'Weather forecast', form: forecastForm }],
+          bindings: [
+            { location: 'forecast', icon: 'icon.png', label: 'Weather forecast', form: forecastForm },
+          ],
         },
       ],
     });

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createAwsPorts } from '../../../src/aws/clients';
+import type { Bundle, ValidationResult } from '../../../src/bundle/types';
+import { silentLogger } from '../../../src/log';
+import { ConflictError, ProvisionStepError } from '../../../src/provision/errors';
+import type { ProvisionResult } from '../../../src/provision/types';
+import { applyItem, type ApplyContext } from '../../../src/reconcile/apply';
+import { LockLostError } from '../../../src/reconcile/errors';
+import { indexMarkers } from '../../../src/reconcile/markers';
+import type { PlanItem } from '../../../src/reconcile/types';
+import { tempDir } from '../../support/bundle-builder';
+
+const s3Mock = mockClient(S3Client);
+const ports = () =>
+  createAwsPorts({
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
+const s3Error = (status: number, name: string) =>
+  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+const item = (over: Partial<PlanItem> = {}): PlanItem => ({
+  releaseKey: 'bundles/com.example.a_1.0.zip',
+  etag: '"e1"',
+  size: 5,
+  appId: 'com.example.a',
+  version: '1.0',
+  action: 'provision',
+  ...over,
+});
+
+const bundle = { appId: 'com.example.a', version: '1.0', sha256Hex: 'abc', file: 'x' } as Bundle;
+const result: ProvisionResult = {
+  appId: 'com.example.a',
+  version: '1.0',
+  status: 'provisioned',
+  manifestKey: 'manifests/com.example.a_1.0.json',
+  functions: [],
+  assets: [],
+  durationMs: 1,
+};
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  s3Mock.reset();
+  ({ dir, cleanup } = await tempDir('apply-unit-'));
+});
+afterEach(() => cleanup());
+afterAll(() => s3Mock.restore());
+
+function ctx(over: Partial<ApplyContext> = {}): ApplyContext {
+  return {
+    s3: ports().s3,
+    appsBucket: 'apps',
+    releaseBucket: 'rel',
+    releasePrefix: 'bundles/',
+    runId: 'run-1',
+    replace: false,
+    tmpDir: dir,
+    markers: indexMarkers([]),
+    assertCanWrite: () => undefined,
+    validate: async (): Promise<ValidationResult> => ({ ok: true, bundle, warnings: [] }),
+    provision: async () => result,
+    now: () => new Date('2025-01-01T00:00:00Z'),
+    ...over,
+  };
+}
+
+const body = () => ({ Body: Readable.from([Buffer.from('bytes')]) as never, ETag: '"e1"' });
+const markerPuts = () =>
+  s3Mock
+    .commandCalls(PutObjectCommand)
+    .map((c) => c.args[0].input)
+    .filter((i) => i.Key?.startsWith('deployer/seen/'));
+
+describe('applyItem', () => {
+  it('downloads with If-Match on the listed ETag, provisions, writes the provisioned marker, removes the temp file', async () => {
+    s3Mock.on(GetObjectCommand).resolves(body());
+    s3Mock.on(PutObjectCommand).resolves({});
+    let seenFile = '';
+    const outcome = await applyItem(
+      item(),
+      ctx({
+        validate: async (file) => {
+          seenFile = file;
+          expect(existsSync(file)).toBe(true);
+          return { ok: true, bundle, warnings: [] };
+        },
+      }),
+      silentLogger(),
+      0,
+    );
+    expect(outcome).toEqual({ status: 'provisioned', result });
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]!.args[0].input).toMatchObject({
+      Bucket: 'rel',
+      Key: 'bundles/com.example.a_1.0.zip',
+      IfMatch: '"e1"',
+    });
+    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/provisioned-v1']);
+    expect(JSON.parse(markerPuts()[0]!.Body as string)).toMatchObject({
+      outcome: 'provisioned',
+      runId: 'run-1',
+      bundleSha256: 'abc',
+    });
+    expect(path.dirname(seenFile)).toBe(dir);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('fails without a marker when the object was re-uploaded during the run (412 on If-Match)', async () => {
+    s3Mock.on(GetObjectCommand).rejects(s3Error(412, 'PreconditionFailed'));
+    const outcome = await applyItem(item(), ctx(), silentLogger(), 0);
+    expect(outcome).toMatchObject({ status: 'failed', code: 'RELEASE_CHANGED' });
+    expect(markerPuts()).toEqual([]);
+  });
+
+  it('rejects an invalid bundle with every issue and marks it', async () => {
+    s3Mock.on(GetObjectCommand).resolves(body());
+    s3Mock.on(PutObjectCommand).resolves({});
+    const errors = [{ severity: 'error' as const, code: 'X', path: '$.a', message: 'bad a' }];
+    const warnings = [{ severity: 'warning' as const, code: 'Y', path: '$.b', message: 'meh b' }];
+    const provision = jest.fn();
+    const outcome = await applyItem(
+      item(),
+      ctx({ validate: async () => ({ ok: false, errors, warnings }), provision }),
+      silentLogger(),
+      0,
+    );
+    expect(outcome).toEqual({ status: 'rejected', issues: [...errors, ...warnings] });
+    expect(provision).not.toHaveBeenCalled();
+    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/rejected-v1']);
+    expect(JSON.parse(markerPuts()[0]!.Body as string).issues).toHaveLength(2);
+  });
+
+  it('marks a conflict reported by the provisioner; other provision errors fail without a marker', async () => {
+    s3Mock.on(GetObjectCommand).callsFake(() => body());
+    s3Mock.on(PutObjectCommand).resolves({});
+    const conflict = new ConflictError('name taken by another app', {
+      bundle: 'b',
+      resource: 'fn',
+      hint: 'h',
+    });
+    expect(
+      await applyItem(item(), ctx({ provision: async () => Promise.reject(conflict) }), silentLogger(), 0),
+    ).toMatchObject({
+      status: 'conflict',
+    });
+    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/conflict-v1']);
+    s3Mock.resetHistory();
+    const step = new ProvisionStepError({
+      step: 'function',
+      resource: 'fn',
+      bundle: 'b',
+      cause: new Error('boom'),
+    });
+    expect(
+      await applyItem(item(), ctx({ provision: async () => Promise.reject(step) }), silentLogger(), 0),
+    ).toMatchObject({
+      status: 'failed',
+      code: 'PROVISION_FAILED',
+    });
+    expect(markerPuts()).toEqual([]);
+  });
+
+  it('compares a re-upload with the manifest: same sha256 → identical, other → conflict (nothing provisioned)', async () => {
+    const other = 'f'.repeat(64); // not the sha256 of the downloaded bytes
+    s3Mock.on(GetObjectCommand).callsFake(() => body());
+    s3Mock.on(PutObjectCommand).resolves({});
+    const provision = jest.fn();
+    s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'bundle-sha256': other } });
+    const conflict = await applyItem(
+      item({ action: 'check-reupload' }),
+      ctx({ provision }),
+      silentLogger(),
+      0,
+    );
+    expect(conflict).toMatchObject({ status: 'conflict', message: expect.stringContaining('immutable') });
+    const real = createHash('sha256').update('bytes').digest('hex');
+    s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'bundle-sha256': real } });
+    expect(
+      await applyItem(item({ action: 'check-reupload' }), ctx({ provision }), silentLogger(), 0),
+    ).toEqual({
+      status: 'identical',
+    });
+    expect(provision).not.toHaveBeenCalled();
+    expect(markerPuts().map((p) => p.Key)).toEqual([
+      'deployer/seen/com.example.a_1.0/e1/conflict-v1',
+      'deployer/seen/com.example.a_1.0/e1/identical-v1',
+    ]);
+  });
+
+  it('does nothing once the lock is lost', async () => {
+    const lost = new LockLostError('s3://apps/deployer/lock', 'taken over');
+    const outcome = await applyItem(
+      item(),
+      ctx({
+        assertCanWrite: () => {
+          throw lost;
+        },
+      }),
+      silentLogger(),
+      0,
+    );
+    expect(outcome).toMatchObject({ status: 'failed', code: 'LOCK_LOST' });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('rejects a non-canonical key without downloading it', async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    const outcome = await applyItem(
+      item({
+        releaseKey: 'bundles/x y.zip',
+        appId: undefined,
+        version: undefined,
+        action: 'reject-non-canonical',
+      }),
+      ctx(),
+      silentLogger(),
+      0,
+    );
+    expect(outcome).toMatchObject({ status: 'rejected', issues: [{ code: 'NON_CANONICAL_KEY' }] });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(markerPuts().map((p) => p.Key)).toEqual([
+      'deployer/seen/_noncanonical/bundles%2Fx%20y.zip/e1/rejected-v1',
+    ]);
+  });
+});

@@ -1,0 +1,97 @@
+import { silentLogger } from '../../../src/log';
+import { ObserverDispatch } from '../../../src/reconcile/observe';
+import { runPool } from '../../../src/reconcile/pool';
+import { exitCodeOf, requestsSince, runRecordKey } from '../../../src/reconcile/report';
+import { newRunId } from '../../../src/reconcile/run';
+import type { BundleOutcome, BundleReport, RunObserver } from '../../../src/reconcile/types';
+
+describe('runPool', () => {
+  it('never runs more than `concurrency` at once and runs every item', async () => {
+    let active = 0;
+    let peak = 0;
+    const done: number[] = [];
+    await runPool(
+      Array.from({ length: 20 }, (_, i) => i),
+      3,
+      async (n) => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise((r) => setTimeout(r, 1 + (n % 4)));
+        active--;
+        done.push(n);
+      },
+    );
+    expect(peak).toBe(3);
+    expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('starts no new item once told to stop, and says which were not started', async () => {
+    let stop = false;
+    const started: number[] = [];
+    const { notStarted } = await runPool(
+      [0, 1, 2, 3, 4],
+      1,
+      async (n) => {
+        started.push(n);
+        if (n === 1) stop = true;
+      },
+      () => stop,
+    );
+    expect(started).toEqual([0, 1]);
+    expect(notStarted).toEqual([2, 3, 4]);
+  });
+});
+
+describe('run report', () => {
+  const b = (outcome: BundleOutcome): BundleReport => ({
+    releaseKey: 'k',
+    etag: 'e',
+    action: 'provision',
+    outcome,
+    durationMs: 1,
+  });
+  it('exits 1 only for failures, rejections and conflicts found in this run', () => {
+    expect(exitCodeOf([b({ status: 'skipped' }), b({ status: 'identical' })], undefined)).toBe(0);
+    expect(exitCodeOf([b({ status: 'rejected', issues: [] })], undefined)).toBe(1);
+    expect(exitCodeOf([b({ status: 'conflict', message: 'm' })], undefined)).toBe(1);
+    expect(exitCodeOf([b({ status: 'failed', code: 'X', message: 'm' })], undefined)).toBe(1);
+    expect(exitCodeOf([], new Error('listing failed'))).toBe(1);
+  });
+  it('counts only the requests of this run', () => {
+    expect(requestsSince({ 'S3.PutObject': 2 }, { 'S3.PutObject': 5, 'S3.ListObjectsV2': 3 })).toEqual({
+      'S3.PutObject': 3,
+      'S3.ListObjectsV2': 3,
+    });
+  });
+  it('names run records so that they sort by time', () => {
+    expect(runRecordKey('2025-01-02T03:04:05.678Z', 'r1')).toBe(
+      'deployer/runs/2025-01-02T03-04-05.678Z_r1.json',
+    );
+    expect(newRunId(new Date('2025-01-02T03:04:05.678Z'))).toMatch(/^20250102T030405Z-[0-9a-f]{6}$/);
+  });
+});
+
+describe('ObserverDispatch', () => {
+  it('delivers events in order per observer, and survives observers that throw or reject', async () => {
+    const got: string[] = [];
+    const slow: RunObserver = {
+      planned: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        got.push('planned');
+      },
+      runDone: () => void got.push('runDone'),
+    };
+    const broken: RunObserver = {
+      planned: () => {
+        throw new Error('sync bug');
+      },
+      runDone: () => Promise.reject(new Error('async bug')),
+    };
+    const d = new ObserverDispatch([broken, slow], silentLogger());
+    d.emit('planned', {} as never);
+    d.emit('runDone', {} as never);
+    expect(got).toEqual([]); // the caller never waits
+    await d.drain();
+    expect(got).toEqual(['planned', 'runDone']);
+  });
+});

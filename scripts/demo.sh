@@ -41,7 +41,15 @@ verify() {
 }
 
 section "1. Install what is missing"
-if [ ! -d node_modules ]; then show "npm ci"; npm ci --no-audit --no-fund; else note "node_modules present"; fi
+if [ ! -d node_modules ]; then
+  show "npm ci"
+  if ! npm ci --no-audit --no-fund; then
+    # npm ≥ 11.16 can reject a lock file whose unavailable optional platform packages it left out
+    # itself (npm/cli#9846); `npm install` still honours every version the lock file pins
+    note "npm ci refused the lock file; installing with npm install instead"
+    show "npm install"; npm install --no-audit --no-fund
+  fi
+else note "node_modules present"; fi
 if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '*.ts' -print -quit)" ]; then
   show "npm run build"; npm run --silent build
 else note "dist/ is up to date"; fi

@@ -66,6 +66,8 @@ export interface AwsPortsOptions {
   logger?: Logger;
   /** share one counter between several factories (default: a new one) */
   requests?: RequestCounter;
+  /** the limiter Lambda requests pass (default: a TokenBucket at lambdaRequestsPerSecond) */
+  lambdaLimiter?: { take(): Promise<void> };
 }
 
 /** Counts requests by operation in memory. */
@@ -149,13 +151,13 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   );
 
   const lambda = new LambdaClient(common);
-  const bucket = new TokenBucket({
-    ratePerSecond: options.lambdaRequestsPerSecond ?? DEFAULT_LAMBDA_REQUESTS_PER_SECOND,
-  });
+  const limiter =
+    options.lambdaLimiter ??
+    new TokenBucket({ ratePerSecond: options.lambdaRequestsPerSecond ?? DEFAULT_LAMBDA_REQUESTS_PER_SECOND });
   lambda.middlewareStack.add(
     (next, context) => async (args) => {
       const started = Date.now();
-      await bucket.take();
+      await limiter.take();
       const waited = Date.now() - started;
       if (waited > 250) options.logger?.debug({ waitedMs: waited }, 'lambda rate limit: waited');
       requests.add(`Lambda.${operationName(context.commandName)}`);
@@ -198,14 +200,12 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     functionName: string,
     maxWaitSeconds: number,
   ): Promise<void> => {
+    // the SDK wants maxWaitTime > minDelay ≤ maxDelay
+    const minDelay = Math.min(WAITER_MIN_DELAY_SECONDS, maxWaitSeconds / 2);
+    const maxDelay = Math.max(minDelay, Math.min(WAITER_MAX_DELAY_SECONDS, maxWaitSeconds));
     try {
       await waiter(
-        {
-          client: lambda,
-          maxWaitTime: maxWaitSeconds,
-          minDelay: Math.min(WAITER_MIN_DELAY_SECONDS, maxWaitSeconds),
-          maxDelay: Math.max(WAITER_MIN_DELAY_SECONDS, Math.min(WAITER_MAX_DELAY_SECONDS, maxWaitSeconds)),
-        },
+        { client: lambda, maxWaitTime: maxWaitSeconds, minDelay, maxDelay },
         { FunctionName: functionName },
       );
     } catch (err) {

@@ -37,8 +37,8 @@ const AWS_JAVA = 'AWS Lambda docs, lambda-java.html';
 const AWS_GO = 'AWS Lambda docs, lambda-golang.html (OS-only runtimes)';
 const AWS_2026_06 =
   'AWS lambda-runtimes.html as of 2026-06-02 (cfn-lint issue #4531, PR #4532: block dates moved to 2027-02-01 / 2027-03-03)';
-const INFERRED_2026_06 =
-  'inferred: same group as python3.8/dotnet6, whose block dates AWS moved to 2027-02-01 / 2027-03-03 in 2026-06 (cfn-lint PR #4532); last dates confirmed from AWS: create 2026-02-03, update 2026-03-09';
+const CONFIRMED_2026_02 =
+  'AWS lambda-runtimes.html, last dates confirmed for this runtime (create 2026-02-03, update 2026-03-09). AWS extended python3.8/nodejs20.x to 2027 in 2026-06 (cfn-lint PR #4532), but no source confirms the extension for this row, so we keep the confirmed, stricter dates; DESIGN.md lists nodejs16.x as creation-blocked';
 const INFERRED_AL2 =
   'inferred: AL2 runtimes (java8.al2, java11, java17, python3.11) got a one-year extension in 2026-06 (cfn-lint PR #4532); last dates confirmed from AWS: 2026-06-30 / 2026-07-31 / 2026-08-31';
 const DOTNET = '.NET dates from AWS lambda-runtimes.html as copied by endoflife.ai (2026)';
@@ -54,8 +54,8 @@ export const RUNTIME_LIFECYCLE: readonly RuntimeLifecycle[] = Object.freeze([
   { id: 'nodejs24.x', family: 'nodejs', deprecated: '2028-04-30', createBlocked: '2028-06-01', updateBlocked: '2028-07-01', source: AWS_NODEJS },
   { id: 'nodejs22.x', family: 'nodejs', deprecated: '2027-04-30', createBlocked: '2027-06-01', updateBlocked: '2027-07-01', source: AWS_NODEJS },
   { id: 'nodejs20.x', family: 'nodejs', deprecated: '2026-04-30', createBlocked: '2027-02-01', updateBlocked: '2027-03-03', source: AWS_2026_06 },
-  { id: 'nodejs18.x', family: 'nodejs', deprecated: '2025-09-01', createBlocked: '2027-02-01', updateBlocked: '2027-03-03', source: INFERRED_2026_06 },
-  { id: 'nodejs16.x', family: 'nodejs', deprecated: '2024-06-12', createBlocked: '2027-02-01', updateBlocked: '2027-03-03', source: INFERRED_2026_06 },
+  { id: 'nodejs18.x', family: 'nodejs', deprecated: '2025-09-01', createBlocked: '2026-02-03', updateBlocked: '2026-03-09', source: CONFIRMED_2026_02 },
+  { id: 'nodejs16.x', family: 'nodejs', deprecated: '2024-06-12', createBlocked: '2026-02-03', updateBlocked: '2026-03-09', source: CONFIRMED_2026_02 },
   { id: 'nodejs14.x', family: 'nodejs', deprecated: '2023-12-04', createBlocked: '2024-01-09', updateBlocked: '2025-11-01', source: AWS_2024_NODE14 },
   { id: 'nodejs12.x', family: 'nodejs', deprecated: '2023-03-31', createBlocked: '2023-03-31', updateBlocked: '2023-04-30', source: CFN_LINT_2025 },
   { id: 'nodejs10.x', family: 'nodejs', deprecated: '2021-07-30', createBlocked: '2021-07-30', updateBlocked: '2022-02-14', source: CFN_LINT_2025 },
@@ -70,7 +70,7 @@ export const RUNTIME_LIFECYCLE: readonly RuntimeLifecycle[] = Object.freeze([
   { id: 'python3.12', family: 'python', deprecated: '2028-10-31', createBlocked: '2028-11-30', updateBlocked: '2029-01-10', source: AWS_PYTHON },
   { id: 'python3.11', family: 'python', deprecated: '2027-06-30', createBlocked: '2027-07-31', updateBlocked: '2027-08-31', source: AWS_PYTHON },
   { id: 'python3.10', family: 'python', deprecated: '2026-10-31', createBlocked: '2026-11-30', updateBlocked: '2027-01-15', source: AWS_PYTHON },
-  { id: 'python3.9', family: 'python', deprecated: '2025-12-15', createBlocked: '2027-02-01', updateBlocked: '2027-03-03', source: INFERRED_2026_06 },
+  { id: 'python3.9', family: 'python', deprecated: '2025-12-15', createBlocked: '2026-02-03', updateBlocked: '2026-03-09', source: CONFIRMED_2026_02 },
   { id: 'python3.8', family: 'python', deprecated: '2024-10-14', createBlocked: '2027-02-01', updateBlocked: '2027-03-03', source: AWS_2026_06 },
   { id: 'python3.7', family: 'python', deprecated: '2023-12-04', createBlocked: '2024-01-09', updateBlocked: '2025-11-01', source: CFN_LINT_2025 },
   { id: 'python3.6', family: 'python', deprecated: '2022-07-18', createBlocked: '2022-07-18', updateBlocked: '2022-08-29', source: CFN_LINT_2025 },
@@ -97,7 +97,7 @@ export const RUNTIME_LIFECYCLE: readonly RuntimeLifecycle[] = Object.freeze([
   { id: 'ruby4.0', family: 'ruby', source: 'added to Lambda in 2026 (cfn-lint PR #4532); no deprecation date published' },
   { id: 'ruby3.4', family: 'ruby', deprecated: '2028-03-31', createBlocked: '2028-04-30', updateBlocked: '2028-05-31', source: RUBY },
   { id: 'ruby3.3', family: 'ruby', deprecated: '2027-03-31', createBlocked: '2027-04-30', updateBlocked: '2027-05-31', source: RUBY },
-  { id: 'ruby3.2', family: 'ruby', deprecated: '2026-03-31', createBlocked: '2027-02-01', updateBlocked: '2027-03-03', source: INFERRED_2026_06 },
+  { id: 'ruby3.2', family: 'ruby', deprecated: '2026-03-31', createBlocked: '2026-06-01', updateBlocked: '2026-07-01', source: RUBY },
   { id: 'ruby2.7', family: 'ruby', deprecated: '2023-12-07', createBlocked: '2024-01-09', updateBlocked: '2025-11-01', source: CFN_LINT_2025 },
   { id: 'ruby2.5', family: 'ruby', deprecated: '2021-07-30', createBlocked: '2021-07-30', updateBlocked: '2022-03-31', source: CFN_LINT_2025 },
   // OS-only runtimes (Go, Rust, custom)

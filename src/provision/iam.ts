@@ -370,7 +370,8 @@ export async function ensureIamResources(ctx: StepContext): Promise<IamState> {
   return {
     roleName: ctx.config.executeRoleName,
     roleArn,
-    roleIsNew: roleIsNew(role, created, ctx.clock.now(), ctx.tuning.roleNewWindowMs),
+    // CreateDate is wall-clock time (the retry clock only measures durations)
+    roleIsNew: roleIsNew(role, created, Date.now(), ctx.tuning.roleNewWindowMs),
     partition,
     accountId,
     invokePolicyArn,

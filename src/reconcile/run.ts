@@ -26,6 +26,7 @@ import { indexMarkers } from './markers';
 import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
 import { runPool } from './pool';
+import { limitUploads } from './upload-budget';
 import { newReport, requestsSince, writeRunRecord } from './report';
 import type { BundleOutcome, BundleReport, Plan, PlanItem, RunObserver, RunReport } from './types';
 
@@ -261,7 +262,9 @@ interface RunScope {
 /** Wires the worker's context: one provisioner for the run, IAM ensured once, lazily, before the
  * first provision (a run that provisions nothing makes no IAM call). */
 function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
-  const { ports, config } = deps;
+  const { config } = deps;
+  // the workers share one budget of streamed uploads (upload-budget.ts): memory bounded by a constant
+  const ports = limitUploads(deps.ports);
   const create = deps.createProvisioner ?? defaultProvisioner;
   const provisioner = create({
     ports,

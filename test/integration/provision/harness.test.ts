@@ -43,4 +43,25 @@ describe('test backend harness', () => {
     expect(ports.requests.snapshot()['S3.UploadPart']).toBeGreaterThanOrEqual(2);
     expect(ports.requests.snapshot()['S3.CompleteMultipartUpload']).toBeGreaterThanOrEqual(1);
   });
+
+  it('counts every request by operation and sends every Lambda request through the rate limiter', async () => {
+    // Prepare: a limiter that counts its tokens
+    let tokens = 0;
+    const ports = testPorts({ lambdaLimiter: { take: async () => void tokens++ } });
+
+    // Act: a Lambda call that fails (no such function) and a waiter that polls it until its deadline
+    await expect(
+      ports.lambda.getFunction({ FunctionName: 'no-such-function-harness' }),
+    ).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await expect(ports.lambda.waitActive('no-such-function-harness', 1)).rejects.toMatchObject({
+      code: 'AWS_WAIT_TIMEOUT',
+    });
+
+    // Assess
+    const lambdaRequests = ports.requests.snapshot()['Lambda.GetFunction'] ?? 0;
+    expect(lambdaRequests).toBeGreaterThanOrEqual(2);
+    expect(tokens).toBe(lambdaRequests);
+  });
 });

@@ -35,6 +35,7 @@ describe('judgeRuntime', () => {
     ['go1.x', '2026-11-24', 'create-blocked', 'error', ['go1.x', '2024-02-08', 'provided.al2023']],
     ['nodejs14.x', '2026-11-24', 'create-blocked', 'error', ['nodejs14.x', '2024-01-09', 'nodejs24.x']],
     ['python3.7', '2026-11-24', 'create-blocked', 'error', ['python3.7', '2024-01-09', 'python3.14']],
+    ['nodejs16.x', '2026-11-24', 'create-blocked', 'error', ['nodejs16.x', '2026-02-03', 'nodejs24.x']],
     ['provided', '2026-11-24', 'create-blocked', 'error', ['provided.al2023']],
     ['java8', '2026-11-24', 'create-blocked', 'error', ['java25']],
     ['nodejs20.x', '2026-11-24', 'deprecated', 'warning', ['2026-04-30', '2027-02-01', 'nodejs24.x']],

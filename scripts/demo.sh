@@ -55,6 +55,8 @@ if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '
 else note "dist/ is up to date"; fi
 bash scripts/setup-emulator.sh
 
+STARTED=$SECONDS
+
 section "2. Start the emulator and create the buckets"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/apps-deployer-demo.XXXXXX")"
 MOTO_PID=''
@@ -140,6 +142,7 @@ set +e; apps_deployer status; code=$?; set -e
 expect_exit 0 "$code" "status"
 
 section "Done"
+note "steps 2–6 took $((SECONDS - STARTED)) s (the install above excluded)"
 if [ "${DEMO_KEEP_EMULATOR:-}" = "1" ]; then
   note "moto keeps running (pid $MOTO_PID); try: AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL MM_APPS_S3_BUCKET=$MM_APPS_S3_BUCKET MM_APPS_RELEASE_BUCKET=$MM_APPS_RELEASE_BUCKET AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo node dist/cli/main.js status"
 fi

@@ -1,8 +1,10 @@
+import { UPLOAD_PART_SIZE, UPLOAD_QUEUE_SIZE } from '../../../src/aws/clients';
 import { silentLogger } from '../../../src/log';
 import { ObserverDispatch } from '../../../src/reconcile/observe';
 import { runPool } from '../../../src/reconcile/pool';
 import { exitCodeOf, requestsSince, runRecordKey } from '../../../src/reconcile/report';
 import { newRunId } from '../../../src/reconcile/run';
+import { Semaphore, UPLOAD_BUFFER_BUDGET_BYTES, UPLOAD_SLOTS } from '../../../src/reconcile/upload-budget';
 import type { BundleOutcome, BundleReport, RunObserver } from '../../../src/reconcile/types';
 
 describe('runPool', () => {
@@ -93,5 +95,34 @@ describe('ObserverDispatch', () => {
     expect(got).toEqual([]); // the caller never waits
     await d.drain();
     expect(got).toEqual(['planned', 'runDone']);
+  });
+});
+
+describe('upload budget', () => {
+  it('lets at most `slots` uploads run at once across workers, in order', async () => {
+    const gate = new Semaphore(2);
+    let active = 0;
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        gate.use(async () => {
+          active++;
+          peak = Math.max(peak, active);
+          order.push(i);
+          await new Promise((r) => setTimeout(r, 5));
+          active--;
+        }),
+      ),
+    );
+    expect(peak).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('keeps the part buffers of a run within its budget', () => {
+    expect(UPLOAD_SLOTS).toBeGreaterThanOrEqual(1);
+    expect(UPLOAD_SLOTS * (UPLOAD_QUEUE_SIZE + 1) * UPLOAD_PART_SIZE).toBeLessThanOrEqual(
+      Math.max(UPLOAD_BUFFER_BUDGET_BYTES, (UPLOAD_QUEUE_SIZE + 1) * UPLOAD_PART_SIZE),
+    );
   });
 });

@@ -54,7 +54,8 @@ function zipTo(file, add) {
 function randomFile(file, size) {
   const fd = fs.openSync(file, 'w');
   try {
-    for (let done = 0; done < size; done += MB) fs.writeSync(fd, crypto.randomBytes(Math.min(MB, size - done)));
+    for (let done = 0; done < size; done += MB)
+      fs.writeSync(fd, crypto.randomBytes(Math.min(MB, size - done)));
   } finally {
     fs.closeSync(fd);
   }
@@ -88,9 +89,15 @@ async function generate() {
   }
   const statics = [];
   for (let s = 0; s < STATIC_LARGE.count; s++)
-    statics.push([randomFile(path.join(dataDir, `tmp-large${s}.bin`), STATIC_LARGE.size), `static/media/video ${s}.mp4`]);
+    statics.push([
+      randomFile(path.join(dataDir, `tmp-large${s}.bin`), STATIC_LARGE.size),
+      `static/media/video ${s}.mp4`,
+    ]);
   for (let s = 0; s < STATIC_SMALL.count; s++)
-    statics.push([randomFile(path.join(dataDir, `tmp-small${s}.bin`), STATIC_SMALL.size), `static/img/pic${s}.png`]);
+    statics.push([
+      randomFile(path.join(dataDir, `tmp-small${s}.bin`), STATIC_SMALL.size),
+      `static/img/pic${s}.png`,
+    ]);
   tmp.push(...fnFiles, ...statics.map(([file]) => file));
   const manifest = {
     app_id: APP_ID,
@@ -216,13 +223,17 @@ const outcomes = (items) =>
 
 async function main() {
   if (!fs.existsSync(path.join(distDir, 'cli', 'main.js')))
-    throw new Error(`${distDir}/cli/main.js is missing: run \`npm run build\` (npm run bench:provision does)`);
+    throw new Error(
+      `${distDir}/cli/main.js is missing: run \`npm run build\` (npm run bench:provision does)`,
+    );
   await generate();
   const size = fs.statSync(bundleFile).size;
   const moto = await startMoto();
   try {
     await createBucket(moto.endpoint, 'bench-provision-apps');
-    console.log(`moto server at ${moto.endpoint}; provisioning ${bundleFile} (${(size / MB).toFixed(0)} MB) ...`);
+    console.log(
+      `moto server at ${moto.endpoint}; provisioning ${bundleFile} (${(size / MB).toFixed(0)} MB) ...`,
+    );
     const first = await runProvision(moto.endpoint);
     const second = await runProvision(moto.endpoint);
     const peakKb = Math.max(first.selfKb, Number.isFinite(first.timeKb) ? first.timeKb : 0);

@@ -4,7 +4,7 @@
 # Extra arguments go to jest (e.g. `npm test -- --selectProjects unit`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || bash scripts/npm-ci.sh
 bash scripts/setup-emulator.sh
 bash scripts/install-helm.sh
 npm run --silent build

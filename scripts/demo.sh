@@ -42,13 +42,8 @@ verify() {
 
 section "1. Install what is missing"
 if [ ! -d node_modules ]; then
-  show "npm ci"
-  if ! npm ci --no-audit --no-fund; then
-    # npm ≥ 11.16 can reject a lock file whose unavailable optional platform packages it left out
-    # itself (npm/cli#9846); `npm install` still honours every version the lock file pins
-    note "npm ci refused the lock file; installing with npm install instead"
-    show "npm install"; npm install --no-audit --no-fund
-  fi
+  show "bash scripts/npm-ci.sh   # npm ci with the npm bundled with Node 20 (npm 11 refuses this lock)"
+  bash scripts/npm-ci.sh
 else note "node_modules present"; fi
 if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '*.ts' -print -quit)" ]; then
   show "npm run build"; npm run --silent build
@@ -110,7 +105,7 @@ set +e; apps_deployer upload "$WORK/bundles/broken-app.zip"; code=$?; set -e
 expect_exit 1 "$code" "upload refuses the broken bundle"
 note "Suppose someone copies it into the release prefix anyway (here with a plain S3 PutObject),"
 note "so that reconcile meets it; it must reject it without disturbing the other apps:"
-show "aws s3 cp broken-app.zip s3://$MM_APPS_RELEASE_BUCKET/${MM_APPS_RELEASE_PREFIX}com.example.broken-app_0.1.0.zip  (a node one-liner here)"
+show "PutObject s3://$MM_APPS_RELEASE_BUCKET/${MM_APPS_RELEASE_PREFIX}com.example.broken-app_0.1.0.zip  (as 'aws s3 cp' would; a node one-liner here)"
 node -e '
 const fs = require("fs");
 const { S3Client, PutObjectCommand } = require("@aws-sdk/client-s3");

@@ -16,6 +16,8 @@ export interface ObserverOptions {
   tty: boolean;
   /** --json: stdout is a JSON document, no human progress */
   json: boolean;
+  /** `plan` / --dry-run: the printed plan is the output, no progress lines */
+  dryRun?: boolean;
   /** where progress lines go (default process.stderr) */
   out?: NodeJS.WritableStream;
   /** HTTP client for webhooks and Pushgateway (default the global fetch) */
@@ -29,7 +31,8 @@ export function createObservers(
 ): RunObserver[] {
   const observers: RunObserver[] = [];
   const fetchFn = opts.fetch ?? globalThis.fetch;
-  if (opts.tty && !opts.json) observers.push(new TtyProgressObserver(opts.out ?? process.stderr));
+  if (opts.tty && !opts.json && !opts.dryRun)
+    observers.push(new TtyProgressObserver(opts.out ?? process.stderr));
   if (config.notifyWebhookUrl !== undefined || config.alertWebhookUrl !== undefined)
     observers.push(
       new MattermostWebhookObserver({

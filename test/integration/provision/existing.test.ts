@@ -10,6 +10,15 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  ListPolicyVersionsCommand,
+} from '@aws-sdk/client-iam';
+import { decodePolicyDocument, invokePolicyDocument } from '../../../src/provision/iam';
 import { DeployerError } from '../../../src/errors';
 import { ConflictError, IamError } from '../../../src/provision/errors';
 import { MANIFEST_METADATA } from '../../../src/provision/types';
@@ -317,5 +326,61 @@ describe('provisioning over existing resources', () => {
     expect(sameBundle.status).toBe('already-provisioned');
     await expect(otherBundle).rejects.toBeInstanceOf(ConflictError);
     await expect(otherBundle).rejects.toThrow(/another bundle/);
+  });
+
+  it('brings a drifted invoke policy back with a new default version, pruning the oldest when 5 exist', async () => {
+    // Prepare: the policy exists with another document and already 5 versions
+    const env = await freshEnv(dir);
+    const other = (n: number) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'lambda:GetFunction', Resource: `arn:aws:lambda:*:*:function:x${n}` },
+        ],
+      });
+    const created = await clients.iam.send(
+      new CreatePolicyCommand({ PolicyName: env.config.invokePolicyName, PolicyDocument: other(0) }),
+    );
+    const arn = created.Policy!.Arn!;
+    for (let n = 1; n < 5; n++)
+      await clients.iam.send(
+        new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: other(n), SetAsDefault: true }),
+      );
+
+    // Act
+    await provisioner(env).ensureIam();
+
+    // Assess
+    const policy = await clients.iam.send(new GetPolicyCommand({ PolicyArn: arn }));
+    const version = await clients.iam.send(
+      new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.Policy!.DefaultVersionId! }),
+    );
+    expect(decodePolicyDocument(version.PolicyVersion!.Document)).toEqual(
+      JSON.parse(invokePolicyDocument('aws', arn.split(':')[4]!)),
+    );
+    const versions = await clients.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
+    expect(versions.Versions).toHaveLength(5);
+    expect(versions.Versions!.map((v) => v.VersionId)).not.toContain('v1');
+  });
+
+  it('refuses an existing execute role that Lambda may not assume, naming the fix', async () => {
+    const env = await freshEnv(dir);
+    await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: env.config.executeRoleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    const attempt = provisioner(env).ensureIam();
+    await expect(attempt).rejects.toBeInstanceOf(IamError);
+    await expect(attempt).rejects.toThrow(
+      `the execute role "${env.config.executeRoleName}" does not let Lambda assume it`,
+    );
+    await expect(attempt).rejects.toMatchObject({ hint: expect.stringContaining('lambda.amazonaws.com') });
   });
 });

@@ -4,7 +4,6 @@
  * and a reconcile() wired with the real ports, validator and provisioner (short retry delays).
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -140,11 +139,12 @@ export function run(
   return reconcile(deps(env, overrides), { tmpRoot: env.tmpRoot, ...options });
 }
 
-/** Outcome status by release key. */
+/** Outcome status by release key; a failure carries its code and message (shown in assertion diffs). */
 export function outcomes(result: ReconcileResult): Record<string, string> {
-  for (const b of result.report.bundles)
-    if (b.outcome.status === 'failed') console.log(`${b.releaseKey}: ${b.outcome.code} ${b.outcome.message}`);
-  return Object.fromEntries(result.report.bundles.map((b) => [b.releaseKey, b.outcome.status]));
+  return Object.fromEntries(
+    result.report.bundles.map((b) => [
+      b.releaseKey,
+      b.outcome.status === 'failed' ? `failed (${b.outcome.code}: ${b.outcome.message})` : b.outcome.status,
+    ]),
+  );
 }
-
-export const tmpName = (dir: string, name: string) => path.join(dir, name);

@@ -16,6 +16,7 @@ describe('createObservers', () => {
     );
     expect(createObservers(config, logger, { tty: true, json: true })).toHaveLength(0);
     expect(createObservers(config, logger, { tty: false, json: false })).toHaveLength(0);
+    expect(createObservers(config, logger, { tty: true, json: false, dryRun: true })).toHaveLength(0);
   });
 
   it('adds webhooks and Pushgateway when their URLs are configured, whatever the output mode', () => {

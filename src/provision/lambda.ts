@@ -226,6 +226,10 @@ async function converge(
   }
 }
 
+/** After CreateFunction said "already exists", how often (and how far apart, doubling) to look for it. */
+const EXISTS_LOOKS = 5;
+const EXISTS_LOOK_DELAY_MS = 250;
+
 /** Makes one function match the bundle. */
 export async function ensureFunction(
   ctx: StepContext,
@@ -240,8 +244,13 @@ export async function ensureFunction(
     if ((await createFunction(ctx, bundle, fn, roleArn)) === 'created') {
       outcome = 'created';
     } else {
-      // another run created it in between: judge it like any existing function
-      action = await inspectFunction(ctx, bundle, fn, roleArn, opts);
+      // another run (or an SDK retry of our own request) created it in between: judge it like any
+      // existing function. Lambda's reads may lag its writes for a moment, so look a few times.
+      for (let look = 0; look < EXISTS_LOOKS; look++) {
+        action = await inspectFunction(ctx, bundle, fn, roleArn, opts);
+        if (action.kind !== 'create') break;
+        await ctx.clock.sleep(EXISTS_LOOK_DELAY_MS * 2 ** look);
+      }
       if (action.kind === 'create')
         throw new ProvisionStepError({
           step: 'function',

@@ -40,7 +40,11 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger,
   });
-  const observers = createObservers(config, logger, { tty, json: opts.json === true });
+  const observers = createObservers(config, logger, {
+    tty,
+    json: opts.json === true,
+    dryRun: opts.dryRun === true,
+  });
 
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {

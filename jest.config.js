@@ -1,3 +1,6 @@
+// Our SDK versions are locked; its notice that later releases need Node 22 is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Three layers, each runnable alone: unit (no network), integration (emulator), e2e (built CLI). */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 const common = {

@@ -5,10 +5,10 @@
  * same code and is skipped. The bytes are hashed while they stream; a mismatch (the bundle changed
  * since validation) deletes the object and fails.
  */
-import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { isNotFound, isPreconditionFailed, isConditionalConflict } from '../aws/errors';
 import { openEntryStream } from '../bundle';
+import { hashingStream } from '../stream';
 import type { Bundle, BundleFunction } from '../bundle/types';
 import { CODE_PREFIX, SHA256_METADATA } from './constants';
 import type { StepContext } from './context';
@@ -17,24 +17,6 @@ import type { ResourceOutcome } from './types';
 
 export function codeKey(fn: Pick<BundleFunction, 'sha256Hex'>): string {
   return `${CODE_PREFIX}${fn.sha256Hex}.zip`;
-}
-
-/** A pass-through stream computing the sha256 and the size of what flows through it. */
-export function hashingStream(): { stream: Transform; digest: () => { sha256Hex: string; size: number } } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  let digest: { sha256Hex: string; size: number } | undefined;
-  return {
-    stream,
-    digest: () => (digest ??= { sha256Hex: hash.digest('hex'), size }),
-  };
 }
 
 /** Is this content-addressed key present with the expected size and digest? 'damaged': present but

@@ -23,7 +23,7 @@ import type { Logger } from '../log';
 import { MANIFEST_METADATA, type ProvisionOptions, type ProvisionResult } from '../provision/types';
 import { downloadRelease } from './download';
 import { bareEtag, canonicalStem, nonCanonicalStem, writeMarker, type MarkerIndex } from './markers';
-import { isNotFound } from './s3-errors';
+import { isNotFound } from '../aws/errors';
 import {
   VALIDATOR_VERSION,
   type BundleOutcome,

@@ -3,13 +3,13 @@
  * sha256 computed on the way, with If-Match on the listed ETag: an object re-uploaded since it was
  * listed is never mistaken for the one judged.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Port } from '../aws/ports';
+import { hashingStream } from '../stream';
 import { DownloadError } from './errors';
-import { isNotFound, isPreconditionFailed } from './s3-errors';
+import { isNotFound, isPreconditionFailed } from '../aws/errors';
 
 export interface Downloaded {
   file: string;
@@ -49,22 +49,14 @@ export async function downloadRelease(
       });
     throw new DownloadError(object.key, resource, (err as Error).message, { changed: false, cause: err });
   }
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const hashing = hashingStream();
   try {
-    await pipeline(body, tap, createWriteStream(file));
+    await pipeline(body, hashing.stream, createWriteStream(file));
   } catch (err) {
     throw new DownloadError(object.key, resource, `transfer failed: ${(err as Error).message}`, {
       changed: false,
       cause: err,
     });
   }
-  return { file, size, sha256Hex: hash.digest('hex') };
+  return { file, ...hashing.digest() };
 }

@@ -16,7 +16,7 @@ import type { Clock, ServerClock } from '../aws/server-clock';
 import type { Logger } from '../log';
 import { LockChangedError, LockHeldError, LockLostError, s3AccessError, type LockHolder } from './errors';
 import { quotedEtag } from './markers';
-import { isConditionalConflict, isNotFound, isPreconditionFailed } from './s3-errors';
+import { isConditionalConflict, isNotFound, isPreconditionFailed } from '../aws/errors';
 import { STATE_KEYS } from './types';
 
 /** Renew this many times per TTL. */

@@ -92,6 +92,16 @@ export type BundleOutcome =
   /** nothing to do for this item (up-to-date or known) */
   | { status: 'skipped' };
 
+/** Every outcome status, in the order reports list them. */
+export const OUTCOME_STATUSES: readonly BundleOutcome['status'][] = [
+  'provisioned',
+  'identical',
+  'rejected',
+  'conflict',
+  'failed',
+  'skipped',
+];
+
 export interface BundleReport {
   releaseKey: string;
   etag: string;

@@ -1,16 +1,9 @@
 /** Human form of the `status` document. */
 import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
-import type { BundleOutcome } from '../reconcile/types';
+import { OUTCOME_STATUSES } from '../reconcile/types';
 import type { JudgedBundle, LockState, RunSummary, StatusReport } from './types';
 
-const OUTCOMES: BundleOutcome['status'][] = [
-  'provisioned',
-  'identical',
-  'rejected',
-  'conflict',
-  'failed',
-  'skipped',
-];
+const OUTCOMES = OUTCOME_STATUSES;
 
 /** "2024-01-01 10:00:12Z" (ISO without milliseconds, easier to read in a table) */
 function when(iso: string | undefined): string {

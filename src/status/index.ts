@@ -19,7 +19,7 @@ import {
   type MarkerIndex,
 } from '../reconcile/markers';
 import { buildPlan, needsWork } from '../reconcile/plan';
-import { isNotFound } from '../reconcile/s3-errors';
+import { isNotFound } from '../aws/errors';
 import type { MarkerBody, MarkerOutcome, PlanItem, RunReport } from '../reconcile/types';
 import { STATE_KEYS } from '../reconcile/types';
 import { MAX_RECORD_BYTES, STATUS_READ_CONCURRENCY, STATUS_RUNS } from './constants';

@@ -16,12 +16,7 @@ import type { S3Port } from '../aws/ports';
 import { releaseKey, validateBundle } from '../bundle';
 import type { Bundle, ValidationResult } from '../bundle/types';
 import { errorMessage } from '../errors';
-import {
-  httpStatusOf,
-  isConditionalConflict,
-  isNotFound,
-  isPreconditionFailed,
-} from '../reconcile/s3-errors';
+import { httpStatusOf, isConditionalConflict, isNotFound, isPreconditionFailed } from '../aws/errors';
 import { VERSION } from '../version';
 import { BUNDLE_CONTENT_TYPE, UPLOAD_ATTEMPTS, UPLOAD_METADATA, UPLOAD_RETRY_DELAY_MS } from './constants';
 import { UploadError } from './errors';

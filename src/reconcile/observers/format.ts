@@ -5,6 +5,7 @@
  */
 import type { Issue } from '../../bundle/types';
 import type { BundleOutcome, BundleReport, Plan, PlanAction, PlanItem, RunReport } from '../types';
+import { OUTCOME_STATUSES } from '../types';
 
 /** Actions that make a run download and judge the bundle. */
 export const ACTIVE_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
@@ -37,14 +38,7 @@ const ACTION_ORDER: PlanAction[] = [
 ];
 
 type OutcomeStatus = BundleOutcome['status'];
-const OUTCOME_ORDER: OutcomeStatus[] = [
-  'provisioned',
-  'identical',
-  'rejected',
-  'conflict',
-  'failed',
-  'skipped',
-];
+const OUTCOME_ORDER = OUTCOME_STATUSES;
 
 /** "850ms", "2.3s", "1m05s" */
 export function formatDuration(ms: number): string {

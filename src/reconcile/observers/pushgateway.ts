@@ -13,18 +13,12 @@
  */
 import type { Logger } from '../../log';
 import { errorMessage } from '../../errors';
-import type { BundleOutcome, RunObserver, RunReport } from '../types';
+import type { RunObserver, RunReport } from '../types';
+import { OUTCOME_STATUSES } from '../types';
 import { PUSHGATEWAY_JOB, PUSHGATEWAY_TIMEOUT_MS } from './constants';
 import { deliver, type FetchFn } from './http';
 
-const OUTCOMES: BundleOutcome['status'][] = [
-  'provisioned',
-  'identical',
-  'rejected',
-  'conflict',
-  'failed',
-  'skipped',
-];
+const OUTCOMES = OUTCOME_STATUSES;
 
 /** Prometheus text exposition format (version 0.0.4), ending with a newline. */
 export function metricsText(report: RunReport): string {

@@ -13,17 +13,12 @@
  * Usage: npm run bench:provision [-- --regenerate --dist DIR]
  */
 'use strict';
-/* global fetch, setTimeout */
-const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { pipeline } = require('node:stream/promises');
-const yazl = require('yazl');
+const { MB, root, zipTo, startMoto, benchS3, runCliMeasured, mb, parseJson } = require('./lib');
 
-const MB = 1024 * 1024;
 const FUNCTIONS = 4;
 const FUNCTION_PAYLOAD_MB = 45; // each function zip: 45 stored entries of 1 MiB of random bytes
 const STATIC_LARGE = { count: 6, size: 15 * MB }; // media: multipart uploads (part size 8 MiB)
@@ -32,7 +27,6 @@ const TARGET_RSS_MB = 250;
 const APP_ID = 'bench.provision';
 const VERSION = '1.0';
 
-const root = path.resolve(__dirname, '..');
 const dataDir = path.join(__dirname, '.data', 'provision');
 const bundleFile = path.join(dataDir, `${APP_ID}_${VERSION}.zip`);
 
@@ -41,14 +35,7 @@ const argValue = (name, fallback) => {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 };
 const distDir = path.resolve(argValue('--dist', path.join(root, 'dist')));
-const PARAMS = JSON.stringify({ FUNCTIONS, FUNCTION_PAYLOAD_MB, STATIC_LARGE, STATIC_SMALL, v: 1 });
-
-function zipTo(file, add) {
-  const zip = new yazl.ZipFile();
-  add(zip);
-  zip.end();
-  return pipeline(zip.outputStream, fs.createWriteStream(file));
-}
+const PARAMS = JSON.stringify({ FUNCTIONS, FUNCTION_PAYLOAD_MB, STATIC_LARGE, STATIC_SMALL, v: 2 });
 
 /** Writes `size` random bytes to a file without holding them all (1 MiB at a time). */
 function randomFile(file, size) {
@@ -109,7 +96,7 @@ async function generate() {
       path: f === 0 ? '/' : `/f${f}`,
       name: `fn${f}`,
       handler: 'index.handler',
-      runtime: 'nodejs20.x',
+      runtime: 'nodejs24.x',
     })),
   };
   await zipTo(bundleFile, (zip) => {
@@ -121,103 +108,35 @@ async function generate() {
   fs.writeFileSync(paramsFile, PARAMS);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMoto() {
-  const bin = path.join(root, '.venv-moto', 'bin', 'moto_server');
-  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run setup:emulator\``);
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${endpoint}/moto-api/`)).ok) return { endpoint, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  child.kill('SIGKILL');
-  throw new Error('moto_server did not start');
-}
-
 async function createBucket(endpoint, Bucket) {
-  const { S3Client, CreateBucketCommand } = require('@aws-sdk/client-s3');
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const { CreateBucketCommand } = require('@aws-sdk/client-s3');
+  const s3 = benchS3(endpoint);
   await s3.send(new CreateBucketCommand({ Bucket }));
   s3.destroy();
 }
 
 /** Runs `provision` in a child process; returns exit code, wall time, result, requests and peak RSS. */
-function runProvision(endpoint) {
-  const rssFile = path.join(os.tmpdir(), `provision-bench-rss-${process.pid}-${Date.now()}.txt`);
-  const preload = path.join(os.tmpdir(), `provision-bench-preload-${process.pid}.js`);
-  fs.writeFileSync(
-    preload,
-    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
-  );
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME ?? os.tmpdir(),
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'us-east-1',
-    APPS_PROVISION_AWS_ACCESS_KEY: 'testing',
-    APPS_PROVISION_AWS_SECRET_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    MM_APPS_S3_BUCKET: 'bench-provision-apps',
-    APPS_DEPLOYER_LOG_LEVEL: 'info',
-    NODE_NO_WARNINGS: '1',
-  };
-  const nodeArgs = ['-r', preload, path.join(distDir, 'cli', 'main.js'), 'provision', bundleFile, '--json'];
-  const hasTime = fs.existsSync('/usr/bin/time');
-  const cmd = hasTime ? '/usr/bin/time' : process.execPath;
-  const cmdArgs = hasTime ? ['-f', 'TIME_MAXRSS_KB=%M', process.execPath, ...nodeArgs] : nodeArgs;
-  return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, cmdArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const selfKb = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : NaN;
-      fs.rmSync(rssFile, { force: true });
-      const timeKb = Number(/TIME_MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? NaN);
-      let result;
-      try {
-        result = JSON.parse(stdout);
-      } catch {
-        result = undefined;
-      }
-      // the CLI logs the request counts in its last info line
-      const finished = stderr
-        .split('\n')
-        .filter((l) => l.startsWith('{') && l.includes('provision finished'))
-        .map((l) => JSON.parse(l))[0];
-      resolve({ code, ms, selfKb, timeKb, result, requests: finished?.requests, stderr });
-    });
+async function runProvision(endpoint) {
+  const run = await runCliMeasured({
+    distDir,
+    endpoint,
+    tag: 'provision',
+    args: ['provision', bundleFile, '--json'],
+    env: {
+      APPS_PROVISION_AWS_ACCESS_KEY: 'testing',
+      APPS_PROVISION_AWS_SECRET_KEY: 'testing',
+      MM_APPS_S3_BUCKET: 'bench-provision-apps',
+      APPS_DEPLOYER_LOG_LEVEL: 'info',
+    },
   });
+  // the CLI logs the request counts in its last info line
+  const finished = run.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{') && l.includes('provision finished'))
+    .map((l) => JSON.parse(l))[0];
+  return { ...run, result: parseJson(run.stdout), requests: finished?.requests };
 }
 
-const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MB` : 'n/a');
 const outcomes = (items) =>
   items ? Object.entries(items.reduce((a, i) => ({ ...a, [i.outcome]: (a[i.outcome] ?? 0) + 1 }), {})) : [];
 

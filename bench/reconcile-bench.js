@@ -12,24 +12,18 @@
  * Usage: npm run bench:reconcile [-- --bundles N --concurrency N --regenerate --dist DIR]
  */
 'use strict';
-/* global fetch, setTimeout */
-const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { pipeline } = require('node:stream/promises');
-const yazl = require('yazl');
+const { MB, root, zipTo, startMoto, benchS3, runCliMeasured, mb, parseJson } = require('./lib');
 
-const MB = 1024 * 1024;
 const FUNCTIONS = 4;
 const FUNCTION_PAYLOAD_MB = 45; // each function zip: 45 stored entries of 1 MiB of random bytes
 const STATIC_FILES = { count: 16, size: 1 * MB }; // incompressible assets
 const TARGET_RSS_MB = 300;
 const PREFIX = 'bundles/';
 
-const root = path.resolve(__dirname, '..');
 const dataDir = path.join(__dirname, '.data', 'reconcile');
 
 const argValue = (name, fallback) => {
@@ -39,17 +33,10 @@ const argValue = (name, fallback) => {
 const BUNDLES = Number(argValue('--bundles', '4'));
 const CONCURRENCY = Number(argValue('--concurrency', '4'));
 const distDir = path.resolve(argValue('--dist', path.join(root, 'dist')));
-const PARAMS = JSON.stringify({ BUNDLES, FUNCTIONS, FUNCTION_PAYLOAD_MB, STATIC_FILES, v: 1 });
+const PARAMS = JSON.stringify({ BUNDLES, FUNCTIONS, FUNCTION_PAYLOAD_MB, STATIC_FILES, v: 2 });
 
 const appId = (i) => `bench.app${i}`;
 const bundleFile = (i) => path.join(dataDir, `${appId(i)}_1.0.zip`);
-
-function zipTo(file, add) {
-  const zip = new yazl.ZipFile();
-  add(zip);
-  zip.end();
-  return pipeline(zip.outputStream, fs.createWriteStream(file));
-}
 
 async function generate() {
   const paramsFile = path.join(dataDir, 'params.json');
@@ -92,7 +79,7 @@ async function generate() {
         path: f === 0 ? '/' : `/f${f}`,
         name: `fn${f}`,
         handler: 'index.handler',
-        runtime: 'nodejs20.x',
+        runtime: 'nodejs24.x',
       })),
     };
     await zipTo(bundleFile(i), (zip) => {
@@ -106,47 +93,10 @@ async function generate() {
   fs.writeFileSync(paramsFile, PARAMS);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMoto() {
-  const bin = path.join(root, '.venv-moto', 'bin', 'moto_server');
-  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run setup:emulator\``);
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${endpoint}/moto-api/`)).ok) return { endpoint, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  child.kill('SIGKILL');
-  throw new Error('moto_server did not start');
-}
-
 async function prepareBuckets(endpoint) {
-  const { S3Client, CreateBucketCommand } = require('@aws-sdk/client-s3');
+  const { CreateBucketCommand } = require('@aws-sdk/client-s3');
   const { Upload } = require('@aws-sdk/lib-storage');
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const s3 = benchS3(endpoint);
   for (const Bucket of ['bench-apps', 'bench-releases']) await s3.send(new CreateBucketCommand({ Bucket }));
   for (let i = 0; i < BUNDLES; i++) {
     await new Upload({
@@ -164,55 +114,23 @@ async function prepareBuckets(endpoint) {
 }
 
 /** Runs the CLI in a child process; returns its exit code, wall time, report and peak RSS. */
-function runCli(endpoint, args) {
-  const rssFile = path.join(os.tmpdir(), `reconcile-bench-rss-${process.pid}-${Date.now()}.txt`);
-  const preload = path.join(os.tmpdir(), `reconcile-bench-preload-${process.pid}.js`);
-  fs.writeFileSync(
-    preload,
-    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
-  );
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME ?? os.tmpdir(),
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    MM_APPS_S3_BUCKET: 'bench-apps',
-    MM_APPS_RELEASE_BUCKET: 'bench-releases',
-    MM_APPS_RELEASE_PREFIX: PREFIX,
-    APPS_DEPLOYER_LOG_LEVEL: 'warn',
-    NODE_NO_WARNINGS: '1',
-  };
-  const nodeArgs = ['-r', preload, path.join(distDir, 'cli', 'main.js'), ...args];
-  const hasTime = fs.existsSync('/usr/bin/time');
-  const cmd = hasTime ? '/usr/bin/time' : process.execPath;
-  const cmdArgs = hasTime ? ['-f', 'TIME_MAXRSS_KB=%M', process.execPath, ...nodeArgs] : nodeArgs;
-  return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, cmdArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const selfKb = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : NaN;
-      fs.rmSync(rssFile, { force: true });
-      const timeKb = Number(/TIME_MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? NaN);
-      let report;
-      try {
-        report = JSON.parse(stdout);
-      } catch {
-        report = undefined;
-      }
-      resolve({ code, ms, selfKb, timeKb, report, stderr });
-    });
+async function runCli(endpoint, args) {
+  const run = await runCliMeasured({
+    distDir,
+    endpoint,
+    tag: 'reconcile',
+    args,
+    env: {
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      MM_APPS_S3_BUCKET: 'bench-apps',
+      MM_APPS_RELEASE_BUCKET: 'bench-releases',
+      MM_APPS_RELEASE_PREFIX: PREFIX,
+      APPS_DEPLOYER_LOG_LEVEL: 'warn',
+    },
   });
+  return { ...run, report: parseJson(run.stdout) };
 }
-
-const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MB` : 'n/a');
 
 async function main() {
   if (!fs.existsSync(path.join(distDir, 'cli', 'main.js')))

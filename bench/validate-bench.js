@@ -16,8 +16,7 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { pipeline } = require('node:stream/promises');
-const yazl = require('yazl');
+const { zipTo } = require('./lib');
 
 const MB = 1024 * 1024;
 const FUNCTIONS = 4;
@@ -56,13 +55,6 @@ async function child(file) {
     assets: result.ok ? result.bundle.assets.length : 0,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
-}
-
-function zipTo(file, add) {
-  const zip = new yazl.ZipFile();
-  add(zip);
-  zip.end();
-  return pipeline(zip.outputStream, fs.createWriteStream(file));
 }
 
 async function generate() {

@@ -13,31 +13,11 @@ import { validateBundle } from '../../../src/bundle';
 import type { Bundle } from '../../../src/bundle/types';
 import type { DeployerConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/log';
+import { WRITE_OPERATIONS } from '../../../src/provision/guard';
 import { Provisioner } from '../../../src/provision/provisioner';
 import { FUNCTION_TAGS, type ProvisionEvent } from '../../../src/provision/types';
 import { writeBundle, type BundleSpec } from '../../support/bundle-builder';
 import { testClients, testDeployerConfig, testPorts, uniqueBucket, uniqueName } from '../../support/emulator';
-
-/** The operations that change AWS state (the provisioner's writes). */
-export const WRITE_METHODS: Record<'s3' | 'lambda' | 'iam', string[]> = {
-  s3: ['putObject', 'deleteObject', 'upload'],
-  lambda: [
-    'createFunction',
-    'updateFunctionCode',
-    'updateFunctionConfiguration',
-    'tagResource',
-    'untagResource',
-  ],
-  iam: [
-    'createRole',
-    'attachRolePolicy',
-    'createPolicy',
-    'createPolicyVersion',
-    'deletePolicyVersion',
-    'attachGroupPolicy',
-    'createGroup',
-  ],
-};
 
 /** Request counter keys that are writes ("S3.PutObject", "Lambda.CreateFunction", ...). */
 export function writeRequests(snapshot: Record<string, number>): Record<string, number> {
@@ -122,7 +102,7 @@ export function writeTap(
   let crashed = false;
   const wrap = <P extends object>(service: 's3' | 'lambda' | 'iam', port: P): P => {
     const out = { ...port } as Record<string, unknown>;
-    for (const method of WRITE_METHODS[service]) {
+    for (const method of WRITE_OPERATIONS[service]) {
       const original = (port as Record<string, unknown>)[method] as (...a: unknown[]) => Promise<unknown>;
       out[method] = async (...args: unknown[]) => {
         const index = writes.length;

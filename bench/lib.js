@@ -1,0 +1,125 @@
+/**
+ * What the bench scripts share: zip writing, a moto server of their own on a free 127.0.0.1 port,
+ * and running the built CLI in a child process while measuring its wall time and peak RSS (the
+ * child's own process.resourceUsage().maxRSS, written at exit by a preload script, and
+ * /usr/bin/time's figure when it is installed).
+ */
+'use strict';
+/* global fetch, setTimeout */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { pipeline } = require('node:stream/promises');
+const yazl = require('yazl');
+
+const MB = 1024 * 1024;
+const root = path.resolve(__dirname, '..');
+
+// Our SDK versions are locked; its notice that later releases need Node 22 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+function zipTo(file, add) {
+  const zip = new yazl.ZipFile();
+  add(zip);
+  zip.end();
+  return pipeline(zip.outputStream, fs.createWriteStream(file));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts .venv-moto's moto_server; resolves { endpoint, child } once it answers. */
+async function startMoto() {
+  const bin = path.join(root, '.venv-moto', 'bin', 'moto_server');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run setup:emulator\``);
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${endpoint}/moto-api/`)).ok) return { endpoint, child };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  child.kill('SIGKILL');
+  throw new Error('moto_server did not start');
+}
+
+/** An S3 client for the bench's own setup (buckets, release uploads). */
+function benchS3(endpoint) {
+  const { S3Client } = require('@aws-sdk/client-s3');
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+}
+
+/**
+ * Runs `node <distDir>/cli/main.js ...args` in a child with `env` (plus PATH/HOME and emulator
+ * settings); resolves { code, ms, selfKb, timeKb, stdout, stderr }.
+ */
+function runCliMeasured({ distDir, endpoint, args, env: extraEnv, tag }) {
+  const rssFile = path.join(os.tmpdir(), `${tag}-bench-rss-${process.pid}-${Date.now()}.txt`);
+  const preload = path.join(os.tmpdir(), `${tag}-bench-preload-${process.pid}.js`);
+  fs.writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
+  );
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? os.tmpdir(),
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    NODE_NO_WARNINGS: '1',
+    ...extraEnv,
+  };
+  const nodeArgs = ['-r', preload, path.join(distDir, 'cli', 'main.js'), ...args];
+  const hasTime = fs.existsSync('/usr/bin/time');
+  const cmd = hasTime ? '/usr/bin/time' : process.execPath;
+  const cmdArgs = hasTime ? ['-f', 'TIME_MAXRSS_KB=%M', process.execPath, ...nodeArgs] : nodeArgs;
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, cmdArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const selfKb = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : NaN;
+      fs.rmSync(rssFile, { force: true });
+      const timeKb = Number(/TIME_MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? NaN);
+      resolve({ code, ms, selfKb, timeKb, stdout, stderr });
+    });
+  });
+}
+
+const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(1)} MB` : 'n/a');
+
+const parseJson = (text) => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+module.exports = { MB, root, zipTo, freePort, startMoto, benchS3, runCliMeasured, mb, parseJson };

@@ -125,8 +125,9 @@ export class Provisioner {
     const started = this.clock.now();
     const ports = guardWrites(this.ports, options.assertCanWrite);
     const iam = await this.iamState(options.assertCanWrite);
-    const logger = this.logger.child({ appId: bundle.appId, version: bundle.version, bundle: bundle.file });
-    const ctx = this.context(ports, bundle.file, iam.roleIsNew, logger);
+    // the caller's logger already carries run id, bundle, app id and version (a child of it here would
+    // repeat those keys in every line)
+    const ctx = this.context(ports, bundle.file, iam.roleIsNew, this.logger);
     const replace = options.replace === true;
 
     // 1. the manifest decides: not provisioned / provisioned from this bundle / from another one
@@ -138,7 +139,7 @@ export class Provisioner {
       await deleteManifest(ctx, bundle, manifest.etag);
       manifestExists = false;
     }
-    logger.info({ step: 'start', manifestExists, replace }, 'provisioning bundle');
+    this.logger.info({ step: 'start', manifestExists, replace }, 'provisioning bundle');
 
     // 2. functions: stage the code, then create or converge
     const functions = await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, async (fn) => {
@@ -170,7 +171,7 @@ export class Provisioner {
       assets,
       durationMs: Math.max(0, this.clock.now() - started),
     };
-    logger.info({ step: 'done', status, durationMs: result.durationMs }, 'bundle provisioned');
+    this.logger.info({ step: 'done', status, durationMs: result.durationMs }, 'bundle provisioned');
     return result;
   }
 

@@ -215,7 +215,7 @@ function classify(entries: Entry[]): Classified {
     if (e.zip.isDirectory) continue;
     if (name === MANIFEST_ENTRY) c.manifest ??= e;
     else if (name.startsWith(STATIC_DIR)) c.assets.push(e);
-    else if (/\.zip$/i.test(name)) (name.includes('/') ? c.nestedZips : c.rootZips).push(e);
+    else if (name.endsWith('.zip')) (name.includes('/') ? c.nestedZips : c.rootZips).push(e);
     else c.others.push(e);
   }
   return c;
@@ -380,6 +380,13 @@ async function checkFunctionZip(
   } finally {
     await rm(staged, { force: true });
   }
+}
+
+/** Content-Type from the file name's extension; a name without one ("static/json") is octet-stream,
+ * not the type of an extension that happens to equal the name. */
+export function contentTypeOf(relPath: string): string {
+  const ext = path.posix.extname(relPath);
+  return (ext !== '' && mime.contentType(ext)) || 'application/octet-stream';
 }
 
 /** Which root zip belongs to which manifest function. */
@@ -610,7 +617,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
           key,
           size: digest.size,
           sha256Hex: digest.hex,
-          contentType: mime.contentType(path.posix.basename(relPath)) || 'application/octet-stream',
+          contentType: contentTypeOf(relPath),
         });
       } catch (err) {
         entryReadIssue(err, entry, issues);

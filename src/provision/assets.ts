@@ -5,7 +5,7 @@
  * go up as multipart uploads (the S3 port's `upload`).
  */
 import { isNotFound } from '../aws/errors';
-import type { Bundle, BundleAsset } from '../bundle/types';
+import type { BundleAsset } from '../bundle/types';
 import { streamEntryToS3 } from './code';
 import { SHA256_METADATA } from './constants';
 import type { StepContext } from './context';
@@ -30,7 +30,6 @@ export async function inspectAsset(ctx: StepContext, asset: BundleAsset): Promis
 
 export async function ensureAsset(
   ctx: StepContext,
-  bundle: Bundle,
   asset: BundleAsset,
 ): Promise<ResourceOutcome> {
   const action = await inspectAsset(ctx, asset);
@@ -38,7 +37,6 @@ export async function ensureAsset(
   if (action !== 'unchanged') {
     await streamEntryToS3(
       ctx,
-      bundle,
       asset.entry,
       { key: asset.key, sha256Hex: asset.sha256Hex, contentType: asset.contentType },
       'asset',

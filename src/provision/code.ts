@@ -7,9 +7,8 @@
  */
 import type { Readable } from 'node:stream';
 import { isNotFound, isPreconditionFailed, isConditionalConflict } from '../aws/errors';
-import { openEntryStream } from '../bundle';
 import { hashingStream } from '../stream';
-import type { Bundle, BundleFunction } from '../bundle/types';
+import type { BundleFunction } from '../bundle/types';
 import { CODE_PREFIX, SHA256_METADATA } from './constants';
 import type { StepContext } from './context';
 import { ProvisionStepError } from './errors';
@@ -30,7 +29,7 @@ export async function codeState(
     try {
       const head = await ctx.ports.s3.headObject({ Bucket: ctx.config.appsBucket, Key: key });
       const sha = head.Metadata?.[SHA256_METADATA];
-      return head.ContentLength === fn.size && (sha === undefined || sha === fn.sha256Hex)
+      return head.ContentLength === fn.size && sha === fn.sha256Hex
         ? 'present'
         : 'damaged';
     } catch (err) {
@@ -43,14 +42,13 @@ export async function codeState(
 /** Streams one entry of the bundle to S3, verifying its sha256 on the way. */
 export async function streamEntryToS3(
   ctx: StepContext,
-  bundle: Bundle,
   entry: string,
   target: { key: string; sha256Hex: string; contentType: string; ifNoneMatch?: boolean },
   step: string,
 ): Promise<'written' | 'exists'> {
   const bucket = ctx.config.appsBucket;
   return ctx.retry(step, target.key, async () => {
-    const source: Readable = await openEntryStream(bundle.file, entry);
+    const source: Readable = await ctx.openEntry(entry);
     const hashing = hashingStream();
     source.on('error', (err) => hashing.stream.destroy(err));
     source.pipe(hashing.stream);
@@ -75,7 +73,7 @@ export async function streamEntryToS3(
       throw new ProvisionStepError({
         step,
         resource: `s3://${bucket}/${target.key}`,
-        bundle: bundle.file,
+        bundle: ctx.bundle,
         cause: new Error(
           `entry "${entry}" streamed with sha256 ${sha256Hex}, validation saw ${target.sha256Hex}: the bundle file changed`,
         ),
@@ -88,7 +86,6 @@ export async function streamEntryToS3(
 /** Stages one function's code; 'unchanged' when it is already there. */
 export async function stageCode(
   ctx: StepContext,
-  bundle: Bundle,
   fn: BundleFunction,
 ): Promise<ResourceOutcome> {
   const key = codeKey(fn);
@@ -97,7 +94,6 @@ export async function stageCode(
   if (state !== 'present') {
     const written = await streamEntryToS3(
       ctx,
-      bundle,
       fn.entry,
       { key, sha256Hex: fn.sha256Hex, contentType: 'application/zip', ifNoneMatch: state === 'missing' },
       'stage-code',

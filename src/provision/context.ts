@@ -2,6 +2,7 @@
  * What every provisioning step receives: the (write-guarded) ports, the configuration, a logger, the
  * event sink, and `retry`, the one wrapper every AWS call of a step goes through.
  */
+import type { Readable } from 'node:stream';
 import type { AwsPorts } from '../aws/ports';
 import type { DeployerConfig } from '../config';
 import type { Logger } from '../log';
@@ -20,4 +21,6 @@ export interface StepContext {
   /** runs `op` through withRetry with this step's name and resource */
   retry<T>(step: string, resource: string, op: () => Promise<T>): Promise<T>;
   clock: RetryClock;
+  /** streams one entry of the bundle being provisioned (its central directory is read once) */
+  openEntry(entry: string): Promise<Readable>;
 }

@@ -69,3 +69,11 @@ export class ProvisionStepError extends DeployerError {
     this.step = options.step;
   }
 }
+
+/** Another writer changed a key under us (a lost race, not a verdict on the bundle): transient, so
+ * reconcile records nothing and the next run judges the bundle again. */
+export class ConcurrentWriteError extends DeployerError {
+  constructor(message: string, options: { bundle: string; resource: string; hint: string }) {
+    super(message, { code: 'CONCURRENT_WRITE', ...options });
+  }
+}

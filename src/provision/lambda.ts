@@ -103,9 +103,9 @@ export async function inspectFunction(
         : undefined;
   if (owner) {
     throw new ConflictError(
-      `bundle ${bundle.file}: Lambda function "${fn.lambdaName}" (function "${fn.name}" of ${bundle.appId} ${bundle.version}) already exists and ${owner}`,
+      `bundle ${ctx.bundle}: Lambda function "${fn.lambdaName}" (function "${fn.name}" of ${bundle.appId} ${bundle.version}) already exists and ${owner}`,
       {
-        bundle: bundle.file,
+        bundle: ctx.bundle,
         resource: current.Configuration?.FunctionArn ?? fn.lambdaName,
         hint: 'the name is taken: remove or rename that function, or publish the app under another app id or version',
       },
@@ -115,10 +115,10 @@ export async function inspectFunction(
   const sameCode = conf?.CodeSha256 === fn.codeSha256;
   if (!sameCode && opts.manifestExists && !opts.replace) {
     throw new ConflictError(
-      `bundle ${bundle.file}: version ${bundle.version} of ${bundle.appId} is already provisioned with other code ` +
+      `bundle ${ctx.bundle}: version ${bundle.version} of ${bundle.appId} is already provisioned with other code ` +
         `for function "${fn.name}" (${fn.lambdaName}); versions are immutable`,
       {
-        bundle: bundle.file,
+        bundle: ctx.bundle,
         resource: conf?.FunctionArn ?? fn.lambdaName,
         hint: 'publish the change under a new version, or redeploy this version with `provision --update` (reconcile --replace)',
       },
@@ -128,24 +128,33 @@ export async function inspectFunction(
   const tagChanges = tagsDiff(tags, desiredTags(bundle));
   const waitFirst =
     conf?.State === 'Pending' ? 'active' : conf?.LastUpdateStatus === 'InProgress' ? 'updated' : undefined;
-  if (sameCode && Object.keys(config).length === 0 && Object.keys(tagChanges).length === 0 && !waitFirst)
+  // a function left Failed (its creation or last update failed) cannot be invoked: deploy its code
+  // again rather than publish a manifest over it (the wait after the update reports a new failure)
+  const failed = conf?.State === 'Failed' || conf?.LastUpdateStatus === 'Failed';
+  if (
+    sameCode &&
+    !failed &&
+    Object.keys(config).length === 0 &&
+    Object.keys(tagChanges).length === 0 &&
+    !waitFirst
+  )
     return { kind: 'unchanged' };
   return {
     kind: 'converge',
     functionArn: conf?.FunctionArn ?? fn.lambdaName,
     waitFirst,
-    updateCode: !sameCode,
+    updateCode: !sameCode || failed,
     config,
     tags: tagChanges,
   };
 }
 
-function checkCode(bundle: Bundle, fn: BundleFunction, reported: string | undefined, step: string): void {
+function checkCode(ctx: StepContext, fn: BundleFunction, reported: string | undefined, step: string): void {
   if (reported !== undefined && reported !== fn.codeSha256) {
     throw new ProvisionStepError({
       step,
       resource: fn.lambdaName,
-      bundle: bundle.file,
+      bundle: ctx.bundle,
       cause: new Error(
         `Lambda reports CodeSha256 ${reported} for ${codeKey(fn)}, the bundle's zip has ${fn.codeSha256}`,
       ),
@@ -183,14 +192,13 @@ async function createFunction(
     }
   });
   if (!created) return 'exists';
-  checkCode(bundle, fn, created.CodeSha256, 'function');
+  checkCode(ctx, fn, created.CodeSha256, 'function');
   await ctx.ports.lambda.waitActive(fn.lambdaName, ctx.tuning.waitActiveSeconds);
   return 'created';
 }
 
 async function converge(
   ctx: StepContext,
-  bundle: Bundle,
   fn: BundleFunction,
   action: Extract<FunctionAction, { kind: 'converge' }>,
 ): Promise<void> {
@@ -205,7 +213,7 @@ async function converge(
         S3Key: codeKey(fn),
       }),
     );
-    checkCode(bundle, fn, out.CodeSha256, 'function');
+    checkCode(ctx, fn, out.CodeSha256, 'function');
     await ctx.ports.lambda.waitUpdated(name, ctx.tuning.waitUpdatedSeconds);
   }
   if (Object.keys(action.config).length > 0) {
@@ -255,13 +263,13 @@ export async function ensureFunction(
         throw new ProvisionStepError({
           step: 'function',
           resource: fn.lambdaName,
-          bundle: bundle.file,
+          bundle: ctx.bundle,
           cause: new Error('Lambda said the function exists, then that it does not'),
         });
     }
   }
   if (action.kind === 'converge') {
-    await converge(ctx, bundle, fn, action);
+    await converge(ctx, fn, action);
     outcome = 'updated';
   }
   ctx.emit({ type: 'step', step: 'function', resource: fn.lambdaName, outcome });

@@ -10,7 +10,7 @@ import { isConditionalConflict, isNotFound, isPreconditionFailed } from '../aws/
 import type { Bundle } from '../bundle/types';
 import { VERSION } from '../version';
 import type { StepContext } from './context';
-import { ConflictError } from './errors';
+import { ConcurrentWriteError, ConflictError } from './errors';
 import { MANIFEST_METADATA, type ProvisionOptions } from './types';
 
 export type ManifestState =
@@ -49,15 +49,16 @@ export async function readManifestState(ctx: StepContext, key: string): Promise<
 }
 
 function conflictWithOtherBundle(
+  ctx: StepContext,
   bundle: Bundle,
   state: Extract<ManifestState, { exists: true }>,
 ): ConflictError {
   const other = state.metadata[MANIFEST_METADATA.bundleSha256];
   return new ConflictError(
-    `bundle ${bundle.file}: ${bundle.appId} ${bundle.version} is already provisioned from ` +
+    `bundle ${ctx.bundle}: ${bundle.appId} ${bundle.version} is already provisioned from ` +
       `${other ? `another bundle (sha256 ${other})` : 'a bundle this deployer did not record'}; versions are immutable`,
     {
-      bundle: bundle.file,
+      bundle: ctx.bundle,
       resource: bundle.manifestKey,
       hint: 'publish the change under a new version, or redeploy this version with `provision --update` (reconcile --replace)',
     },
@@ -70,8 +71,8 @@ export function isSameBundle(bundle: Bundle, state: ManifestState): boolean {
 }
 
 /** Throws the conflict for a manifest written from another bundle (when not replacing). */
-export function assertNotOtherBundle(bundle: Bundle, state: ManifestState): void {
-  if (state.exists && !isSameBundle(bundle, state)) throw conflictWithOtherBundle(bundle, state);
+export function assertNotOtherBundle(ctx: StepContext, bundle: Bundle, state: ManifestState): void {
+  if (state.exists && !isSameBundle(bundle, state)) throw conflictWithOtherBundle(ctx, bundle, state);
 }
 
 /**
@@ -107,10 +108,10 @@ export async function createManifest(
   const state = await readManifestState(ctx, key);
   if (!state.exists) {
     // a 409 for a concurrent write that then failed: nothing there; the next run writes it
-    throw new ConflictError(
-      `bundle ${bundle.file}: a concurrent write to ${key} was refused and left nothing`,
+    throw new ConcurrentWriteError(
+      `bundle ${ctx.bundle}: a concurrent write to ${key} was refused and left nothing`,
       {
-        bundle: bundle.file,
+        bundle: ctx.bundle,
         resource: key,
         hint: 'another run is writing this version at the same time; run again',
       },
@@ -124,7 +125,7 @@ export async function createManifest(
     ctx.emit({ type: 'step', step: 'manifest', resource: key, outcome: 'unchanged' });
     return 'existing';
   }
-  throw conflictWithOtherBundle(bundle, state);
+  throw conflictWithOtherBundle(ctx, bundle, state);
 }
 
 /** Replace: deletes the manifest read earlier, only if it is still that object (If-Match). */
@@ -138,8 +139,8 @@ export async function deleteManifest(ctx: StepContext, bundle: Bundle, etag: str
       if (isPreconditionFailed(err)) {
         // a retried delete of our own success may answer 412 on a key that no longer exists
         if (!(await readManifestState(ctx, key)).exists) return;
-        throw new ConflictError(`bundle ${bundle.file}: ${key} changed while it was being replaced`, {
-          bundle: bundle.file,
+        throw new ConcurrentWriteError(`bundle ${ctx.bundle}: ${key} changed while it was being replaced`, {
+          bundle: ctx.bundle,
           resource: key,
           hint: 'another run wrote this version meanwhile; run again to see the current state',
         });

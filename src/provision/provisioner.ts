@@ -11,7 +11,9 @@
  * `options.assertCanWrite` runs before every AWS write (the ports are wrapped, see guard.ts).
  * The provisioner never prints: it emits ProvisionEvents and logs through the injected logger.
  */
+import type { Readable } from 'node:stream';
 import type { AwsPorts } from '../aws/ports';
+import { openBundleReader, type BundleReader } from '../bundle/reader';
 import type { Bundle } from '../bundle/types';
 import type { DeployerConfig } from '../config';
 import { isNotFound } from '../aws/errors';
@@ -91,7 +93,22 @@ export class Provisioner {
     return this.iam;
   }
 
-  private context(ports: AwsPorts, bundle: string, roleIsNew: boolean, logger = this.logger): StepContext {
+  private context(
+    ports: AwsPorts,
+    bundle: string,
+    roleIsNew: boolean,
+    logger = this.logger,
+    bundleFile?: string,
+  ): StepContext {
+    let reader: Promise<BundleReader> | undefined;
+    const openEntry = async (entry: string): Promise<Readable> => {
+      if (bundleFile === undefined) throw new Error(`no bundle to read "${entry}" from`);
+      reader ??= openBundleReader(bundleFile).catch((err: unknown) => {
+        reader = undefined; // a later retry opens it again
+        throw err;
+      });
+      return (await reader).openEntryStream(entry);
+    };
     const emit = (event: ProvisionEvent): void => {
       logger.debug({ event }, 'provision event');
       this.onEvent?.(event);
@@ -104,6 +121,7 @@ export class Provisioner {
       bundle,
       clock: this.clock,
       emit,
+      openEntry,
       retry: (step, resource, op) =>
         withRetry(op, {
           step,
@@ -127,14 +145,26 @@ export class Provisioner {
     const iam = await this.iamState(options.assertCanWrite);
     // the caller's logger already carries run id, bundle, app id and version (a child of it here would
     // repeat those keys in every line)
-    const ctx = this.context(ports, bundle.file, iam.roleIsNew, this.logger);
+    const ctx = this.context(
+      ports,
+      options.releaseKey ?? bundle.file,
+      iam.roleIsNew,
+      this.logger,
+      bundle.file,
+    );
     const replace = options.replace === true;
 
     // 1. the manifest decides: not provisioned / provisioned from this bundle / from another one
     const manifest = await readManifestState(ctx, bundle.manifestKey);
     let manifestExists = manifest.exists;
+    if (manifest.exists && !isSameBundle(bundle, manifest) && !replace)
+      assertNotOtherBundle(ctx, bundle, manifest);
+    // every existing function is judged before the first write: a conflict found half-way would leave
+    // staged code and new functions behind, and with replace an unpublished version
+    await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, (fn) =>
+      inspectFunction(ctx, bundle, fn, iam.roleArn, { manifestExists: manifest.exists, replace }),
+    );
     if (manifest.exists && !isSameBundle(bundle, manifest)) {
-      if (!replace) assertNotOtherBundle(bundle, manifest);
       // replace: unpublish first, so that I1 holds while the functions change
       await deleteManifest(ctx, bundle, manifest.etag);
       manifestExists = false;
@@ -143,7 +173,7 @@ export class Provisioner {
 
     // 2. functions: stage the code, then create or converge
     const functions = await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, async (fn) => {
-      await stageCode(ctx, bundle, fn);
+      await stageCode(ctx, fn);
       const outcome = await ensureFunction(ctx, bundle, fn, iam.roleArn, { manifestExists, replace });
       return { name: fn.name, lambdaName: fn.lambdaName, outcome };
     });
@@ -151,7 +181,7 @@ export class Provisioner {
     // 3. static assets
     const assets = await mapBounded(bundle.assets, ASSET_CONCURRENCY, async (asset) => ({
       key: asset.key,
-      outcome: await ensureAsset(ctx, bundle, asset),
+      outcome: await ensureAsset(ctx, asset),
     }));
 
     // 4. the manifest, last
@@ -200,7 +230,7 @@ export class Provisioner {
       else {
         manifest = 'conflict';
         try {
-          assertNotOtherBundle(bundle, state);
+          assertNotOtherBundle(ctx, bundle, state);
         } catch (err) {
           conflicts.push((err as Error).message);
         }

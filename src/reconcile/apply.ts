@@ -168,7 +168,10 @@ async function judge(
   } catch (err) {
     if (!(err instanceof DeployerError) || err.code !== CONFLICT_CODE) throw err;
     const message = err.describe();
-    await mark(ctx, logger, stem, item, 'conflict', { bundleSha256: dl.sha256Hex, message });
+    // without a manifest at plan time, a conflict is a name collision: marked apart, so that the plan
+    // keeps it known instead of provisioning the version again every run
+    const outcome = item.action === 'check-reupload' ? 'conflict' : 'collision';
+    await mark(ctx, logger, stem, item, outcome, { bundleSha256: dl.sha256Hex, message });
     return { status: 'conflict', message };
   }
   await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });

@@ -11,7 +11,13 @@
 import type { S3Port } from '../aws/ports';
 import { STATE_KEYS, VALIDATOR_VERSION, type MarkerBody, type MarkerOutcome } from './types';
 
-export const MARKER_OUTCOMES: readonly MarkerOutcome[] = ['provisioned', 'identical', 'conflict', 'rejected'];
+export const MARKER_OUTCOMES: readonly MarkerOutcome[] = [
+  'provisioned',
+  'identical',
+  'conflict',
+  'collision',
+  'rejected',
+];
 
 export interface MarkerRef {
   stem: string;
@@ -54,7 +60,7 @@ export function markerKey(ref: {
   return `${STATE_KEYS.seenPrefix}${ref.stem}/${encodeURIComponent(bareEtag(ref.etag))}/${ref.outcome}-v${v}`;
 }
 
-const OUTCOME_RE = /^(provisioned|identical|conflict|rejected)-v(\d+)$/;
+const OUTCOME_RE = /^(provisioned|identical|conflict|collision|rejected)-v(\d+)$/;
 
 /** The marker a key names, or undefined for anything else found under deployer/seen/. */
 export function parseMarkerKey(key: string): ParsedMarker | undefined {

@@ -5,6 +5,7 @@
  * Rules (DESIGN.md "Reconcile: the contract"), per release object (key + ETag):
  *  - key not <prefix><app_id>_<version>.zip → reject-non-canonical, or known-non-canonical once marked;
  *  - marked provisioned / identical → up-to-date while the manifest exists, else provision again;
+ *  - marked collision (a conflict found with no manifest) → known-conflict (--replace: judged again);
  *  - marked conflict → known-conflict (with --replace: check-reupload, which then redeploys), or
  *    provision when the manifest is gone (the version is no longer published);
  *  - marked rejected → known-rejection under the current validator version, recheck-rejected under an
@@ -76,6 +77,16 @@ function decideCanonical(
     return hasManifest
       ? { action: 'up-to-date', reason: `judged ${done.outcome}` }
       : { action: 'provision', reason: `judged ${done.outcome}, but its manifest is gone` };
+  }
+  if (has('collision')) {
+    // judged without a manifest (a name taken by another app): whether or not a manifest appeared
+    // since, this object stays known; a new upload (new ETag) or --replace judges it again
+    return replace
+      ? {
+          action: hasManifest ? 'check-reupload' : 'provision',
+          reason: 'known conflict, retried with --replace',
+        }
+      : { action: 'known-conflict', reason: 'a function name of this version belongs to another app' };
   }
   if (has('conflict')) {
     if (!hasManifest) return { action: 'provision', reason: 'conflict marked, but the manifest is gone' };

@@ -26,7 +26,10 @@ export const STATE_KEYS = {
   manifestsPrefix: 'manifests/',
 } as const;
 
-export type MarkerOutcome = 'provisioned' | 'identical' | 'conflict' | 'rejected';
+/** 'conflict': other bytes (or code) under a published version. 'collision': a conflict found while the
+ * version had no manifest (a function name taken by another app): known until a new object is uploaded
+ * under the key, or until --replace tries again. */
+export type MarkerOutcome = 'provisioned' | 'identical' | 'conflict' | 'collision' | 'rejected';
 
 /** What a marker's body holds (status reads it; the plan needs only the key). */
 export interface MarkerBody {

@@ -119,13 +119,17 @@ async function readProvisioned(s3: S3Port, bucket: string, listings: Listings): 
 }
 
 /** The marker that holds the verdict of a known item (newest validator version first). */
-function verdictMarker(index: MarkerIndex, item: PlanItem, outcome: MarkerOutcome): string | undefined {
+function verdictMarker(
+  index: MarkerIndex,
+  item: PlanItem,
+  outcomes: readonly MarkerOutcome[],
+): string | undefined {
   const stem =
     item.appId !== undefined && item.version !== undefined
       ? canonicalStem(item.appId, item.version)
       : nonCanonicalStem(item.releaseKey);
   const markers = (index.get(stem)?.get(bareEtag(item.etag)) ?? [])
-    .filter((m) => m.outcome === outcome)
+    .filter((m) => outcomes.includes(m.outcome))
     .sort((a, b) => b.validatorVersion - a.validatorVersion);
   return markers[0]?.key;
 }
@@ -135,11 +139,11 @@ async function readJudged(
   bucket: string,
   index: MarkerIndex,
   items: PlanItem[],
-  outcome: MarkerOutcome,
+  outcomes: readonly MarkerOutcome[],
   problems: string[],
 ): Promise<JudgedBundle[]> {
   return mapBounded(items, async (item): Promise<JudgedBundle> => {
-    const markerKey = verdictMarker(index, item, outcome);
+    const markerKey = verdictMarker(index, item, outcomes);
     const judged: JudgedBundle = {
       releaseKey: item.releaseKey,
       appId: item.appId,
@@ -270,7 +274,7 @@ export async function getStatus(
     where.appsBucket,
     index,
     byAction('known-rejection', 'known-non-canonical'),
-    'rejected',
+    ['rejected'],
     problems,
   );
   const conflicts = await readJudged(
@@ -278,7 +282,7 @@ export async function getStatus(
     where.appsBucket,
     index,
     byAction('known-conflict'),
-    'conflict',
+    ['conflict', 'collision'],
     problems,
   );
   const runs = await readRuns(s3, where.appsBucket, options.runs ?? STATUS_RUNS, problems);

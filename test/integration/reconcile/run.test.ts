@@ -191,6 +191,31 @@ describe('reconcile (emulator)', () => {
     expect(outcomes(back)).toEqual({ [v1.key]: 'conflict' });
   });
 
+  it('reports a name collision with another app once, then knows it (no download, exit 0)', async () => {
+    // Prepare: "<x>.app" and "<x>-app" both map to the Lambda name "<x>-app_1-0_fn0"
+    const e = await env();
+    const base = uniqueAppId().replace(/\.app$/, '');
+    const first = await uploadApp(e, `${base}.app`, '1.0');
+    expect(outcomes(await run(e))).toEqual({ [first.key]: 'provisioned' });
+    const second = await uploadApp(e, `${base}-app`, '1.0');
+
+    // Act: the run that finds the collision, then the next one
+    const found = await run(e);
+    const ports = testPorts();
+    const later = await run(e, {}, { ports });
+
+    // Assess: reported (exit 1) once; later known, without a download, exit 0; the first app untouched
+    expect(outcomes(found)).toEqual({ [first.key]: 'skipped', [second.key]: 'conflict' });
+    expect(found.report.exitCode).toBe(ExitCode.Failed);
+    expect(found.report.bundles.find((b) => b.releaseKey === second.key)?.outcome).toMatchObject({
+      message: expect.stringContaining(second.key),
+    });
+    expect(later.report.exitCode).toBe(ExitCode.Ok);
+    expect(later.plan?.items.find((i) => i.releaseKey === second.key)?.action).toBe('known-conflict');
+    expect(ports.requests.snapshot()['S3.GetObject']).toBeUndefined();
+    expect(await keys(e, 'manifests/')).toEqual([`manifests/${base}.app_1.0.json`]);
+  });
+
   it('judges a re-upload whose manifest exists but whose ETag was never judged (crash before the marker)', async () => {
     const e = await env();
     const app = uniqueAppId();

@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsPorts } from '../../../src/aws/clients';
 import type { Bundle, ValidationResult } from '../../../src/bundle/types';
 import { silentLogger } from '../../../src/log';
-import { ConflictError, ProvisionStepError } from '../../../src/provision/errors';
+import { ConcurrentWriteError, ConflictError, ProvisionStepError } from '../../../src/provision/errors';
 import type { ProvisionResult } from '../../../src/provision/types';
 import { applyItem, type ApplyContext } from '../../../src/reconcile/apply';
 import { LockLostError } from '../../../src/reconcile/errors';
@@ -139,7 +139,7 @@ describe('applyItem', () => {
     expect(JSON.parse(markerPuts()[0]!.Body as string).issues).toHaveLength(2);
   });
 
-  it('marks a conflict reported by the provisioner; other provision errors fail without a marker', async () => {
+  it('marks a conflict found without a manifest as a collision; other provision errors fail without a marker', async () => {
     s3Mock.on(GetObjectCommand).callsFake(() => body());
     s3Mock.on(PutObjectCommand).resolves({});
     const conflict = new ConflictError('name taken by another app', {
@@ -152,8 +152,17 @@ describe('applyItem', () => {
     ).toMatchObject({
       status: 'conflict',
     });
-    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/conflict-v1']);
+    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/collision-v1']);
     s3Mock.resetHistory();
+    const lostRace = new ConcurrentWriteError('a concurrent write left nothing', {
+      bundle: 'b',
+      resource: 'manifests/x.json',
+      hint: 'h',
+    });
+    expect(
+      await applyItem(item(), ctx({ provision: async () => Promise.reject(lostRace) }), silentLogger(), 0),
+    ).toMatchObject({ status: 'failed', code: 'CONCURRENT_WRITE' });
+    expect(markerPuts()).toEqual([]);
     const step = new ProvisionStepError({
       step: 'function',
       resource: 'fn',

@@ -106,6 +106,16 @@ describe('buildPlan', () => {
     expect(actionOf(plan({ ...listings, manifests: [] }).items, A)).toBe('provision');
   });
 
+  it('keeps a name collision (a conflict judged without a manifest) known, with or without a manifest', () => {
+    const listings = { release: [release(A, 'e1')], markers: [marker(stemA, 'e1', 'collision')] };
+    // without the collision marker kind, "conflict + no manifest" would provision it again every run
+    expect(actionOf(plan(listings).items, A)).toBe('known-conflict');
+    expect(actionOf(plan({ ...listings, manifests: [manifest(stemA)] }).items, A)).toBe('known-conflict');
+    expect(actionOf(plan(listings, { replace: true }).items, A)).toBe('provision');
+    // a new upload under the key (another ETag) is judged again
+    expect(actionOf(plan({ ...listings, release: [release(A, 'e2')] }).items, A)).toBe('provision');
+  });
+
   it('prefers provisioned over an older conflict of the same bytes (redeployed with --replace)', () => {
     const p = plan({
       release: [release(A, 'e2')],

@@ -15,6 +15,7 @@ import { ENV, loadConfig } from '../../config';
 import { DeployerError, ExitCode } from '../../errors';
 import { createLogger } from '../../log';
 import { createAwsPorts } from '../../aws/clients';
+import { ReconcileLock } from '../../reconcile/lock';
 import { Provisioner } from '../../provision/provisioner';
 import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
 
@@ -107,8 +108,24 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
       return plan.conflicts.length > 0 || plan.executeRole === 'missing' ? ExitCode.Failed : ExitCode.Ok;
     }
+    // one writer (DESIGN.md): the same lock as reconcile, so a manual provision never races the job
+    const lock = new ReconcileLock({
+      s3: ports.s3,
+      bucket: config.appsBucket,
+      runId,
+      ttlSeconds: config.lockTtlSeconds,
+      logger: log,
+      clock: ports.clock,
+    });
+    await lock.acquire(); // LockHeldError: exit 3, nothing done
     if (tty) process.stderr.write(`provisioning ${bundle.appId} ${bundle.version} from ${file}\n`);
-    const result = await provisioner.provision(bundle, { runId, replace: opts.update === true });
+    const result = await provisioner
+      .provision(bundle, {
+        runId,
+        replace: opts.update === true,
+        assertCanWrite: () => lock.assertCanWrite(),
+      })
+      .finally(() => lock.release());
     log.info({ status: result.status, requests: ports.requests.snapshot() }, 'provision finished');
     process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
     return ExitCode.Ok;

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { validateBundle } from '../../../src/bundle';
 import type { ProvisionPlan, ProvisionResult } from '../../../src/provision/types';
 import {
@@ -189,6 +189,34 @@ describe('apps-deployer provision (built CLI, subprocess)', () => {
       const got = await clients.lambda.send(new GetFunctionCommand({ FunctionName: fn.lambdaName }));
       expect(got.Configuration?.CodeSha256).toBe(fn.codeSha256);
     }
+  });
+
+  it('takes the reconcile lock: exit 3 and nothing written while another run holds it', async () => {
+    // Prepare: a live lock held by a reconcile run
+    const file = await bundleFile('locked', await upstreamLikeSpec({ app_id: `${appId}l` }));
+    const validated = await validateBundle(file);
+    if (!validated.ok) throw new Error('test bundle invalid');
+    const lock = {
+      runId: 'reconcile-run',
+      host: 'cronjob-pod',
+      pid: 1,
+      startedAt: new Date().toISOString(),
+      ttlSeconds: 300,
+    };
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'deployer/lock', Body: JSON.stringify(lock) }),
+    );
+
+    // Act
+    const run = await cli(['provision', file], env);
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'deployer/lock' }));
+
+    // Assess
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('reconcile-run');
+    await expect(
+      clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: validated.bundle.manifestKey })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 
   it('--dry-run writes nothing', async () => {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
+  TagResourceCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -182,6 +183,46 @@ describe('provisioning over existing resources', () => {
     await expect(
       clients.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: bundle.manifestKey })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('judges every function before the first write: with --update, a foreign function unpublishes nothing', async () => {
+    // Prepare: v1 provisioned (2 functions); then fn1's name is taken over by a function of another app
+    const env = await freshEnv(dir);
+    const p = provisioner(env);
+    const { roleArn } = await p.ensureIam();
+    const appId = uniqueAppId('y');
+    const v1 = await buildBundle(
+      dir,
+      'pre-1',
+      await simpleAppSpec(appId, '1.0.0', { functions: 2, body: 'one' }),
+    );
+    const v1b = await buildBundle(
+      dir,
+      'pre-2',
+      await simpleAppSpec(appId, '1.0.0', { functions: 2, body: 'two' }),
+    );
+    await p.provision(v1, { runId: 'first' });
+    const taken = v1.functions[1]!;
+    await clients.lambda.send(
+      new TagResourceCommand({
+        Resource: (await clients.lambda.send(new GetFunctionCommand({ FunctionName: taken.lambdaName })))
+          .Configuration!.FunctionArn!,
+        Tags: { 'mattermost-app-id': 'someone.else' },
+      }),
+    );
+    const manifestEtag = await etagOf(env.bucket, v1.manifestKey);
+    env.ports.requests.reset();
+
+    // Act
+    const attempt = p.provision(v1b, { runId: 'update', replace: true });
+
+    // Assess: the conflict is found before any write; the version stays published, v1's code in place
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    await expect(attempt).rejects.toThrow(/belongs to app someone\.else/);
+    expect(writeRequests(env.ports.requests.snapshot())).toEqual({});
+    expect(await etagOf(env.bucket, v1.manifestKey)).toBe(manifestEtag);
+    expect(await codeOf(v1.functions[0]!.lambdaName)).toBe(v1.functions[0]!.codeSha256);
+    expect(roleArn).toContain(env.config.executeRoleName);
   });
 
   it('converges configuration drift with an UpdateFunctionConfiguration only', async () => {

@@ -28,10 +28,7 @@ export async function inspectAsset(ctx: StepContext, asset: BundleAsset): Promis
   });
 }
 
-export async function ensureAsset(
-  ctx: StepContext,
-  asset: BundleAsset,
-): Promise<ResourceOutcome> {
+export async function ensureAsset(ctx: StepContext, asset: BundleAsset): Promise<ResourceOutcome> {
   const action = await inspectAsset(ctx, asset);
   let outcome: ResourceOutcome = 'unchanged';
   if (action !== 'unchanged') {

@@ -29,9 +29,7 @@ export async function codeState(
     try {
       const head = await ctx.ports.s3.headObject({ Bucket: ctx.config.appsBucket, Key: key });
       const sha = head.Metadata?.[SHA256_METADATA];
-      return head.ContentLength === fn.size && sha === fn.sha256Hex
-        ? 'present'
-        : 'damaged';
+      return head.ContentLength === fn.size && sha === fn.sha256Hex ? 'present' : 'damaged';
     } catch (err) {
       if (isNotFound(err)) return 'missing';
       throw err;
@@ -84,10 +82,7 @@ export async function streamEntryToS3(
 }
 
 /** Stages one function's code; 'unchanged' when it is already there. */
-export async function stageCode(
-  ctx: StepContext,
-  fn: BundleFunction,
-): Promise<ResourceOutcome> {
+export async function stageCode(ctx: StepContext, fn: BundleFunction): Promise<ResourceOutcome> {
   const key = codeKey(fn);
   let outcome: ResourceOutcome = 'unchanged';
   const state = await codeState(ctx, fn);

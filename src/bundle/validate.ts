@@ -215,7 +215,7 @@ function classify(entries: Entry[]): Classified {
     if (e.zip.isDirectory) continue;
     if (name === MANIFEST_ENTRY) c.manifest ??= e;
     else if (name.startsWith(STATIC_DIR)) c.assets.push(e);
-    else if (name.endsWith('.zip')) (name.includes('/') ? c.nestedZips : c.rootZips).push(e);
+    else if (/\.zip$/i.test(name)) (name.includes('/') ? c.nestedZips : c.rootZips).push(e);
     else c.others.push(e);
   }
   return c;
@@ -399,15 +399,24 @@ function matchFunctions(
   const matched = new Map<ManifestFunction, Entry>();
   const base = (e: Entry): string => e.zip.name.slice(0, -'.zip'.length);
   for (const fn of functions) {
-    const candidates = c.rootZips.filter((e) => base(e) === fn.name);
+    // matching is exact ("<name>.zip"); names equal but for case ("fn.ZIP", "FN.zip") never match, and
+    // beside an exact match they are ambiguous (one file on a case-insensitive file system)
+    const exact = c.rootZips.filter((e) => e.zip.name === `${fn.name}.zip`);
+    const alike = c.rootZips.filter(
+      (e) => e.zip.name !== `${fn.name}.zip` && base(e).toLowerCase() === fn.name.toLowerCase(),
+    );
+    const candidates = exact.length > 0 ? [...exact, ...alike] : [];
     if (candidates.length === 0) {
       const nested = c.nestedZips
         .filter((e) => path.posix.basename(base(e)) === fn.name)
         .map((e) => q(e.label));
+      const cased = alike.map((e) => q(e.label));
       issues.error(
         'FUNCTION_ZIP_MISSING',
         `${fn.jsonPath}.name`,
-        `function ${q(fn.name)} has no ${q(`${fn.name}.zip`)} at the bundle root${nested.length ? ` (found ${nested.join(', ')}: function zips must be at the root)` : ''}`,
+        `function ${q(fn.name)} has no ${q(`${fn.name}.zip`)} at the bundle root` +
+          (nested.length ? ` (found ${nested.join(', ')}: function zips must be at the root)` : '') +
+          (cased.length ? ` (found ${cased.join(', ')}: names are case-sensitive)` : ''),
       );
     } else if (candidates.length > 1) {
       issues.error(

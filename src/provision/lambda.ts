@@ -245,8 +245,10 @@ export async function ensureFunction(
   fn: BundleFunction,
   roleArn: string,
   opts: { manifestExists: boolean; replace: boolean },
+  /** the action inspectFunction decided moments ago (saves a second GetFunction) */
+  inspected?: FunctionAction,
 ): Promise<ResourceOutcome> {
-  let action = await inspectFunction(ctx, bundle, fn, roleArn, opts);
+  let action = inspected ?? (await inspectFunction(ctx, bundle, fn, roleArn, opts));
   let outcome: ResourceOutcome = 'unchanged';
   if (action.kind === 'create') {
     if ((await createFunction(ctx, bundle, fn, roleArn)) === 'created') {

@@ -161,7 +161,7 @@ export class Provisioner {
       assertNotOtherBundle(ctx, bundle, manifest);
     // every existing function is judged before the first write: a conflict found half-way would leave
     // staged code and new functions behind, and with replace an unpublished version
-    await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, (fn) =>
+    const inspected = await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, (fn) =>
       inspectFunction(ctx, bundle, fn, iam.roleArn, { manifestExists: manifest.exists, replace }),
     );
     if (manifest.exists && !isSameBundle(bundle, manifest)) {
@@ -172,9 +172,16 @@ export class Provisioner {
     this.logger.info({ step: 'start', manifestExists, replace }, 'provisioning bundle');
 
     // 2. functions: stage the code, then create or converge
-    const functions = await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, async (fn) => {
+    const functions = await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, async (fn, i) => {
       await stageCode(ctx, fn);
-      const outcome = await ensureFunction(ctx, bundle, fn, iam.roleArn, { manifestExists, replace });
+      const outcome = await ensureFunction(
+        ctx,
+        bundle,
+        fn,
+        iam.roleArn,
+        { manifestExists, replace },
+        inspected[i],
+      );
       return { name: fn.name, lambdaName: fn.lambdaName, outcome };
     });
 

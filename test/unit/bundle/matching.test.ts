@@ -21,7 +21,8 @@ describe('function zip matching is exact', () => {
     if (result.ok) return;
     const missing = result.errors.find((i) => i.message.includes('"fn.zip"'));
     expect(missing?.path).toBe('$.aws_lambda[0].name');
-    expect(codes(result)).toContain('IGNORED_ENTRY');
+    expect(missing?.message).toContain('case-sensitive');
+    expect(codes(result)).toContain('FUNCTION_ZIP_MISSING');
   });
 });
 

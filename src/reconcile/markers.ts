@@ -5,9 +5,10 @@
  *   deployer/seen/<stem>/<etag without quotes>/<outcome>-v<validator version>
  *
  * where stem = <app_id>_<version> for canonical release keys, or
- * _noncanonical/<encodeURIComponent(release key)> for the others. The body (MarkerBody JSON) is for
+ * _noncanonical/<sha256 hex of the release key> for the others. The body (MarkerBody JSON) is for
  * humans and `status`.
  */
+import { createHash } from 'node:crypto';
 import type { S3Port } from '../aws/ports';
 import { STATE_KEYS, VALIDATOR_VERSION, type MarkerBody, type MarkerOutcome } from './types';
 
@@ -46,8 +47,10 @@ export function canonicalStem(appId: string, version: string): string {
   return `${appId}_${version}`;
 }
 
+/** _noncanonical/<sha256 of the key>: fixed length, so a marker key never exceeds S3's 1,024 bytes
+ * whatever the release key (its body keeps the key itself, for status). */
 export function nonCanonicalStem(releaseKey: string): string {
-  return `${STATE_KEYS.nonCanonicalStem}/${encodeURIComponent(releaseKey)}`;
+  return `${STATE_KEYS.nonCanonicalStem}/${createHash('sha256').update(releaseKey).digest('hex')}`;
 }
 
 export function markerKey(ref: {

@@ -19,7 +19,7 @@ export const STATE_KEYS = {
   lock: 'deployer/lock',
   /** deployer/seen/<stem>/<etag>/<outcome>-v<validator version>: one empty-ish marker per judged object */
   seenPrefix: 'deployer/seen/',
-  /** stem used for release keys that are not canonical: _noncanonical/<encodeURIComponent(key)> */
+  /** stem used for release keys that are not canonical: _noncanonical/<sha256 hex of the key> */
   nonCanonicalStem: '_noncanonical',
   runsPrefix: 'deployer/runs/',
   codePrefix: 'deployer/code/',

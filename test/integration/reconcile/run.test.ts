@@ -8,6 +8,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { validateBundle } from '../../../src/bundle';
 import { ExitCode } from '../../../src/errors';
 import { LockHeldError } from '../../../src/reconcile/errors';
+import { nonCanonicalStem } from '../../../src/reconcile/markers';
 import type { RunObserver } from '../../../src/reconcile/types';
 import { VALIDATOR_VERSION } from '../../../src/reconcile/types';
 import { bundleBuffer, simpleAppSpec, tempDir } from '../../support/bundle-builder';
@@ -115,7 +116,7 @@ describe('reconcile (emulator)', () => {
       `deployer/seen/${a}_1.0.0/${good1.etag.replace(/"/g, '')}/provisioned-v${VALIDATOR_VERSION}`,
     );
     expect(markers).toContain(
-      `deployer/seen/_noncanonical/${encodeURIComponent(`${PREFIX}not-canonical.zip`)}/` +
+      `deployer/seen/${nonCanonicalStem(`${PREFIX}not-canonical.zip`)}/` +
         `${(await e.s3.send(new HeadObjectCommand({ Bucket: e.releaseBucket, Key: `${PREFIX}not-canonical.zip` }))).ETag!.replace(/"/g, '')}/rejected-v${VALIDATOR_VERSION}`,
     );
     const badMarker = markers.find((k) => k.includes(`${c}_1.0/`))!;

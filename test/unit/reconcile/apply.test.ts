@@ -12,7 +12,7 @@ import { ConcurrentWriteError, ConflictError, ProvisionStepError } from '../../.
 import type { ProvisionResult } from '../../../src/provision/types';
 import { applyItem, type ApplyContext } from '../../../src/reconcile/apply';
 import { LockLostError } from '../../../src/reconcile/errors';
-import { indexMarkers } from '../../../src/reconcile/markers';
+import { indexMarkers, nonCanonicalStem } from '../../../src/reconcile/markers';
 import type { PlanItem } from '../../../src/reconcile/types';
 import { tempDir } from '../../support/bundle-builder';
 
@@ -237,7 +237,7 @@ describe('applyItem', () => {
     expect(outcome).toMatchObject({ status: 'rejected', issues: [{ code: 'NON_CANONICAL_KEY' }] });
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
     expect(markerPuts().map((p) => p.Key)).toEqual([
-      'deployer/seen/_noncanonical/bundles%2Fx%20y.zip/e1/rejected-v1',
+      `deployer/seen/${nonCanonicalStem('bundles/x y.zip')}/e1/rejected-v1`,
     ]);
   });
 });

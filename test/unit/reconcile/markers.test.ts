@@ -22,11 +22,17 @@ describe('marker keys', () => {
     expect(key).toBe(`deployer/seen/com.example.app_1.0.0/abc123/provisioned-v${VALIDATOR_VERSION}`);
   });
 
-  it('encode non-canonical release keys into one path segment', () => {
+  it('name non-canonical release keys by their sha256: one path segment of fixed length', () => {
     const stem = nonCanonicalStem('bundles/sub dir/x.zip');
-    expect(stem).toBe('_noncanonical/bundles%2Fsub%20dir%2Fx.zip');
+    expect(stem).toBe('_noncanonical/0d0828d379560d35c84a0219744052c89d9953ea4cdb79dbe9df64804a7ac2fa');
     const key = markerKey({ stem, etag: '"e-2"', outcome: 'rejected', validatorVersion: 3 });
-    expect(key).toBe('deployer/seen/_noncanonical/bundles%2Fsub%20dir%2Fx.zip/e-2/rejected-v3');
+    expect(key).toBe(
+      'deployer/seen/_noncanonical/0d0828d379560d35c84a0219744052c89d9953ea4cdb79dbe9df64804a7ac2fa/e-2/rejected-v3',
+    );
+    // a release key of any length (S3 allows 1,024 bytes) still gives a marker key S3 accepts
+    const long = `bundles/${'ü/'.repeat(330)}x.zip`;
+    const longKey = markerKey({ stem: nonCanonicalStem(long), etag: '"e"', outcome: 'rejected' });
+    expect(Buffer.byteLength(longKey)).toBeLessThan(200);
   });
 
   it('parse back what they encode (canonical and non-canonical)', () => {

@@ -31,6 +31,9 @@ export interface DeployerConfig {
   invokePolicyName: string;
   /** IAM group the invoke policy is attached to (the Mattermost server's principal) */
   invokeGroupName: string;
+  /** optional IAM role the invoke policy is attached to as well: the Mattermost server's role when it
+   * runs as one (IRSA, an instance profile); the deployer never creates it */
+  invokeRoleName?: string;
   /** create the execute role / invoke policy when missing */
   createIam: boolean;
   concurrency: number;
@@ -75,6 +78,7 @@ export const ENV = {
   executeRoleName: 'APPS_DEPLOYER_EXECUTE_ROLE',
   invokePolicyName: 'APPS_DEPLOYER_INVOKE_POLICY',
   invokeGroupName: 'APPS_DEPLOYER_INVOKE_GROUP',
+  invokeRoleName: 'APPS_DEPLOYER_INVOKE_ROLE',
   createIam: 'APPS_DEPLOYER_CREATE_IAM',
   concurrency: 'APPS_DEPLOYER_CONCURRENCY',
   logLevel: 'APPS_DEPLOYER_LOG_LEVEL',
@@ -152,6 +156,11 @@ export function loadConfig(
       return undefined;
     }
   };
+  const iamName = (label: string, v: string | undefined): string | undefined => {
+    if (v !== undefined && !/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(v))
+      problems.push(`${label} "${v}" is not a valid IAM role name`);
+    return v;
+  };
   const bucket = (label: string, v: string): string => {
     if (!BUCKET_RE.test(v)) problems.push(`${label} "${v}" is not a valid S3 bucket name`);
     return v;
@@ -207,6 +216,7 @@ export function loadConfig(
     executeRoleName: str(ENV.executeRoleName) ?? DEFAULTS.executeRoleName,
     invokePolicyName: str(ENV.invokePolicyName) ?? DEFAULTS.invokePolicyName,
     invokeGroupName: str(ENV.invokeGroupName) ?? DEFAULTS.invokeGroupName,
+    invokeRoleName: iamName(ENV.invokeRoleName, str(ENV.invokeRoleName)),
     createIam: bool(ENV.createIam, true),
     concurrency: int(
       'concurrency',

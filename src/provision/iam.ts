@@ -331,6 +331,43 @@ async function ensureGroupAttachment(ctx: StepContext, policyArn: string): Promi
   return outcome;
 }
 
+/** Attaches the invoke policy to the Mattermost server's own role, when one is configured. The role is
+ * the server's: it is never created, and a missing one is an error naming the setting. */
+async function ensureRoleAttachment(
+  ctx: StepContext,
+  role: string,
+  policyArn: string,
+): Promise<ResourceOutcome> {
+  const attached = await listAllAttached(ctx, role, async (marker) => {
+    try {
+      return await ctx.ports.iam.listAttachedRolePolicies({
+        RoleName: role,
+        Marker: marker,
+        MaxItems: IAM_PAGE_SIZE,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      throw new IamError(`the invoke role "${role}" does not exist`, {
+        resource: `role/${role}`,
+        hint: `set ${ENV.invokeRoleName} to the IAM role the Mattermost server runs as, or leave it empty`,
+        cause: err,
+      });
+    }
+  });
+  if (attached.includes(policyArn)) return 'unchanged';
+  if (!ctx.config.createIam) {
+    ctx.logger.warn(
+      { role, policy: policyArn },
+      'the invoke policy is not attached to the invoke role; IAM creation is disabled',
+    );
+    return 'unchanged';
+  }
+  await ctx.retry('iam', role, () =>
+    ctx.ports.iam.attachRolePolicy({ RoleName: role, PolicyArn: policyArn }),
+  );
+  return 'updated';
+}
+
 /** The role counts as new while IAM may still be propagating it. */
 export function roleIsNew(role: Role, created: boolean, now: number, windowMs: number): boolean {
   if (created) return true;
@@ -367,6 +404,15 @@ export async function ensureIamResources(ctx: StepContext): Promise<IamState> {
     resource: `group/${ctx.config.invokeGroupName}`,
     outcome: groupOutcome,
   });
+  const invokeRole = ctx.config.invokeRoleName;
+  if (invokeRole !== undefined) {
+    ctx.emit({
+      type: 'step',
+      step: 'iam',
+      resource: `role/${invokeRole}`,
+      outcome: await ensureRoleAttachment(ctx, invokeRole, invokePolicyArn),
+    });
+  }
   return {
     roleName: ctx.config.executeRoleName,
     roleArn,

@@ -17,6 +17,7 @@ import {
   CreateRoleCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
+  ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
 import { decodePolicyDocument, invokePolicyDocument } from '../../../src/provision/iam';
@@ -24,7 +25,7 @@ import { DeployerError } from '../../../src/errors';
 import { ConflictError, IamError } from '../../../src/provision/errors';
 import { MANIFEST_METADATA } from '../../../src/provision/types';
 import { functionZip, tempDir, upstreamLikeSpec, simpleAppSpec } from '../../support/bundle-builder';
-import { testClients } from '../../support/emulator';
+import { testClients, uniqueName } from '../../support/emulator';
 import {
   assertI1,
   buildBundle,
@@ -248,6 +249,39 @@ describe('provisioning over existing resources', () => {
     expect(writeRequests(env.ports.requests.snapshot())).toEqual({ 'Lambda.UpdateFunctionConfiguration': 1 });
     const got = await clients.lambda.send(new GetFunctionCommand({ FunctionName: fn.lambdaName }));
     expect(got.Configuration?.MemorySize).toBe(env.config.lambdaMemoryMb);
+  });
+
+  it("attaches the invoke policy to the Mattermost server's role when one is configured, once", async () => {
+    // Prepare: the server's role exists (the deployer never creates it)
+    const serverRole = uniqueName('mm-server');
+    await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: serverRole,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    const env = await freshEnv(dir, { invokeRoleName: serverRole });
+
+    // Act
+    await provisioner(env).ensureIam();
+    const attached = await clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: serverRole }));
+    env.ports.requests.reset();
+    await provisioner(env).ensureIam();
+    const missing = await freshEnv(dir, { invokeRoleName: uniqueName('no-such-role') });
+    const attempt = provisioner(missing).ensureIam();
+
+    // Assess
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyName)).toEqual([env.config.invokePolicyName]);
+    expect(writeRequests(env.ports.requests.snapshot())).toEqual({});
+    await expect(attempt).rejects.toBeInstanceOf(IamError);
+    await expect(attempt).rejects.toMatchObject({
+      hint: expect.stringContaining('APPS_DEPLOYER_INVOKE_ROLE'),
+    });
   });
 
   it('with IAM creation disabled, a missing execute role is an IamError naming the role and the fix', async () => {

@@ -42,6 +42,7 @@ const SAMPLE = {
   EXECUTE_ROLE: DEFAULTS.executeRoleName,
   INVOKE_POLICY: DEFAULTS.invokePolicyName,
   INVOKE_GROUP: DEFAULTS.invokeGroupName,
+  INVOKE_ROLE: 'mattermost-server',
   EKS_OIDC_PROVIDER: 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E',
   K8S_NAMESPACE: 'mattermost-apps',
   K8S_SERVICE_ACCOUNT: 'apps-deployer',
@@ -242,6 +243,10 @@ describe('deploy/iam documents', () => {
       const invokers = group(SAMPLE.INVOKE_GROUP);
       expect(allows(policy, 'iam:AttachGroupPolicy', invokers, { 'iam:PolicyARN': invoke })).toBe(true);
       expect(allows(policy, 'iam:AttachGroupPolicy', invokers, { 'iam:PolicyARN': admin })).toBe(false);
+      const server = role(SAMPLE.INVOKE_ROLE);
+      expect(allows(policy, 'iam:AttachRolePolicy', server, { 'iam:PolicyARN': invoke })).toBe(true);
+      expect(allows(policy, 'iam:AttachRolePolicy', server, { 'iam:PolicyARN': admin })).toBe(false);
+      expect(allows(policy, 'iam:ListAttachedRolePolicies', server)).toBe(true);
       expect(allows(policy, 'iam:CreatePolicyVersion', invoke)).toBe(true);
       expect(allows(policy, 'iam:CreatePolicyVersion', iamPolicy('other'))).toBe(false);
       expect(allows(policy, 'iam:CreateRole', role('other'))).toBe(false);

@@ -20,7 +20,7 @@ import type { ProvisionEvent, ProvisionOptions, ProvisionResult } from '../provi
 import { VERSION } from '../version';
 import { applyItem, type ApplyContext } from './apply';
 import { RunAbortedError } from './errors';
-import { listState } from './listing';
+import { listState, type Listings } from './listing';
 import { ReconcileLock } from './lock';
 import { indexMarkers } from './markers';
 import { ObserverDispatch } from './observe';
@@ -150,7 +150,8 @@ export async function reconcile(
     return { plan, report };
   };
 
-  if (options.dryRun) {
+  /** The three listings, judged: no request per bundle. */
+  const listAndPlan = async (): Promise<{ listings: Listings; plan: Plan }> => {
     const listings = await listState(ports.s3, location, options.pageSize);
     const plan = buildPlan({
       runId,
@@ -160,6 +161,11 @@ export async function reconcile(
       replace: options.replace,
       only: options.only,
     });
+    return { listings, plan };
+  };
+
+  if (options.dryRun) {
+    const { plan } = await listAndPlan();
     dispatch.emit('planned', plan);
     return finish([], undefined, true, plan);
   }
@@ -186,15 +192,9 @@ export async function reconcile(
   let runError: unknown;
   let tmpDir: string | undefined;
   try {
-    const listings = await listState(ports.s3, location, options.pageSize);
-    plan = buildPlan({
-      runId,
-      createdAt: started,
-      location,
-      listings,
-      replace: options.replace,
-      only: options.only,
-    });
+    const planned = await listAndPlan();
+    plan = planned.plan;
+    const { listings } = planned;
     logger.info({ counts: plan.counts }, 'planned');
     dispatch.emit('planned', plan);
 

@@ -141,8 +141,12 @@ async function startLocalStack(): Promise<BackendHandle> {
     );
   }
   const { LocalstackContainer } = await import('@testcontainers/localstack');
+  // LocalStack runs Lambda functions in containers of their own: without the Docker socket it marks
+  // new functions Failed, and the deployer's FunctionActiveV2 wait fails
+  const socket = process.env.DEPLOYER_DOCKER_SOCKET ?? '/var/run/docker.sock';
   const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
     .withEnvironment({ SERVICES: 's3,lambda,iam,sts' })
+    .withBindMounts([{ source: socket, target: '/var/run/docker.sock' }])
     .start();
   const endpoint = container.getConnectionUri();
   console.log(`test backend: LocalStack ${LOCALSTACK_IMAGE} at ${endpoint}`);

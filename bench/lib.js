@@ -122,4 +122,35 @@ const parseJson = (text) => {
   }
 };
 
-module.exports = { MB, root, zipTo, freePort, startMoto, benchS3, runCliMeasured, mb, parseJson };
+/** Peak RSS (kB) of a measured run: the larger of the child's own figure and /usr/bin/time's. */
+const peakKbOf = (run) => Math.max(run.selfKb, Number.isFinite(run.timeKb) ? run.timeKb : 0);
+
+/**
+ * Prints the report lines and the target verdict; the exit code is 0 only when both runs succeeded and
+ * the first one's peak RSS met the target.
+ */
+function reportVerdict(lines, first, second, targetMb) {
+  const peakKb = peakKbOf(first);
+  const met = peakKb / 1024 <= targetMb;
+  console.log(
+    [...lines, `  target    : peak RSS <= ${targetMb} MB → ${met ? 'MET' : 'NOT MET'} (${mb(peakKb)})`].join(
+      '\n',
+    ),
+  );
+  if (first.code !== 0) console.log(`\nfirst run stderr (tail):\n${first.stderr.slice(-3000)}`);
+  process.exitCode = first.code === 0 && second.code === 0 && met ? 0 : 1;
+}
+
+module.exports = {
+  MB,
+  root,
+  zipTo,
+  freePort,
+  startMoto,
+  benchS3,
+  runCliMeasured,
+  mb,
+  parseJson,
+  peakKbOf,
+  reportVerdict,
+};

@@ -17,7 +17,17 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { MB, root, zipTo, startMoto, benchS3, runCliMeasured, mb, parseJson } = require('./lib');
+const {
+  MB,
+  root,
+  zipTo,
+  startMoto,
+  benchS3,
+  runCliMeasured,
+  mb,
+  parseJson,
+  reportVerdict,
+} = require('./lib');
 
 const FUNCTIONS = 4;
 const FUNCTION_PAYLOAD_MB = 45; // each function zip: 45 stored entries of 1 MiB of random bytes
@@ -155,7 +165,6 @@ async function main() {
     );
     const first = await runProvision(moto.endpoint);
     const second = await runProvision(moto.endpoint);
-    const peakKb = Math.max(first.selfKb, Number.isFinite(first.timeKb) ? first.timeKb : 0);
     const staticMb = (STATIC_LARGE.count * STATIC_LARGE.size + STATIC_SMALL.count * STATIC_SMALL.size) / MB;
     const lines = [
       '',
@@ -168,11 +177,8 @@ async function main() {
       `  second run: exit ${second.code}, ${(second.ms / 1000).toFixed(1)} s, status ${second.result?.status}, ` +
         `peak RSS ${mb(second.selfKb)}`,
       `              requests ${JSON.stringify(second.requests)}`,
-      `  target    : peak RSS <= ${TARGET_RSS_MB} MB → ${peakKb / 1024 <= TARGET_RSS_MB ? 'MET' : 'NOT MET'} (${mb(peakKb)})`,
     ];
-    console.log(lines.join('\n'));
-    if (first.code !== 0) console.log(`\nfirst run stderr (tail):\n${first.stderr.slice(-3000)}`);
-    process.exitCode = first.code === 0 && second.code === 0 && peakKb / 1024 <= TARGET_RSS_MB ? 0 : 1;
+    reportVerdict(lines, first, second, TARGET_RSS_MB);
   } finally {
     moto.child.kill('SIGTERM');
   }

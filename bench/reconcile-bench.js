@@ -16,7 +16,17 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { MB, root, zipTo, startMoto, benchS3, runCliMeasured, mb, parseJson } = require('./lib');
+const {
+  MB,
+  root,
+  zipTo,
+  startMoto,
+  benchS3,
+  runCliMeasured,
+  mb,
+  parseJson,
+  reportVerdict,
+} = require('./lib');
 
 const FUNCTIONS = 4;
 const FUNCTION_PAYLOAD_MB = 45; // each function zip: 45 stored entries of 1 MiB of random bytes
@@ -145,7 +155,6 @@ async function main() {
     await prepareBuckets(moto.endpoint);
     const first = await runCli(moto.endpoint, ['reconcile', '--json', '--concurrency', String(CONCURRENCY)]);
     const second = await runCli(moto.endpoint, ['reconcile', '--json', '--concurrency', String(CONCURRENCY)]);
-    const peakKb = Math.max(first.selfKb, Number.isFinite(first.timeKb) ? first.timeKb : 0);
     const lines = [
       '',
       `reconcile bench: ${BUNDLES} bundles × ${(sizes[0] / MB).toFixed(0)} MB ` +
@@ -156,11 +165,8 @@ async function main() {
       `              requests ${JSON.stringify(first.report?.requests)}`,
       `  second run: exit ${second.code}, ${(second.ms / 1000).toFixed(1)} s, outcomes ${JSON.stringify(second.report?.counts)}`,
       `              peak RSS ${mb(second.selfKb)}, requests ${JSON.stringify(second.report?.requests)}`,
-      `  target    : peak RSS <= ${TARGET_RSS_MB} MB → ${peakKb / 1024 <= TARGET_RSS_MB ? 'MET' : 'NOT MET'} (${mb(peakKb)})`,
     ];
-    console.log(lines.join('\n'));
-    if (first.code !== 0) console.log(`\nfirst run stderr (tail):\n${first.stderr.slice(-3000)}`);
-    process.exitCode = first.code === 0 && second.code === 0 && peakKb / 1024 <= TARGET_RSS_MB ? 0 : 1;
+    reportVerdict(lines, first, second, TARGET_RSS_MB);
   } finally {
     moto.child.kill('SIGTERM');
   }

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createAwsPorts } from '../../../src/aws/clients';
 import type { Bundle, ValidationResult } from '../../../src/bundle/types';
 import { silentLogger } from '../../../src/log';
 import { ConcurrentWriteError, ConflictError, ProvisionStepError } from '../../../src/provision/errors';
@@ -15,16 +14,10 @@ import { LockLostError } from '../../../src/reconcile/errors';
 import { indexMarkers, nonCanonicalStem } from '../../../src/reconcile/markers';
 import type { PlanItem } from '../../../src/reconcile/types';
 import { tempDir } from '../../support/bundle-builder';
+import { s3Error, stubbedPorts } from './stubbed';
 
 const s3Mock = mockClient(S3Client);
-const ports = () =>
-  createAwsPorts({
-    region: 'us-east-1',
-    maxAttempts: 1,
-    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-  });
-const s3Error = (status: number, name: string) =>
-  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+const ports = stubbedPorts;
 
 const item = (over: Partial<PlanItem> = {}): PlanItem => ({
   releaseKey: 'bundles/com.example.a_1.0.zip',

@@ -1,15 +1,10 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createAwsPorts } from '../../../src/aws/clients';
 import { listAll, listState } from '../../../src/reconcile/listing';
+import { stubbedPorts } from './stubbed';
 
 const s3Mock = mockClient(S3Client);
-const ports = () =>
-  createAwsPorts({
-    region: 'us-east-1',
-    maxAttempts: 1,
-    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-  });
+const ports = stubbedPorts;
 
 beforeEach(() => s3Mock.reset());
 afterAll(() => s3Mock.restore());

@@ -1,23 +1,15 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createAwsPorts } from '../../../src/aws/clients';
 import { ServerClock } from '../../../src/aws/server-clock';
 import { ExitCode } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import { LockHeldError, LockLostError } from '../../../src/reconcile/errors';
 import { ReconcileLock, readLock } from '../../../src/reconcile/lock';
+import { s3Error, stubbedPorts } from './stubbed';
 
 const s3Mock = mockClient(S3Client);
-const ports = () =>
-  createAwsPorts({
-    region: 'us-east-1',
-    maxAttempts: 1,
-    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-  });
+const ports = stubbedPorts;
 
-function s3Error(status: number, name: string): Error {
-  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
-}
 function lockObject(body: object, etag: string, lastModified: Date) {
   const text = JSON.stringify(body);
   return {

@@ -19,6 +19,15 @@ export interface AwsConfig {
   maxAttempts: number;
 }
 
+/** APPS_DEPLOYER_RELEASE_LAYOUT: how release keys are shaped (bundle/names.ts releaseKey). */
+export type ReleaseLayout = 'flat' | 'per-app';
+export const RELEASE_LAYOUTS: readonly ReleaseLayout[] = ['flat', 'per-app'];
+/** `flat`, so that an upgrade changes nothing; the chart and README recommend `per-app` for new installs. */
+export const DEFAULT_RELEASE_LAYOUT: ReleaseLayout = 'flat';
+
+/** Key prefixes the deployer writes in the apps bucket (static assets, manifests, its own state). */
+export const APPS_BUCKET_PREFIXES = ['deployer/', 'manifests/', 'static/'] as const;
+
 export interface DeployerConfig {
   aws: AwsConfig;
   /** MM_APPS_S3_BUCKET: static assets, manifests, deployer state */
@@ -27,6 +36,8 @@ export interface DeployerConfig {
   releaseBucket: string;
   /** MM_APPS_RELEASE_PREFIX: key prefix of release bundles */
   releasePrefix: string;
+  /** APPS_DEPLOYER_RELEASE_LAYOUT */
+  releaseLayout: ReleaseLayout;
   executeRoleName: string;
   invokePolicyName: string;
   /** IAM group the invoke policy is attached to (the Mattermost server's principal) */
@@ -70,6 +81,7 @@ export const ENV = {
   appsBucket: 'MM_APPS_S3_BUCKET',
   releaseBucket: 'MM_APPS_RELEASE_BUCKET',
   releasePrefix: 'MM_APPS_RELEASE_PREFIX',
+  releaseLayout: 'APPS_DEPLOYER_RELEASE_LAYOUT',
   region: 'AWS_REGION',
   endpoint: 'AWS_ENDPOINT_URL',
   provisionAccessKey: ['APPS_PROVISION_AWS_ACCESS_KEY', 'MM_APPS_DEPLOY_AWS_ACCESS_KEY'],
@@ -196,12 +208,18 @@ export function loadConfig(
   const releasePrefix = overrides.releasePrefix ?? env[ENV.releasePrefix] ?? DEFAULTS.releasePrefix;
   if (releasePrefix !== '' && !releasePrefix.endsWith('/'))
     problems.push(`${ENV.releasePrefix} must be empty or end with "/" (got "${releasePrefix}")`);
-  if (
-    releaseBucket === appsBucket &&
-    ['manifests/', 'static/', 'deployer/', ''].some((p) => releasePrefix === p)
-  )
+  const overlap = releasePrefixOverlap(appsBucket, releaseBucket, releasePrefix);
+  if (overlap) problems.push(overlap);
+  const layout = str(ENV.releaseLayout) ?? DEFAULT_RELEASE_LAYOUT;
+  if (!(RELEASE_LAYOUTS as readonly string[]).includes(layout))
+    problems.push(`${ENV.releaseLayout} must be one of ${RELEASE_LAYOUTS.join(', ')} (got "${layout}")`);
+  const executeRoleName = iamName(ENV.executeRoleName, str(ENV.executeRoleName)) ?? DEFAULTS.executeRoleName;
+  const invokeRoleName = iamName(ENV.invokeRoleName, str(ENV.invokeRoleName));
+  // IAM role names are unique regardless of case
+  if (invokeRoleName !== undefined && invokeRoleName.toLowerCase() === executeRoleName.toLowerCase())
     problems.push(
-      `${ENV.releasePrefix} "${releasePrefix}" overlaps the apps bucket's own keys; use a prefix such as "bundles/"`,
+      `${ENV.invokeRoleName} "${invokeRoleName}" is the functions' execute role (${ENV.executeRoleName}): ` +
+        'app functions could then invoke every app function; name the role the Mattermost server runs as',
     );
 
   const logLevel = overrides.logLevel ?? str(ENV.logLevel) ?? DEFAULTS.logLevel;
@@ -213,10 +231,11 @@ export function loadConfig(
     appsBucket,
     releaseBucket,
     releasePrefix,
-    executeRoleName: str(ENV.executeRoleName) ?? DEFAULTS.executeRoleName,
+    releaseLayout: layout as ReleaseLayout,
+    executeRoleName,
     invokePolicyName: str(ENV.invokePolicyName) ?? DEFAULTS.invokePolicyName,
     invokeGroupName: str(ENV.invokeGroupName) ?? DEFAULTS.invokeGroupName,
-    invokeRoleName: iamName(ENV.invokeRoleName, str(ENV.invokeRoleName)),
+    invokeRoleName,
     createIam: bool(ENV.createIam, true),
     concurrency: int(
       'concurrency',
@@ -253,4 +272,29 @@ export function loadConfig(
     );
   }
   return config;
+}
+
+/**
+ * When releases share the apps bucket, the release prefix and each of the deployer's own prefixes
+ * (deployer/, manifests/, static/) must be disjoint: neither may contain the other. A release prefix
+ * inside them (e.g. "deployer/bundles/") lets whoever may upload write next to the deployer's state;
+ * one containing them (e.g. "" — the whole bucket) makes every run list the deployer's own objects as
+ * release objects and reject them. Both prefixes end with "/", so "contains" is a folder relation.
+ * Undefined when the configuration is fine.
+ */
+export function releasePrefixOverlap(
+  appsBucket: string,
+  releaseBucket: string,
+  releasePrefix: string,
+): string | undefined {
+  if (releaseBucket !== appsBucket) return undefined;
+  const clash = APPS_BUCKET_PREFIXES.find((p) => p.startsWith(releasePrefix) || releasePrefix.startsWith(p));
+  if (clash === undefined) return undefined;
+  const how = clash.startsWith(releasePrefix)
+    ? `contains the deployer's own prefix "${clash}"`
+    : `is inside the deployer's own prefix "${clash}"`;
+  return (
+    `${ENV.releasePrefix} "${releasePrefix}" ${how} in the same bucket (${ENV.releaseBucket} = ${ENV.appsBucket}); ` +
+    `use a prefix of its own such as "${DEFAULTS.releasePrefix}", or a separate release bucket`
+  );
 }

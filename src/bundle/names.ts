@@ -4,6 +4,7 @@
  * Contract: DESIGN.md "Names and keys".
  */
 import { createHash } from 'node:crypto';
+import { DEFAULT_RELEASE_LAYOUT, RELEASE_LAYOUTS, type ReleaseLayout } from '../config';
 import { MAX_LAMBDA_NAME_LENGTH } from './limits';
 
 /** app_id: 3-32 characters of [A-Za-z0-9._-]. */
@@ -98,18 +99,35 @@ export function manifestKey(appId: string, version: string): string {
   return `manifests/${keyStem(appId, version)}.json`;
 }
 
-/** The canonical release key: exactly `<prefix><app_id>_<version>.zip`. */
-export function releaseKey(prefix: string, appId: string, version: string): string {
-  return `${prefix}${keyStem(appId, version)}.zip`;
+/**
+ * How release objects are keyed (APPS_DEPLOYER_RELEASE_LAYOUT). `flat` (the default, so an upgrade
+ * changes nothing): `<prefix><app_id>_<version>.zip`. `per-app`: `<prefix><app_id>/<app_id>_<version>.zip`,
+ * so that S3 IAM can give each app team write access to its own folder only (deploy/iam/).
+ */
+export type { ReleaseLayout };
+export { RELEASE_LAYOUTS, DEFAULT_RELEASE_LAYOUT };
+
+/** The canonical release key: `<prefix><app_id>_<version>.zip` (flat) or
+ * `<prefix><app_id>/<app_id>_<version>.zip` (per-app). */
+export function releaseKey(
+  prefix: string,
+  appId: string,
+  version: string,
+  layout: ReleaseLayout = DEFAULT_RELEASE_LAYOUT,
+): string {
+  const stem = keyStem(appId, version);
+  return layout === 'per-app' ? `${prefix}${appId}/${stem}.zip` : `${prefix}${stem}.zip`;
 }
 
-/**
- * The app id and version of a canonical release key: `<prefix><stem>.zip` with no "/" in the stem,
- * the stem split at its last "_", both parts valid. Undefined for any other key.
- */
-export function parseReleaseKey(prefix: string, key: string): { appId: string; version: string } | undefined {
-  if (!key.startsWith(prefix) || !key.endsWith('.zip')) return undefined;
-  const stem = key.slice(prefix.length, key.length - '.zip'.length);
+/** The shape of a canonical key, for messages: `bundles/<app_id>/<app_id>_<version>.zip`. */
+export function releaseKeyPattern(prefix: string, layout: ReleaseLayout = DEFAULT_RELEASE_LAYOUT): string {
+  return layout === 'per-app'
+    ? `${prefix}<app_id>/<app_id>_<version>.zip`
+    : `${prefix}<app_id>_<version>.zip`;
+}
+
+/** `<app_id>_<version>` split at its last "_", both parts valid; undefined otherwise. */
+function parseStem(stem: string): { appId: string; version: string } | undefined {
   if (stem.includes('/')) return undefined;
   const cut = stem.lastIndexOf('_');
   if (cut < 0) return undefined;
@@ -117,4 +135,56 @@ export function parseReleaseKey(prefix: string, key: string): { appId: string; v
   const version = stem.slice(cut + 1);
   if (!isValidAppId(appId) || !isValidVersion(version)) return undefined;
   return { appId, version };
+}
+
+/**
+ * The app id and version of a canonical release key of `layout`. Undefined for any other key: under
+ * `per-app`, a flat key, or a key whose folder is not the app id of its file name, is not canonical.
+ */
+export function parseReleaseKey(
+  prefix: string,
+  key: string,
+  layout: ReleaseLayout = DEFAULT_RELEASE_LAYOUT,
+): { appId: string; version: string } | undefined {
+  if (!key.startsWith(prefix) || !key.endsWith('.zip')) return undefined;
+  const rest = key.slice(prefix.length, key.length - '.zip'.length);
+  if (layout === 'flat') return parseStem(rest);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return undefined;
+  const parsed = parseStem(rest.slice(slash + 1));
+  return parsed && parsed.appId === rest.slice(0, slash) ? parsed : undefined;
+}
+
+/** The folder of a per-app key (`<prefix><folder>/...`), if it has one. */
+export function releaseFolder(prefix: string, key: string): string | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const rest = key.slice(prefix.length);
+  const slash = rest.indexOf('/');
+  return slash > 0 ? rest.slice(0, slash) : undefined;
+}
+
+/**
+ * Why a release key is not canonical under `layout`, and what to do: names the pattern, and when the
+ * key is canonical under the other layout (an operator switching layouts), the key to move it to.
+ */
+export function nonCanonicalReason(prefix: string, key: string, layout: ReleaseLayout): string {
+  const other: ReleaseLayout = layout === 'flat' ? 'per-app' : 'flat';
+  const base = `release key ${key} is not ${releaseKeyPattern(prefix, layout)} (layout ${layout})`;
+  const asOther = parseReleaseKey(prefix, key, other);
+  if (asOther)
+    return `${base}; it is a ${other} key: move it to ${releaseKey(prefix, asOther.appId, asOther.version, layout)}`;
+  const folder = layout === 'per-app' ? releaseFolder(prefix, key) : undefined;
+  const file = key.slice(key.lastIndexOf('/') + 1);
+  const named = file.endsWith('.zip') ? parseStem(file.slice(0, -'.zip'.length)) : undefined;
+  if (folder !== undefined && named && named.appId !== folder)
+    return (
+      `${base}: it sits in the folder of app ${folder} but its name says app ${named.appId}; ` +
+      `an app's bundles go in its own folder only (${releaseKey(prefix, named.appId, named.version, layout)})`
+    );
+  return `${base}; upload bundles with \`apps-deployer upload\`, which puts them under their canonical key`;
+}
+
+/** The Lambda-name form of an app id (dots → "-"): the first part of its function names. */
+export function sanitizedAppId(appId: string): string {
+  return sanitizeDots(appId);
 }

@@ -7,7 +7,7 @@
  *      conflict (or, with --replace, redeploy) →
  *    validate fully (no AWS write before) → rejected, with every issue →
  *    provision (IAM once per run, then functions, assets, manifest last) → provisioned
- *  reject-non-canonical: rejected without a download.
+ *  reject-non-canonical, reject-name-taken: rejected without a download.
  *
  * Every judgement (provisioned, identical, conflict, rejected) is written as a marker keyed by the
  * object's ETag, so the next runs recognize it from a listing. A transient failure writes nothing:
@@ -16,7 +16,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Port } from '../aws/ports';
-import { manifestKey, releaseKey } from '../bundle/names';
+import type { ReleaseLayout } from '../config';
+import { manifestKey, nonCanonicalReason, releaseFolder, releaseKey } from '../bundle/names';
 import type { Bundle, Issue, ValidationResult } from '../bundle/types';
 import { DeployerError, errorMessage } from '../errors';
 import type { Logger } from '../log';
@@ -40,6 +41,8 @@ export interface ApplyContext {
   appsBucket: string;
   releaseBucket: string;
   releasePrefix: string;
+  /** how release keys are shaped (default flat) */
+  releaseLayout?: ReleaseLayout;
   runId: string;
   replace: boolean;
   /** a private directory of this run for downloads */
@@ -65,6 +68,7 @@ export async function applyItem(
   try {
     ctx.assertCanWrite();
     if (item.action === 'reject-non-canonical') return await rejectNonCanonical(item, ctx, logger);
+    if (item.action === 'reject-name-taken') return await rejectNameTaken(item, ctx, logger);
     return await judge(item, ctx, logger, file);
   } catch (err) {
     const code = err instanceof DeployerError ? err.code : ((err as Error | undefined)?.name ?? 'ERROR');
@@ -135,18 +139,7 @@ async function judge(
   }
   const bundle = validation.bundle;
   if (bundle.appId !== appId || bundle.version !== version) {
-    const issues: Issue[] = [
-      {
-        severity: 'error',
-        code: 'RELEASE_KEY_MISMATCH',
-        path: '$.app_id',
-        message:
-          `the bundle is ${bundle.appId} ${bundle.version} but its release key ${item.releaseKey} names ` +
-          `${appId} ${version}; upload it under ${releaseKey(ctx.releasePrefix, bundle.appId, bundle.version)} ` +
-          '(`apps-deployer upload` does)',
-      },
-      ...validation.warnings,
-    ];
+    const issues: Issue[] = [keyMismatch(ctx, item, bundle), ...validation.warnings];
     await mark(ctx, logger, stem, item, 'rejected', { bundleSha256: dl.sha256Hex, issues });
     return { status: 'rejected', issues };
   }
@@ -195,18 +188,55 @@ async function provisionedSha256(
   }
 }
 
+/** The bundle's manifest names another app or version than its release key: under per-app, a bundle
+ * in another app's folder (an uploader allowed to write folder A/ publishing app B). */
+function keyMismatch(ctx: ApplyContext, item: PlanItem, bundle: Bundle): Issue {
+  const layout = ctx.releaseLayout ?? 'flat';
+  const target = releaseKey(ctx.releasePrefix, bundle.appId, bundle.version, layout);
+  const folder = layout === 'per-app' ? releaseFolder(ctx.releasePrefix, item.releaseKey) : undefined;
+  const message =
+    folder !== undefined && bundle.appId !== folder
+      ? `the bundle's manifest says app_id ${bundle.appId} but it sits in the folder of app ${folder} ` +
+        `(${item.releaseKey}); a folder holds its own app's bundles only. Upload it under ${target} ` +
+        '(`apps-deployer upload` does, with the uploader policy of that app)'
+      : `the bundle is ${bundle.appId} ${bundle.version} but its release key ${item.releaseKey} names ` +
+        `${item.appId ?? '?'} ${item.version ?? '?'}; upload it under ${target} (\`apps-deployer upload\` does)`;
+  return { severity: 'error', code: 'RELEASE_KEY_MISMATCH', path: '$.app_id', message };
+}
+
 async function rejectNonCanonical(item: PlanItem, ctx: ApplyContext, logger: Logger): Promise<BundleOutcome> {
   const issues: Issue[] = [
     {
       severity: 'error',
       code: 'NON_CANONICAL_KEY',
       path: item.releaseKey,
-      message:
-        `release key ${item.releaseKey} is not ${ctx.releasePrefix}<app_id>_<version>.zip; ` +
-        'upload bundles with `apps-deployer upload`, which puts them under their canonical key',
+      message: nonCanonicalReason(ctx.releasePrefix, item.releaseKey, ctx.releaseLayout ?? 'flat'),
     },
   ];
   await mark(ctx, logger, nonCanonicalStem(item.releaseKey), item, 'rejected', { issues });
+  return { status: 'rejected', issues };
+}
+
+/** Squatting (reconcile/squatting.ts): judged from the listing, marked without a download. */
+async function rejectNameTaken(item: PlanItem, ctx: ApplyContext, logger: Logger): Promise<BundleOutcome> {
+  if (item.appId === undefined || item.version === undefined) {
+    throw new DeployerError(`plan item ${item.releaseKey} (${item.action}) has no app id`, {
+      code: 'INTERNAL',
+      bundle: item.releaseKey,
+    });
+  }
+  const issues: Issue[] = [
+    {
+      severity: 'error',
+      code: 'APP_ID_NAMES_TAKEN',
+      path: '$.app_id',
+      message:
+        `app id ${item.appId} is new, and ${item.reason ?? 'its function names may be those of a provisioned app'}: ` +
+        'Lambda names replace "." with "-", so one team could take the function names of another. ' +
+        'Publish the app under an app id of its own',
+    },
+  ];
+  await mark(ctx, logger, canonicalStem(item.appId, item.version), item, 'rejected', { issues });
   return { status: 'rejected', issues };
 }
 

@@ -3,6 +3,7 @@
  * the deployer's markers deployer/seen/ (apps bucket). Paginated; nothing else is read per object.
  */
 import type { S3Port } from '../aws/ports';
+import type { ReleaseLayout } from '../config';
 import { DeployerError } from '../errors';
 import { s3AccessError } from './errors';
 import { STATE_KEYS } from './types';
@@ -24,6 +25,8 @@ export interface ListingLocation {
   appsBucket: string;
   releaseBucket: string;
   releasePrefix: string;
+  /** how release keys are shaped (default flat) */
+  releaseLayout?: ReleaseLayout;
 }
 
 /** Safety net against a server that keeps answering "truncated" (an emulator bug, a proxy loop). */

@@ -3,7 +3,10 @@
  * No request is made here; an object already judged is recognized from the marker listing alone.
  *
  * Rules (DESIGN.md "Reconcile: the contract"), per release object (key + ETag):
- *  - key not <prefix><app_id>_<version>.zip → reject-non-canonical, or known-non-canonical once marked;
+ *  - key not canonical for the layout (flat <prefix><app_id>_<version>.zip, per-app
+ *    <prefix><app_id>/<app_id>_<version>.zip) → reject-non-canonical, or known-non-canonical once marked;
+ *  - an app id with no manifest whose Lambda names could be those of another app that has one
+ *    (names.ts namesClash: com.x vs com-x) → reject-name-taken (marked rejected: known-rejection after);
  *  - marked provisioned / identical → up-to-date while the manifest exists, else provision again;
  *  - marked collision (a conflict found with no manifest) → known-conflict (--replace: judged again);
  *  - marked conflict → known-conflict (with --replace: check-reupload, which then redeploys), or
@@ -13,6 +16,7 @@
  *  - never judged → check-reupload when the version's manifest exists, else provision.
  */
 import { parseReleaseKey } from '../bundle/names';
+import { squattedApp } from './squatting';
 import type { Listings, ListingLocation } from './listing';
 import { bareEtag, canonicalStem, indexMarkers, nonCanonicalStem, type ParsedMarker } from './markers';
 import {
@@ -42,6 +46,7 @@ export const WORK_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
   'check-reupload',
   'recheck-rejected',
   'reject-non-canonical',
+  'reject-name-taken',
 ]);
 
 export function needsWork(item: PlanItem): boolean {
@@ -115,6 +120,8 @@ export function buildPlan(input: PlanInput): Plan {
   const validatorVersion = input.validatorVersion ?? VALIDATOR_VERSION;
   const markers = indexMarkers(listings.markers.map((o) => o.key));
   const manifests = manifestStems(listings.manifests.map((o) => o.key));
+  const layout = location.releaseLayout ?? 'flat';
+  const squatted = squattedApp(manifests);
 
   const items: PlanItem[] = [];
   const sorted = [...listings.release].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -122,14 +129,14 @@ export function buildPlan(input: PlanInput): Plan {
     if (isFolderPlaceholder(obj.key, location.releasePrefix)) continue;
     const base = { releaseKey: obj.key, etag: obj.etag, size: obj.size };
     const etag = bareEtag(obj.etag);
-    const parsed = parseReleaseKey(location.releasePrefix, obj.key);
+    const parsed = parseReleaseKey(location.releasePrefix, obj.key, layout);
     if (!parsed) {
       if (input.only !== undefined) continue;
       const marked = markers.get(nonCanonicalStem(obj.key))?.get(etag) ?? [];
       items.push(
         marked.some((m) => m.outcome === 'rejected')
-          ? { ...base, action: 'known-non-canonical', reason: 'key is not <prefix><app_id>_<version>.zip' }
-          : { ...base, action: 'reject-non-canonical', reason: 'key is not <prefix><app_id>_<version>.zip' },
+          ? { ...base, action: 'known-non-canonical', reason: `key is not canonical (layout ${layout})` }
+          : { ...base, action: 'reject-non-canonical', reason: `key is not canonical (layout ${layout})` },
       );
       continue;
     }
@@ -141,7 +148,18 @@ export function buildPlan(input: PlanInput): Plan {
       replace,
       validatorVersion,
     );
-    items.push({ ...base, appId: parsed.appId, version: parsed.version, ...decision });
+    const owner =
+      decision.action === 'provision' || decision.action === 'recheck-rejected'
+        ? squatted(parsed.appId)
+        : undefined;
+    items.push({
+      ...base,
+      appId: parsed.appId,
+      version: parsed.version,
+      ...(owner === undefined
+        ? decision
+        : { action: 'reject-name-taken', reason: `its function names may be those of app ${owner}` }),
+    });
   }
 
   const counts: Partial<Record<PlanAction, number>> = {};

@@ -104,6 +104,7 @@ export async function reconcile(
     appsBucket: config.appsBucket,
     releaseBucket: config.releaseBucket,
     releasePrefix: config.releasePrefix,
+    releaseLayout: config.releaseLayout,
   };
   const finish = async (
     bundles: BundleReport[],
@@ -277,6 +278,7 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
     appsBucket: config.appsBucket,
     releaseBucket: config.releaseBucket,
     releasePrefix: config.releasePrefix,
+    releaseLayout: config.releaseLayout,
     runId: scope.runId,
     replace: scope.replace,
     tmpDir: scope.tmpDir,

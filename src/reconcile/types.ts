@@ -58,7 +58,9 @@ export type PlanAction =
   | 'known-rejection'
   /** a key that is not <prefix><app_id>_<version>.zip, seen for the first time: reject and mark */
   | 'reject-non-canonical'
-  | 'known-non-canonical';
+  | 'known-non-canonical'
+  /** an app id whose Lambda names are those of another provisioned app (squatting): reject and mark */
+  | 'reject-name-taken';
 
 export interface PlanItem {
   releaseKey: string;

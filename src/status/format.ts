@@ -1,4 +1,5 @@
 /** Human form of the `status` document. */
+import { formatLayoutMoves } from './layout';
 import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
 import { OUTCOME_STATUSES } from '../reconcile/types';
 import type { JudgedBundle, LockState, RunSummary, StatusReport } from './types';
@@ -60,6 +61,8 @@ export function formatStatus(s: StatusReport): string {
         '  ',
       ),
     );
+
+  out.push(...formatLayoutMoves(s.layoutMoves ?? [], s.releaseLayout ?? 'flat'));
 
   out.push('', `Pending (${s.pending.length}): the next reconcile downloads and judges these`);
   if (s.pending.length === 0) out.push('  none');

@@ -25,6 +25,7 @@ import { STATE_KEYS } from '../reconcile/types';
 import { MAX_RECORD_BYTES, STATUS_READ_CONCURRENCY, STATUS_RUNS } from './constants';
 import { StatusReadError } from './errors';
 import { runPool } from '../reconcile/pool';
+import { layoutMoves } from './layout';
 import {
   STATUS_VERSION,
   type JudgedBundle,
@@ -293,6 +294,12 @@ export async function getStatus(
     appsBucket: where.appsBucket,
     releaseBucket: where.releaseBucket,
     releasePrefix: where.releasePrefix,
+    releaseLayout: where.releaseLayout ?? 'flat',
+    layoutMoves: layoutMoves(
+      listings.release.map((o) => o.key),
+      where.releasePrefix,
+      where.releaseLayout ?? 'flat',
+    ),
     lock,
     provisioned,
     pending: plan.items.filter(needsWork).map((i) => ({

@@ -3,7 +3,9 @@
  * last runs went. Built from the apps bucket and the release listing; `status --json` prints it.
  */
 import type { Issue } from '../bundle/types';
+import type { ReleaseLayout } from '../config';
 import type { BundleOutcome, PlanAction } from '../reconcile/types';
+import type { LayoutMove } from './layout';
 
 export const STATUS_VERSION = 1;
 
@@ -80,6 +82,9 @@ export interface StatusReport {
   appsBucket: string;
   releaseBucket: string;
   releasePrefix: string;
+  releaseLayout?: ReleaseLayout;
+  /** release keys canonical only in the other layout: to move after switching (status/layout.ts) */
+  layoutMoves?: LayoutMove[];
   lock: LockState;
   provisioned: ProvisionedApp[];
   /** release bundles the next reconcile will download and judge */

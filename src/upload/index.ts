@@ -1,6 +1,7 @@
 /**
  * `upload <bundle.zip>` (GitLab CI): validate the bundle, then create it under its canonical release
- * key `<MM_APPS_RELEASE_PREFIX><app_id>_<version>.zip` in the release bucket.
+ * key in the release bucket: `<MM_APPS_RELEASE_PREFIX><app_id>_<version>.zip` (flat layout) or
+ * `<MM_APPS_RELEASE_PREFIX><app_id>/<app_id>_<version>.zip` (per-app, APPS_DEPLOYER_RELEASE_LAYOUT).
  *
  * Releases are immutable, so the write is a conditional create (`If-None-Match: *`) and never an
  * overwrite. When the key exists, its sha256 (object metadata, or the object's bytes hashed when an
@@ -13,6 +14,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Port } from '../aws/ports';
+import type { ReleaseLayout } from '../config';
 import { releaseKey, validateBundle } from '../bundle';
 import type { Bundle, ValidationResult } from '../bundle/types';
 import { errorMessage } from '../errors';
@@ -29,6 +31,8 @@ export { UPLOAD_METADATA } from './constants';
 export interface UploadTarget {
   releaseBucket: string;
   releasePrefix: string;
+  /** default flat */
+  releaseLayout?: ReleaseLayout;
 }
 
 export interface UploadDeps {
@@ -89,7 +93,7 @@ export async function uploadBundle(
   }
   const bundle: Bundle = validation.bundle;
   const bucket = target.releaseBucket;
-  const key = releaseKey(target.releasePrefix, bundle.appId, bundle.version);
+  const key = releaseKey(target.releasePrefix, bundle.appId, bundle.version, target.releaseLayout);
   const where = `s3://${bucket}/${key}`;
   const base = {
     file,

@@ -21,6 +21,7 @@ export async function run(opts: { json?: boolean }): Promise<number> {
       appsBucket: config.appsBucket,
       releaseBucket: config.releaseBucket,
       releasePrefix: config.releasePrefix,
+      releaseLayout: config.releaseLayout,
     },
     { lockTtlSeconds: config.lockTtlSeconds },
   );

@@ -52,7 +52,11 @@ export async function run(file: string, opts: { json?: boolean }): Promise<numbe
   });
   const result = await uploadBundle(
     file,
-    { releaseBucket: config.releaseBucket, releasePrefix: config.releasePrefix },
+    {
+      releaseBucket: config.releaseBucket,
+      releasePrefix: config.releasePrefix,
+      releaseLayout: config.releaseLayout,
+    },
     { s3: ports.s3 },
   );
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

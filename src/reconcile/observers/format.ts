@@ -13,6 +13,7 @@ export const ACTIVE_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
   'check-reupload',
   'recheck-rejected',
   'reject-non-canonical',
+  'reject-name-taken',
 ]);
 
 export const ACTION_LABELS: Record<PlanAction, string> = {
@@ -24,6 +25,7 @@ export const ACTION_LABELS: Record<PlanAction, string> = {
   'known-rejection': 'known rejection',
   'reject-non-canonical': 'reject (key not canonical)',
   'known-non-canonical': 'known non-canonical key',
+  'reject-name-taken': "reject (another app's function names)",
 };
 
 const ACTION_ORDER: PlanAction[] = [
@@ -31,6 +33,7 @@ const ACTION_ORDER: PlanAction[] = [
   'check-reupload',
   'recheck-rejected',
   'reject-non-canonical',
+  'reject-name-taken',
   'known-conflict',
   'known-rejection',
   'known-non-canonical',

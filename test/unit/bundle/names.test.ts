@@ -6,6 +6,7 @@ import {
   lambdaFunctionName,
   manifestKey,
   parseReleaseKey,
+  nonCanonicalReason,
   releaseKey,
   staticAssetKey,
   staticPrefix,
@@ -172,5 +173,46 @@ describe('parseReleaseKey', () => {
         );
       }),
     );
+  });
+});
+
+describe('release layouts', () => {
+  it('per-app keys are <prefix><app_id>/<app_id>_<version>.zip and round-trip', () => {
+    expect(releaseKey('bundles/', 'com.x', '1.0.0', 'per-app')).toBe('bundles/com.x/com.x_1.0.0.zip');
+    fc.assert(
+      fc.property(fc.constantFrom('', 'bundles/', 'a/b/'), appIdArb, versionArb, (prefix, appId, version) => {
+        const key = releaseKey(prefix, appId, version, 'per-app');
+        expect(parseReleaseKey(prefix, key, 'per-app')).toEqual({ appId, version });
+        // a key of one layout is never canonical in the other
+        expect(parseReleaseKey(prefix, key, 'flat')).toBeUndefined();
+        expect(parseReleaseKey(prefix, releaseKey(prefix, appId, version), 'per-app')).toBeUndefined();
+      }),
+    );
+  });
+
+  it('per-app: a key whose folder is not the app id of its name is not canonical', () => {
+    for (const key of [
+      'bundles/com.a/com.b_1.zip',
+      'bundles/com.a_1.zip',
+      'bundles/com.a/sub/com.a_1.zip',
+      'bundles//com.a_1.zip',
+      'bundles/com.a/com.a_1.tar',
+    ]) {
+      expect(parseReleaseKey('bundles/', key, 'per-app')).toBeUndefined();
+    }
+  });
+
+  it('explains a non-canonical key with the fix: the key to move to, or the folder and the app id', () => {
+    expect(nonCanonicalReason('bundles/', 'bundles/com.a_1.zip', 'per-app')).toContain(
+      'move it to bundles/com.a/com.a_1.zip',
+    );
+    expect(nonCanonicalReason('bundles/', 'bundles/com.a/com.a_1.zip', 'flat')).toContain(
+      'move it to bundles/com.a_1.zip',
+    );
+    const foreign = nonCanonicalReason('bundles/', 'bundles/com.a/com.b_1.zip', 'per-app');
+    expect(foreign).toContain('folder of app com.a');
+    expect(foreign).toContain('says app com.b');
+    expect(foreign).toContain('bundles/com.b/com.b_1.zip');
+    expect(nonCanonicalReason('bundles/', 'bundles/x y.zip', 'flat')).toContain('apps-deployer upload');
   });
 });

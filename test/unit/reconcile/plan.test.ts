@@ -205,3 +205,48 @@ describe('buildPlan', () => {
     expect(p.counts).toEqual({ 'up-to-date': n });
   });
 });
+
+describe('buildPlan: per-app layout and squatting', () => {
+  const perApp = { ...location, releaseLayout: 'per-app' as const };
+  const planIn = (where: typeof perApp | typeof location, listings: Partial<Listings>) =>
+    buildPlan({
+      runId: 'run-1',
+      createdAt: new Date('2025-01-01T00:00:00Z'),
+      location: where,
+      listings: { release: [], manifests: [], markers: [], ...listings },
+    });
+
+  it('per-app: provisions <prefix><app_id>/<app_id>_<version>.zip; flat and foreign-folder keys are non-canonical', () => {
+    const own = 'bundles/com.a/com.a_1.0.zip';
+    const flat = 'bundles/com.a_1.0.zip';
+    const foreign = 'bundles/com.a/com.b_1.0.zip';
+    const p = planIn(perApp, { release: [release(own, 'e1'), release(flat, 'e2'), release(foreign, 'e3')] });
+    expect(actionOf(p.items, own)).toBe('provision');
+    expect(p.items.find((i) => i.releaseKey === own)).toMatchObject({ appId: 'com.a', version: '1.0' });
+    expect(actionOf(p.items, flat)).toBe('reject-non-canonical');
+    expect(actionOf(p.items, foreign)).toBe('reject-non-canonical');
+    // the same listing under flat: only the flat key is canonical
+    const f = planIn(location, { release: [release(own, 'e1'), release(flat, 'e2')] });
+    expect(actionOf(f.items, flat)).toBe('provision');
+    expect(actionOf(f.items, own)).toBe('reject-non-canonical');
+  });
+
+  it('rejects a new app id whose function names are those of a provisioned app, from the listing alone', () => {
+    const squat = 'bundles/com.x_1.0.zip';
+    const legit = 'bundles/com-x_2.0.zip';
+    const p = planIn(location, {
+      release: [release(squat, 'e1'), release(legit, 'e2')],
+      manifests: [manifest('com-x_1.0')],
+    });
+    expect(actionOf(p.items, squat)).toBe('reject-name-taken');
+    expect(p.items.find((i) => i.releaseKey === squat)?.reason).toContain('com-x');
+    expect(actionOf(p.items, legit)).toBe('provision');
+    // once marked rejected, it is known
+    const later = planIn(location, {
+      release: [release(squat, 'e1')],
+      manifests: [manifest('com-x_1.0')],
+      markers: [marker(canonicalStem('com.x', '1.0'), 'e1', 'rejected')],
+    });
+    expect(actionOf(later.items, squat)).toBe('known-rejection');
+  });
+});

@@ -6,6 +6,7 @@
  *    aws:ResourceTag condition, so it never grows per function), created or brought to the wanted
  *    document, and attached to the invoke group (created when missing and createIam).
  * Everything is read first and written only when it differs.
+ * The deployer never changes a role or policy it did not create (iam-ownership.ts).
  */
 import type { Role } from '@aws-sdk/client-iam';
 import { isAwsError, isNotFound } from '../aws/errors';
@@ -13,7 +14,10 @@ import { ENV } from '../config';
 import { BASIC_EXECUTION_POLICY_PATH } from './constants';
 import type { StepContext } from './context';
 import { IamError } from './errors';
+import { MANAGED_IAM_TAG, refuseUnmanaged, type IamOptions } from './iam-ownership';
 import { FUNCTION_TAGS, type ResourceOutcome } from './types';
+
+export { MANAGED_IAM_TAG, isManagedIamObject, type IamOptions } from './iam-ownership';
 
 /** IAM keeps at most 5 versions of a managed policy. */
 const MAX_POLICY_VERSIONS = 5;
@@ -130,10 +134,13 @@ async function getRole(ctx: StepContext, roleName: string): Promise<Role | undef
 
 async function ensureRole(
   ctx: StepContext,
+  options: IamOptions,
 ): Promise<{ role: Role; outcome: ResourceOutcome; created: boolean }> {
   const roleName = ctx.config.executeRoleName;
   let role = await getRole(ctx, roleName);
   let created = false;
+  if (role)
+    refuseUnmanaged(ctx, options, 'the execute role', role.Arn ?? roleName, ENV.executeRoleName, role.Tags);
   if (!role) {
     if (!ctx.config.createIam) {
       throw new IamError(
@@ -152,15 +159,24 @@ async function ensureRole(
           RoleName: roleName,
           AssumeRolePolicyDocument: executeRoleTrustPolicy(),
           Description: 'Execution role of Mattermost app functions deployed by apps-deployer',
-          Tags: [{ Key: FUNCTION_TAGS.managedBy, Value: FUNCTION_TAGS.managedByValue }],
+          Tags: [MANAGED_IAM_TAG],
         });
         created = true;
         return out.Role;
       } catch (err) {
         // another run created it in between: read it
-        if (isAwsError(err, 'EntityAlreadyExists', 'EntityAlreadyExistsException'))
-          return (await ctx.ports.iam.getRole({ RoleName: roleName })).Role;
-        throw err;
+        if (!isAwsError(err, 'EntityAlreadyExists', 'EntityAlreadyExistsException')) throw err;
+        const other = (await ctx.ports.iam.getRole({ RoleName: roleName })).Role;
+        if (other)
+          refuseUnmanaged(
+            ctx,
+            options,
+            'the execute role',
+            other.Arn ?? roleName,
+            ENV.executeRoleName,
+            other.Tags,
+          );
+        return other;
       }
     });
     if (!role)
@@ -218,6 +234,7 @@ async function ensureInvokePolicy(
   ctx: StepContext,
   policyArn: string,
   document: string,
+  options: IamOptions,
 ): Promise<ResourceOutcome> {
   const name = ctx.config.invokePolicyName;
   const existing = await ctx.retry('iam', name, async () => {
@@ -242,7 +259,7 @@ async function ensureInvokePolicy(
           PolicyName: name,
           PolicyDocument: document,
           Description: 'Lets the Mattermost server invoke app functions deployed by apps-deployer (by tag)',
-          Tags: [{ Key: FUNCTION_TAGS.managedBy, Value: FUNCTION_TAGS.managedByValue }],
+          Tags: [MANAGED_IAM_TAG],
         });
       } catch (err) {
         if (!isAwsError(err, 'EntityAlreadyExists', 'EntityAlreadyExistsException')) throw err;
@@ -250,6 +267,7 @@ async function ensureInvokePolicy(
     });
     return 'created';
   }
+  refuseUnmanaged(ctx, options, 'the invoke policy', policyArn, ENV.invokePolicyName, existing.Tags);
   const current = await ctx.retry('iam', name, () =>
     ctx.ports.iam.getPolicyVersion({ PolicyArn: policyArn, VersionId: existing.DefaultVersionId ?? 'v1' }),
   );
@@ -375,8 +393,8 @@ export function roleIsNew(role: Role, created: boolean, now: number, windowMs: n
   return createdAt !== undefined && now - createdAt < windowMs;
 }
 
-export async function ensureIamResources(ctx: StepContext): Promise<IamState> {
-  const { role, outcome: roleOutcome, created } = await ensureRole(ctx);
+export async function ensureIamResources(ctx: StepContext, options: IamOptions = {}): Promise<IamState> {
+  const { role, outcome: roleOutcome, created } = await ensureRole(ctx, options);
   const roleArn = role.Arn ?? '';
   ctx.emit({
     type: 'step',
@@ -390,6 +408,7 @@ export async function ensureIamResources(ctx: StepContext): Promise<IamState> {
     ctx,
     invokePolicyArn,
     invokePolicyDocument(partition, accountId),
+    options,
   );
   ctx.emit({
     type: 'step',

@@ -6,6 +6,8 @@
  *  - present with other code → ConflictError when this version's manifest exists (unless replace),
  *    else (a crashed run, a fixed bundle never published) UpdateFunctionCode, wait Updated, converge.
  * Every create/update is followed by its waiter; every call goes through the retry wrapper.
+ * Tags are sent IN the CreateFunction request (the deployer's policy allows CreateFunction only with
+ * aws:RequestTag/mattermost-apps-managed-by), and every TagResource carries the full tag set.
  */
 import type { FunctionConfiguration, GetFunctionCommandOutput, Runtime } from '@aws-sdk/client-lambda';
 import { isAwsError, isNotFound } from '../aws/errors';
@@ -33,6 +35,8 @@ export type FunctionAction =
       waitFirst?: 'active' | 'updated';
       updateCode: boolean;
       config: Partial<DesiredConfig>;
+      /** the FULL tag set to write (empty when every tag is right): a tag write always carries every
+       * tag, managed-by included, so that the deployer's policy can require it in the request */
       tags: Record<string, string>;
     };
 
@@ -125,7 +129,8 @@ export async function inspectFunction(
     );
   }
   const config = configDiff(conf, desiredConfig(ctx, fn, roleArn));
-  const tagChanges = tagsDiff(tags, desiredTags(bundle));
+  const wantTags = desiredTags(bundle);
+  const tagChanges = Object.keys(tagsDiff(tags, wantTags)).length > 0 ? wantTags : {};
   const waitFirst =
     conf?.State === 'Pending' ? 'active' : conf?.LastUpdateStatus === 'InProgress' ? 'updated' : undefined;
   // a function left Failed (its creation or last update failed) cannot be invoked: deploy its code

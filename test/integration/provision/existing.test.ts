@@ -20,7 +20,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
-import { decodePolicyDocument, invokePolicyDocument } from '../../../src/provision/iam';
+import { decodePolicyDocument, invokePolicyDocument, MANAGED_IAM_TAG } from '../../../src/provision/iam';
 import { DeployerError } from '../../../src/errors';
 import { ConflictError, IamError } from '../../../src/provision/errors';
 import { MANIFEST_METADATA } from '../../../src/provision/types';
@@ -414,7 +414,12 @@ describe('provisioning over existing resources', () => {
         ],
       });
     const created = await clients.iam.send(
-      new CreatePolicyCommand({ PolicyName: env.config.invokePolicyName, PolicyDocument: other(0) }),
+      // created by the deployer (its mark), then drifted
+      new CreatePolicyCommand({
+        PolicyName: env.config.invokePolicyName,
+        PolicyDocument: other(0),
+        Tags: [MANAGED_IAM_TAG],
+      }),
     );
     const arn = created.Policy!.Arn!;
     for (let n = 1; n < 5; n++)
@@ -449,6 +454,7 @@ describe('provisioning over existing resources', () => {
             { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
           ],
         }),
+        Tags: [MANAGED_IAM_TAG],
       }),
     );
     const attempt = provisioner(env).ensureIam();

@@ -12,6 +12,7 @@ import {
   type GetFunctionCommandOutput,
   type Runtime,
   InvalidParameterValueException,
+  TagResourceCommand,
   LambdaClient,
   ResourceConflictException,
   ResourceNotFoundException,
@@ -34,8 +35,9 @@ import { validateBundle } from '../../../src/bundle';
 import type { Bundle } from '../../../src/bundle/types';
 import { loadConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/log';
+import { ConfigError, ExitCode } from '../../../src/errors';
 import { DeadlineError, IamError } from '../../../src/provision/errors';
-import { executeRoleTrustPolicy, invokePolicyDocument } from '../../../src/provision/iam';
+import { executeRoleTrustPolicy, invokePolicyDocument, MANAGED_IAM_TAG } from '../../../src/provision/iam';
 import { Provisioner } from '../../../src/provision/provisioner';
 import { FUNCTION_TAGS, type ProvisionEvent } from '../../../src/provision/types';
 import { simpleAppSpec, tempDir, writeBundle } from '../../support/bundle-builder';
@@ -83,12 +85,15 @@ function stubIam(roleAgeMs: number): void {
       RoleId: 'AROA',
       CreateDate: new Date(Date.now() - roleAgeMs),
       AssumeRolePolicyDocument: encodeURIComponent(executeRoleTrustPolicy()),
+      Tags: [MANAGED_IAM_TAG],
     },
   });
   iam.on(ListAttachedRolePoliciesCommand).resolves({
     AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' }],
   });
-  iam.on(GetPolicyCommand).resolves({ Policy: { Arn: POLICY_ARN, DefaultVersionId: 'v1' } });
+  iam
+    .on(GetPolicyCommand)
+    .resolves({ Policy: { Arn: POLICY_ARN, DefaultVersionId: 'v1', Tags: [MANAGED_IAM_TAG] } });
   iam
     .on(GetPolicyVersionCommand)
     .resolves({ PolicyVersion: { Document: encodeURIComponent(invokePolicyDocument('aws', ACCOUNT)) } });
@@ -322,4 +327,74 @@ describe('Provisioner error paths (stubbed SDK)', () => {
     expect(err).toBeInstanceOf(WaiterFailedError);
     expect((err as Error).message).toContain('State=Failed; Lambda was unable to configure your VPC');
   });
+});
+
+describe('tags and IAM ownership (stubbed SDK)', () => {
+  const fullTags = () => ({
+    [FUNCTION_TAGS.managedBy]: FUNCTION_TAGS.managedByValue,
+    [FUNCTION_TAGS.appId]: bundle.appId,
+    [FUNCTION_TAGS.version]: bundle.version,
+    [FUNCTION_TAGS.bundleSha256]: bundle.sha256Hex,
+  });
+
+  it('sends every tag in the CreateFunction request itself', async () => {
+    stubIam(24 * 3600_000);
+    lambda
+      .on(GetFunctionCommand)
+      .rejectsOnce(new ResourceNotFoundException({ message: 'nf', ...meta }))
+      .resolves(existingFunction());
+    lambda.on(CreateFunctionCommand).resolves({ CodeSha256: bundle.functions[0]!.codeSha256 });
+
+    await provisioner().p.provision(bundle, { runId: 't1' });
+
+    expect(lambda.commandCalls(CreateFunctionCommand)[0]?.args[0].input.Tags).toEqual(fullTags());
+    expect(lambda.commandCalls(TagResourceCommand)).toHaveLength(0);
+  });
+
+  it('writes the full tag set when one tag drifted, never just the difference', async () => {
+    stubIam(24 * 3600_000);
+    const drifted = existingFunction();
+    drifted.Tags = { ...drifted.Tags, [FUNCTION_TAGS.bundleSha256]: 'another-bundle' };
+    lambda.on(GetFunctionCommand).resolves(drifted);
+    lambda.on(TagResourceCommand).resolves({});
+
+    await provisioner().p.provision(bundle, { runId: 't2' });
+
+    const writes = lambda.commandCalls(TagResourceCommand).map((c) => c.args[0].input.Tags);
+    expect(writes).toEqual([fullTags()]);
+  });
+
+  it.each([
+    ['execute role', 'APPS_DEPLOYER_EXECUTE_ROLE'],
+    ['invoke policy', 'APPS_DEPLOYER_INVOKE_POLICY'],
+  ])(
+    'an unmanaged %s of the configured name is a ConfigError (exit 2) naming %s; nothing written',
+    async (what, setting) => {
+      stubIam(24 * 3600_000);
+      if (what === 'execute role') {
+        iam.on(GetRoleCommand).resolves({
+          Role: {
+            RoleName: 'mattermost-apps-execute-lambda-role',
+            Arn: ROLE_ARN,
+            Path: '/',
+            RoleId: 'AROA',
+            CreateDate: new Date(0),
+            AssumeRolePolicyDocument: encodeURIComponent(executeRoleTrustPolicy()),
+          },
+        });
+      } else {
+        iam.on(GetPolicyCommand).resolves({ Policy: { Arn: POLICY_ARN, DefaultVersionId: 'v1' } });
+      }
+
+      const err = await provisioner()
+        .p.ensureIam()
+        .catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).exitCode).toBe(ExitCode.Usage);
+      expect((err as ConfigError).describe()).toContain(setting);
+      expect((err as ConfigError).message).toContain('was not created by apps-deployer');
+      expect(iam.calls().filter((c) => !/^(Get|List)/.test(c.args[0].constructor.name))).toEqual([]);
+    },
+  );
 });

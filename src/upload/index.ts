@@ -27,6 +27,7 @@ import type { UploadResult } from './types';
 export * from './types';
 export { UploadError } from './errors';
 export { UPLOAD_METADATA } from './constants';
+export { uploaderPolicyDocument, type UploaderPolicyTarget } from './policy';
 
 export interface UploadTarget {
   releaseBucket: string;

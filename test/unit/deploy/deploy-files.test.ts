@@ -10,6 +10,7 @@ import { DEPLOYER_IAM_ACTIONS } from '../../../src/aws/clients';
 import { DEFAULTS, ENV } from '../../../src/config';
 import { executeRoleTrustPolicy, invokePolicyDocument } from '../../../src/provision/iam';
 import { FUNCTION_TAGS } from '../../../src/provision/types';
+import { uploaderPolicyDocument } from '../../../src/upload/policy';
 import { STATE_KEYS } from '../../../src/reconcile/types';
 import { ROOT, readYaml } from './helm';
 
@@ -25,7 +26,7 @@ interface Statement {
   Effect: 'Allow' | 'Deny';
   Action: OneOrMany;
   Resource?: OneOrMany;
-  Principal?: Record<string, OneOrMany>;
+  Principal?: '*' | Record<string, OneOrMany>;
   Condition?: Record<string, Record<string, OneOrMany>>;
 }
 interface PolicyDocument {
@@ -46,6 +47,7 @@ const SAMPLE = {
   EKS_OIDC_PROVIDER: 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E',
   K8S_NAMESPACE: 'mattermost-apps',
   K8S_SERVICE_ACCOUNT: 'apps-deployer',
+  APP_ID: 'com.example.a',
 } as const;
 type Placeholder = keyof typeof SAMPLE;
 
@@ -71,15 +73,22 @@ const glob = (pattern: string, value: string) =>
       .replace(/\?/g, '.')}$`,
   ).test(value);
 
-/** The condition operators our documents use, evaluated against a request context. */
-function conditionHolds(condition: Statement['Condition'], context: Record<string, string>): boolean {
+type Context = Record<string, string | string[]>;
+
+/** The condition operators our documents use, evaluated against a request context as IAM does
+ * (a missing key fails every operator but Null and the ForAllValues: set operators). */
+function conditionHolds(condition: Statement['Condition'], context: Context): boolean {
   return Object.entries(condition ?? {}).every(([operator, entries]) =>
     Object.entries(entries).every(([key, expected]) => {
       const actual = context[key];
-      if (actual === undefined) return false;
+      if (operator === 'Null') return (actual === undefined) === (list(expected)[0] === 'true');
+      if (operator === 'ForAllValues:StringEquals')
+        return list(actual).every((v) => list(expected).includes(v));
+      if (actual === undefined || Array.isArray(actual)) return false;
       switch (operator) {
         case 'StringEquals':
         case 'ArnEquals':
+        case 'Bool':
           return list(expected).includes(actual);
         case 'StringLike':
         case 'ArnLike':
@@ -91,20 +100,18 @@ function conditionHolds(condition: Statement['Condition'], context: Record<strin
   );
 }
 
-/** A tiny evaluator of Allow statements (our documents have no Deny): is `action` on `resource` allowed? */
-function allows(
-  policy: PolicyDocument,
-  action: string,
-  resource: string,
-  context: Record<string, string> = {},
-) {
-  return policy.Statement.some(
-    (s) =>
-      s.Effect === 'Allow' &&
-      list(s.Action).some((a) => glob(a, action)) &&
-      list(s.Resource).some((r) => glob(r, resource)) &&
-      conditionHolds(s.Condition, context),
-  );
+const matches = (s: Statement, action: string, resource: string, context: Context) =>
+  list(s.Action).some((a) => glob(a, action)) &&
+  list(s.Resource).some((r) => glob(r, resource)) &&
+  conditionHolds(s.Condition, context);
+
+/** A tiny evaluator of identity policies (Allow statements): is `action` on `resource` allowed? */
+function allows(policy: PolicyDocument, action: string, resource: string, context: Context = {}) {
+  return policy.Statement.some((s) => s.Effect === 'Allow' && matches(s, action, resource, context));
+}
+/** Does a Deny statement (the bucket policy) refuse the request? */
+function denies(policy: PolicyDocument, action: string, resource: string, context: Context = {}) {
+  return policy.Statement.some((s) => s.Effect === 'Deny' && matches(s, action, resource, context));
 }
 const actionsOf = (policy: PolicyDocument) => new Set(policy.Statement.flatMap((s) => list(s.Action)));
 
@@ -115,6 +122,8 @@ describe('deploy/iam documents', () => {
       'execute-role-trust-policy.json',
       'invoke-policy.json',
       'irsa-trust-policy.json',
+      'release-bucket-policy.json',
+      'uploader-per-app-policy.json',
       'uploader-policy.json',
     ]);
   });
@@ -126,7 +135,8 @@ describe('deploy/iam documents', () => {
     expect(policy.Statement.length).toBeGreaterThan(0);
     expect(JSON.stringify(policy)).not.toContain('${');
     for (const s of policy.Statement) {
-      expect(s.Effect).toBe('Allow');
+      // only the bucket policy denies (everyone: Principal "*"); every identity policy allows
+      expect(s.Effect).toBe(file === 'release-bucket-policy.json' ? 'Deny' : 'Allow');
       expect(list(s.Action).length).toBeGreaterThan(0);
       // no blanket permission anywhere
       for (const a of list(s.Action)) expect(a).not.toMatch(/^(\*|[a-z0-9]+:\*)$/);
@@ -209,13 +219,106 @@ describe('deploy/iam documents', () => {
       expect(allows(policy, 's3:GetObject', s3('another-bucket', STATE_KEYS.lock))).toBe(false);
     });
 
+    const TAG = FUNCTION_TAGS.managedBy;
+    const ALL_TAG_KEYS = [TAG, FUNCTION_TAGS.appId, FUNCTION_TAGS.version, FUNCTION_TAGS.bundleSha256];
+    /** a request on a function the deployer manages, sending the full tag set */
+    const managed: Context = {
+      [`aws:ResourceTag/${TAG}`]: FUNCTION_TAGS.managedByValue,
+      [`aws:RequestTag/${TAG}`]: FUNCTION_TAGS.managedByValue,
+      'aws:TagKeys': ALL_TAG_KEYS,
+    };
+    const READS = ['lambda:GetFunction', 'lambda:ListTags'];
+    const writesOf = (actions: readonly string[]) => actions.filter((a) => !READS.includes(a));
+
     it('manages functions of its own account and region only', () => {
       for (const action of DEPLOYER_IAM_ACTIONS.lambda) {
-        expect(allows(policy, action, fn('com-example-app_1-0-0_send'))).toBe(true);
-        expect(allows(policy, action, `arn:aws:lambda:${region}:999999999999:function:x`)).toBe(false);
+        const context =
+          action === 'lambda:UntagResource' ? { ...managed, 'aws:TagKeys': [FUNCTION_TAGS.appId] } : managed;
+        expect({
+          action,
+          allowed: allows(policy, action, fn('com-example-app_1-0-0_send'), context),
+        }).toEqual({
+          action,
+          allowed: true,
+        });
+        expect(allows(policy, action, `arn:aws:lambda:${region}:999999999999:function:x_1_y`, context)).toBe(
+          false,
+        );
       }
-      expect(allows(policy, 'lambda:InvokeFunction', fn('x'))).toBe(false);
-      expect(allows(policy, 'lambda:DeleteFunction', fn('x'))).toBe(false);
+      // not an app function name (<app>_<version>_<function>)
+      expect(allows(policy, 'lambda:GetFunction', fn('billing'))).toBe(false);
+      expect(allows(policy, 'lambda:InvokeFunction', fn('x_1_y'), managed)).toBe(false);
+      expect(allows(policy, 'lambda:DeleteFunction', fn('x_1_y'), managed)).toBe(false);
+    });
+
+    it('creates functions only with the managed-by tag in the request, and only our tag keys', () => {
+      const create = (context: Context) => allows(policy, 'lambda:CreateFunction', fn('a_1_f'), context);
+      expect(create({ [`aws:RequestTag/${TAG}`]: 'apps-deployer', 'aws:TagKeys': ALL_TAG_KEYS })).toBe(true);
+      expect(create({ 'aws:TagKeys': ALL_TAG_KEYS.slice(1) })).toBe(false);
+      expect(create({ [`aws:RequestTag/${TAG}`]: 'someone-else', 'aws:TagKeys': ALL_TAG_KEYS })).toBe(false);
+      expect(
+        create({ [`aws:RequestTag/${TAG}`]: 'apps-deployer', 'aws:TagKeys': [...ALL_TAG_KEYS, 'x'] }),
+      ).toBe(false);
+    });
+
+    it('cannot change, tag or untag a function it does not manage, nor tag one into management', () => {
+      const foreign: Context = { ...managed };
+      delete foreign[`aws:ResourceTag/${TAG}`];
+      for (const action of writesOf(DEPLOYER_IAM_ACTIONS.lambda).filter(
+        (a) => a !== 'lambda:CreateFunction',
+      )) {
+        expect({ action, allowed: allows(policy, action, fn('x_1_y'), foreign) }).toEqual({
+          action,
+          allowed: false,
+        });
+      }
+      // a tag write must carry managed-by (the full set), and may not drop it
+      const partial: Context = {
+        [`aws:ResourceTag/${TAG}`]: 'apps-deployer',
+        'aws:TagKeys': [FUNCTION_TAGS.version],
+      };
+      expect(allows(policy, 'lambda:TagResource', fn('x_1_y'), partial)).toBe(false);
+      expect(
+        allows(policy, 'lambda:UntagResource', fn('x_1_y'), {
+          [`aws:ResourceTag/${TAG}`]: 'apps-deployer',
+          'aws:TagKeys': [TAG],
+        }),
+      ).toBe(false);
+    });
+
+    it('conditions every statement that can write: by tag, by the service passed to, by policy ARN, or by a resource of its own', () => {
+      const isRead = (a: string) => /^[a-z0-9]+:(Get|List|Describe)/.test(a);
+      const keys = (s: Statement) => Object.values(s.Condition ?? {}).flatMap((e) => Object.keys(e));
+      const ownS3 = [STATE_KEYS.manifestsPrefix, 'static/', 'deployer/'].map((p) => s3(apps, `${p}*`));
+      const writing = policy.Statement.filter((s) => list(s.Action).some((a) => !isRead(a)));
+      expect(writing.length).toBeGreaterThan(5);
+      for (const s of writing) {
+        const byTag = keys(s).some((k) => k === `aws:ResourceTag/${TAG}` || k === `aws:RequestTag/${TAG}`);
+        const byService = keys(s).includes('iam:PassedToService');
+        const byPolicyArn = keys(s).includes('iam:PolicyARN');
+        const ownObjects = list(s.Resource).every((r) => ownS3.includes(r));
+        // one named IAM object of the configuration (role/…, policy/…, group/…), no wildcard
+        const namedIam = list(s.Resource).every((r) =>
+          /^arn:aws:iam::\d{12}:(role|policy|group)\/[^*?]+$/.test(r),
+        );
+        expect({
+          sid: s.Sid,
+          conditioned: byTag || byService || byPolicyArn || ownObjects || namedIam,
+        }).toEqual({
+          sid: s.Sid,
+          conditioned: true,
+        });
+        const lambdaWrites = list(s.Action).filter((a) => a.startsWith('lambda:') && !isRead(a));
+        if (lambdaWrites.length === 0) continue;
+        // Lambda: create by RequestTag; every other write by the tag the function already carries
+        const wanted = lambdaWrites.includes('lambda:CreateFunction') ? 'RequestTag' : 'ResourceTag';
+        expect({ sid: s.Sid, keys: keys(s) }).toEqual({
+          sid: s.Sid,
+          keys: expect.arrayContaining([`aws:${wanted}/${TAG}`]) as unknown,
+        });
+        if (lambdaWrites.includes('lambda:CreateFunction'))
+          expect(lambdaWrites).toEqual(['lambda:CreateFunction']);
+      }
     });
 
     it('passes only the execute role, and only to Lambda', () => {
@@ -307,17 +410,88 @@ describe('deploy/iam documents', () => {
     });
   });
 
-  it('uploader-policy.json can put bundles under the release prefix and nothing else', () => {
+  it('uploader-policy.json can create bundles under the release prefix, create-only, and nothing else', () => {
     const policy = loadPolicy('uploader-policy.json');
     const key = (k: string) => `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}/${k}`;
-    expect(allows(policy, 's3:PutObject', key('bundles/a_1.zip'))).toBe(true);
+    const create = { 's3:if-none-match': '*' };
+    expect(allows(policy, 's3:PutObject', key('bundles/a_1.zip'), create)).toBe(true);
+    expect(allows(policy, 's3:PutObject', key('bundles/a_1.zip'))).toBe(false);
     expect(allows(policy, 's3:GetObject', key('bundles/a_1.zip'))).toBe(true);
-    expect(allows(policy, 's3:PutObject', key('manifests/a_1.json'))).toBe(false);
+    expect(allows(policy, 's3:PutObject', key('manifests/a_1.json'), create)).toBe(false);
     expect(allows(policy, 's3:DeleteObject', key('bundles/a_1.zip'))).toBe(false);
     const bucket = `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}`;
     expect(allows(policy, 's3:ListBucket', bucket, { 's3:prefix': 'bundles/a_1.zip' })).toBe(true);
     expect(allows(policy, 's3:ListBucket', bucket, { 's3:prefix': 'deployer/' })).toBe(false);
     expect([...actionsOf(policy)].some((a) => !a.startsWith('s3:'))).toBe(false);
+  });
+
+  describe('uploader-per-app-policy.json', () => {
+    const key = (k: string) => `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}/${k}`;
+    const create = { 's3:if-none-match': '*' };
+
+    it('lets app A create objects in its own folder only, create-only: no overwrite, no delete', () => {
+      const policy = loadPolicy('uploader-per-app-policy.json');
+      expect(allows(policy, 's3:PutObject', key('bundles/com.example.a/com.example.a_1.zip'), create)).toBe(
+        true,
+      );
+      // no If-None-Match: *, or If-Match (an overwrite): refused
+      expect(allows(policy, 's3:PutObject', key('bundles/com.example.a/com.example.a_1.zip'))).toBe(false);
+      expect(
+        allows(policy, 's3:PutObject', key('bundles/com.example.a/com.example.a_1.zip'), {
+          's3:if-match': '"e"',
+        }),
+      ).toBe(false);
+      for (const other of [
+        'bundles/com.example.b/com.example.b_1.zip',
+        'bundles/com.example.a_1.zip',
+        'bundles/com.example.ab/x.zip',
+      ]) {
+        expect({ other, allowed: allows(policy, 's3:PutObject', key(other), create) }).toEqual({
+          other,
+          allowed: false,
+        });
+      }
+      expect(allows(policy, 's3:DeleteObject', key('bundles/com.example.a/com.example.a_1.zip'))).toBe(false);
+      expect([...actionsOf(policy)].sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    });
+
+    it('is the document uploaderPolicyDocument (src/upload/policy.ts) generates', () => {
+      expect(loadPolicy('uploader-per-app-policy.json')).toEqual(
+        JSON.parse(
+          uploaderPolicyDocument({
+            releaseBucket: SAMPLE.RELEASE_BUCKET,
+            releasePrefix: SAMPLE.RELEASE_PREFIX,
+            appId: SAMPLE.APP_ID,
+          }),
+        ),
+      );
+    });
+  });
+
+  it('release-bucket-policy.json denies every PutObject without If-None-Match under the release prefix only', () => {
+    const policy = loadPolicy('release-bucket-policy.json', {
+      ...SAMPLE,
+      RELEASE_BUCKET: SAMPLE.APPS_BUCKET,
+    });
+    const key = (k: string) => `arn:aws:s3:::${SAMPLE.APPS_BUCKET}/${k}`;
+    const plain = { 's3:ObjectCreationOperation': 'true' };
+    const conditional = { ...plain, 's3:if-none-match': '*' };
+    expect(denies(policy, 's3:PutObject', key('bundles/a_1.zip'), plain)).toBe(true);
+    expect(denies(policy, 's3:PutObject', key('bundles/a/a_1.zip'), { ...plain, 's3:if-match': '"e"' })).toBe(
+      true,
+    );
+    expect(denies(policy, 's3:PutObject', key('bundles/a_1.zip'), conditional)).toBe(false);
+    // multipart parts carry no conditional header (S3 marks them ObjectCreationOperation=false)
+    expect(
+      denies(policy, 's3:PutObject', key('bundles/a_1.zip'), { 's3:ObjectCreationOperation': 'false' }),
+    ).toBe(false);
+    // the deployer's own writes to the same bucket (and CopyObject there) are untouched
+    for (const own of ['deployer/lock', 'manifests/a_1.json', 'static/a_1_app/x.png', 'deployer/code/1.zip'])
+      expect({ own, denied: denies(policy, 's3:PutObject', key(own), plain) }).toEqual({
+        own,
+        denied: false,
+      });
+    expect(policy.Statement.every((s) => s.Principal === '*')).toBe(true);
   });
 });
 
@@ -476,9 +650,11 @@ describe('deploy/gitlab/apps-bundle.gitlab-ci.yml', () => {
     for (const c of [...cliCommands(validate), ...cliCommands(upload)]) expect(commands).toContain(c);
     const envNames = new Set<string>(Object.values(ENV).flat());
     const deployerVars = Object.keys(ci.variables).filter((v) =>
-      /^(MM_APPS_|AWS_|APPS_DEPLOYER_LOG)/.test(v),
+      /^(MM_APPS_|AWS_|APPS_DEPLOYER_LOG|APPS_DEPLOYER_RELEASE)/.test(v),
     );
     for (const v of deployerVars) expect(envNames).toContain(v);
+    // the upload follows the deployer's layout (upload reads it like the deployer)
+    expect(deployerVars).toContain(ENV.releaseLayout);
   });
 });
 

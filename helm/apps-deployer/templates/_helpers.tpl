@@ -88,8 +88,12 @@ Checks the schema cannot express; called by every template so that no partial re
 {{- fail (printf "resources.limits.memory %s is below 512Mi: the deployer's peak RSS target is 300 MB at the default concurrency; give it at least 512Mi" $mem) }}
 {{- end }}
 {{- $c := $v.config }}
-{{- if and (or (not $c.releaseBucket) (eq $c.releaseBucket $c.appsBucket)) (has $c.releasePrefix (list "" "manifests/" "static/" "deployer/")) }}
-{{- fail (printf "config.releasePrefix %q overlaps the apps bucket's own keys (release bundles share the apps bucket %s); use a prefix such as \"bundles/\" or a separate config.releaseBucket" $c.releasePrefix $c.appsBucket) }}
+{{- if or (not $c.releaseBucket) (eq $c.releaseBucket $c.appsBucket) }}
+{{- range list "deployer/" "manifests/" "static/" }}
+{{- if or (hasPrefix $c.releasePrefix .) (hasPrefix . $c.releasePrefix) }}
+{{- fail (printf "config.releasePrefix %q overlaps the deployer's own prefix %q (release bundles share the apps bucket %s; neither may contain the other); use a prefix such as \"bundles/\" or a separate config.releaseBucket" $c.releasePrefix . $c.appsBucket) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if and .Values.serviceAccount.create (not .Values.serviceAccount.roleArn) }}
 {{- fail "serviceAccount.roleArn is required when serviceAccount.create is true: the IAM role the job assumes through IRSA" }}

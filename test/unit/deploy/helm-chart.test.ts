@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULTS, ENV, loadConfig } from '../../../src/config';
+import { DEFAULT_RELEASE_LAYOUT, DEFAULTS, ENV, loadConfig } from '../../../src/config';
 import {
   CHART,
   FULL_VALUES,
@@ -242,6 +242,7 @@ describe('helm chart apps-deployer', () => {
       expect(data).toEqual({
         [ENV.appsBucket]: DEFAULTS.appsBucket,
         [ENV.releasePrefix]: DEFAULTS.releasePrefix,
+        [ENV.releaseLayout]: DEFAULT_RELEASE_LAYOUT,
         [ENV.region]: DEFAULTS.region,
         [ENV.executeRoleName]: DEFAULTS.executeRoleName,
         [ENV.invokePolicyName]: DEFAULTS.invokePolicyName,
@@ -341,6 +342,7 @@ describe('helm chart apps-deployer', () => {
         appsBucket: v.appsBucket,
         releaseBucket: v.releaseBucket,
         releasePrefix: v.releasePrefix,
+        releaseLayout: v.releaseLayout,
         executeRoleName: v.executeRoleName,
         invokePolicyName: v.invokePolicyName,
         invokeGroupName: v.invokeGroupName,
@@ -422,6 +424,13 @@ describe('helm chart apps-deployer', () => {
         'exceeds scheduleIntervalSeconds',
       ],
       ['a release prefix over the apps keys', ['--set', 'config.releasePrefix=manifests/'], 'overlaps'],
+      [
+        'a release prefix inside the apps keys',
+        ['--set', 'config.releasePrefix=deployer/bundles/'],
+        'overlaps',
+      ],
+      ['an empty release prefix in the apps bucket', ['--set', 'config.releasePrefix='], 'overlaps'],
+      ['an unknown release layout', ['--set', 'config.releaseLayout=tree'], '/config/releaseLayout'],
       [
         'a role ARN that is not one',
         ['--set', 'serviceAccount.roleArn=apps-deployer'],

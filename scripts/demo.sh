@@ -79,11 +79,18 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 export MM_APPS_S3_BUCKET=demo-mattermost-apps
 export MM_APPS_RELEASE_BUCKET=demo-app-releases
 export MM_APPS_RELEASE_PREFIX=bundles/
+# the release layout is the caller's (per-app: <prefix><app_id>/<app_id>_<version>.zip, recommended for
+# new installs; flat, the default: <prefix><app_id>_<version>.zip); upload and reconcile both follow it
+export APPS_DEPLOYER_RELEASE_LAYOUT="${APPS_DEPLOYER_RELEASE_LAYOUT:-flat}"
+case "$APPS_DEPLOYER_RELEASE_LAYOUT" in
+  per-app) BROKEN_KEY="${MM_APPS_RELEASE_PREFIX}com.example.broken-app/com.example.broken-app_0.1.0.zip" ;;
+  *) BROKEN_KEY="${MM_APPS_RELEASE_PREFIX}com.example.broken-app_0.1.0.zip" ;;
+esac
 export APPS_DEPLOYER_LOG_LEVEL="${APPS_DEPLOYER_LOG_LEVEL:-warn}"
 # the AWS SDK announces on every start that its 2027 releases need Node 22; not news for a demo
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 unset APPS_DEPLOYER_NOTIFY_WEBHOOK_URL APPS_DEPLOYER_ALERT_WEBHOOK_URL APPS_DEPLOYER_PUSHGATEWAY_URL
-note "MM_APPS_S3_BUCKET=$MM_APPS_S3_BUCKET MM_APPS_RELEASE_BUCKET=$MM_APPS_RELEASE_BUCKET MM_APPS_RELEASE_PREFIX=$MM_APPS_RELEASE_PREFIX"
+note "MM_APPS_S3_BUCKET=$MM_APPS_S3_BUCKET MM_APPS_RELEASE_BUCKET=$MM_APPS_RELEASE_BUCKET MM_APPS_RELEASE_PREFIX=$MM_APPS_RELEASE_PREFIX APPS_DEPLOYER_RELEASE_LAYOUT=$APPS_DEPLOYER_RELEASE_LAYOUT"
 node -e '
 const { S3Client, CreateBucketCommand } = require("@aws-sdk/client-s3");
 const s3 = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true, region: process.env.AWS_REGION });
@@ -105,14 +112,14 @@ set +e; apps_deployer upload "$WORK/bundles/broken-app.zip"; code=$?; set -e
 expect_exit 1 "$code" "upload refuses the broken bundle"
 note "Suppose someone copies it into the release prefix anyway (here with a plain S3 PutObject),"
 note "so that reconcile meets it; it must reject it without disturbing the other apps:"
-show "PutObject s3://$MM_APPS_RELEASE_BUCKET/${MM_APPS_RELEASE_PREFIX}com.example.broken-app_0.1.0.zip  (as 'aws s3 cp' would; a node one-liner here)"
+show "PutObject s3://$MM_APPS_RELEASE_BUCKET/$BROKEN_KEY  (as 'aws s3 cp' would; a node one-liner here)"
 node -e '
 const fs = require("fs");
 const { S3Client, PutObjectCommand } = require("@aws-sdk/client-s3");
 const s3 = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true, region: process.env.AWS_REGION });
 s3.send(new PutObjectCommand({ Bucket: process.env.MM_APPS_RELEASE_BUCKET, Key: process.argv[2], Body: fs.readFileSync(process.argv[1]) }))
   .catch((e) => { console.error(e); process.exit(1); });
-' "$WORK/bundles/broken-app.zip" "${MM_APPS_RELEASE_PREFIX}com.example.broken-app_0.1.0.zip"
+' "$WORK/bundles/broken-app.zip" "$BROKEN_KEY"
 
 section "4. First reconcile: provision the new apps, reject the broken one"
 apps_deployer plan

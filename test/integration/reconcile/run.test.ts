@@ -197,7 +197,10 @@ describe('reconcile (emulator)', () => {
     const e = await env();
     const base = uniqueAppId().replace(/\.app$/, '');
     const first = await uploadApp(e, `${base}.app`, '1.0');
-    expect(outcomes(await run(e))).toEqual({ [first.key]: 'provisioned' });
+    // both apps provisioned in one run, before either had a manifest: the squatting rule (a NEW app id
+    // against provisioned ones, test/integration/publish) does not apply, Lambda's ownership tags do
+    const older = await uploadApp(e, `${base}-app`, '0.9');
+    expect(outcomes(await run(e))).toEqual({ [first.key]: 'provisioned', [older.key]: 'provisioned' });
     const second = await uploadApp(e, `${base}-app`, '1.0');
 
     // Act: the run that finds the collision, then the next one
@@ -206,7 +209,11 @@ describe('reconcile (emulator)', () => {
     const later = await run(e, {}, { ports });
 
     // Assess: reported (exit 1) once; later known, without a download, exit 0; the first app untouched
-    expect(outcomes(found)).toEqual({ [first.key]: 'skipped', [second.key]: 'conflict' });
+    expect(outcomes(found)).toEqual({
+      [first.key]: 'skipped',
+      [older.key]: 'skipped',
+      [second.key]: 'conflict',
+    });
     expect(found.report.exitCode).toBe(ExitCode.Failed);
     expect(found.report.bundles.find((b) => b.releaseKey === second.key)?.outcome).toMatchObject({
       message: expect.stringContaining(second.key),
@@ -214,7 +221,10 @@ describe('reconcile (emulator)', () => {
     expect(later.report.exitCode).toBe(ExitCode.Ok);
     expect(later.plan?.items.find((i) => i.releaseKey === second.key)?.action).toBe('known-conflict');
     expect(ports.requests.snapshot()['S3.GetObject']).toBeUndefined();
-    expect(await keys(e, 'manifests/')).toEqual([`manifests/${base}.app_1.0.json`]);
+    expect(await keys(e, 'manifests/')).toEqual([
+      `manifests/${base}-app_0.9.json`,
+      `manifests/${base}.app_1.0.json`,
+    ]);
   });
 
   it('judges a re-upload whose manifest exists but whose ETag was never judged (crash before the marker)', async () => {

@@ -19,6 +19,8 @@ import { testClients, testPorts, uniqueBucket } from '../../support/emulator';
 
 const PREFIX = 'releases/';
 
+jest.setTimeout(60_000);
+
 describe('uploadBundle', () => {
   let s3: S3Client;
   let dir: string;

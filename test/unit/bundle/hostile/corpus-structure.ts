@@ -1,0 +1,347 @@
+/**
+ * Hostile bundles, part 1: the zip structure of the bundle itself. Every record that two zip readers
+ * could read differently: the end record against the central directory, zip64 records against the
+ * classic ones, bytes before and after the zip, local headers and data descriptors against central
+ * records, data ranges shifted, overlapping or out of the file. DESIGN.md "One reading of every byte".
+ */
+import zlib from 'node:zlib';
+import { zip64Extra } from '../../../support/raw-zip';
+import {
+  appManifest,
+  baseEntries,
+  bundleChanging,
+  bundleWith,
+  endRecord,
+  localRecord,
+  offsetsOf,
+  rawZip,
+  type HostileCase,
+} from './kit';
+
+const END = /end record|end-of-central-directory|central directory/i;
+const ZIP64 = /zip64/i;
+const LOCAL = /local header|local/i;
+const OVERLAP = /overlap/i;
+
+/** The base bundle with the end record patched by `patch` (given the real values). */
+async function endLie(patch: (real: { cdSize: number; cdOffset: number }) => object): Promise<Buffer> {
+  const real = endRecord(await bundleWith());
+  return bundleWith([], patch(real));
+}
+
+export const STRUCTURE_CASES: HostileCase[] = [
+  // the end record against the central directory
+  {
+    name: 'end record: more entries than the central directory holds',
+    build: () => bundleWith([], { entryCount: 4 }),
+    code: 'ZIP_END_RECORD_MISMATCH',
+    words: [END],
+  },
+  {
+    name: 'end record: fewer entries than the central directory holds (a record only some readers see)',
+    build: () => bundleWith([], { entryCount: 2 }),
+    code: 'ZIP_END_RECORD_MISMATCH',
+    words: [END],
+  },
+  {
+    name: 'end record: central directory size too large',
+    build: () => endLie((r) => ({ cdSize: r.cdSize + 46 })),
+    code: 'ZIP_END_RECORD_MISMATCH',
+    words: [END],
+  },
+  {
+    name: 'end record: size and count hiding the last central record',
+    build: () => endLie((r) => ({ cdSize: r.cdSize - 46 - 'static/a.txt'.length, entryCount: 2 })),
+    code: 'ZIP_END_RECORD_MISMATCH',
+    words: [END],
+  },
+  {
+    name: 'end record: central directory offset off by one',
+    build: () => endLie((r) => ({ cdOffset: r.cdOffset + 1 })),
+    code: 'ZIP_END_RECORD_MISMATCH',
+    words: [END],
+  },
+  {
+    name: 'end record: central directory offset pointing at a local header',
+    build: () => bundleWith([], { cdOffset: 0 }),
+    code: 'ZIP_END_RECORD_MISMATCH',
+    words: [END],
+  },
+  {
+    name: 'end record: comment length longer than the bytes left',
+    build: () => bundleWith([], { comment: 'hello', commentLength: 60 }),
+    code: ['ZIP_END_RECORD_MISMATCH', 'TRUNCATED_ZIP'],
+    words: [/comment|end record|truncated/i],
+  },
+  {
+    name: 'end record: comment length shorter than the bytes left',
+    build: () => bundleWith([], { comment: 'hello world, and more', commentLength: 5 }),
+    code: 'ZIP_TRAILING_DATA',
+    words: [/after|trailing|append/i],
+  },
+  {
+    name: 'end record: spanned (multi-disk) archive',
+    build: () => bundleWith([], { diskNumber: 1, cdStartDisk: 1 }),
+    code: 'MULTI_DISK_ZIP',
+    words: [/disk|span/i],
+  },
+  // zip64 records against the classic ones
+  {
+    name: 'zip64 end record: entry count disagrees with the classic record',
+    build: () => bundleWith([], { zip64End: { entryCount: 4 } }),
+    code: 'ZIP64_MISMATCH',
+    words: [ZIP64],
+  },
+  {
+    name: 'zip64 end record: central directory offset disagrees with the classic record',
+    build: () => bundleWith([], { zip64End: { cdOffset: 0 } }),
+    code: 'ZIP64_MISMATCH',
+    words: [ZIP64],
+  },
+  {
+    name: 'zip64 end record: central directory size disagrees with the classic record',
+    build: () => endLie((r) => ({ zip64End: { cdSize: r.cdSize + 46 } })),
+    code: 'ZIP64_MISMATCH',
+    words: [ZIP64],
+  },
+  {
+    name: 'zip64 locator pointing away from the zip64 end record',
+    build: () => bundleWith([], { zip64End: { locatorOffset: 0 } }),
+    code: 'ZIP64_MISMATCH',
+    words: [ZIP64],
+  },
+  {
+    name: 'zip64 end record (classic fields 0xFFFF) counting fewer entries than the directory has',
+    build: () => bundleWith([], { zip64End: { classicMax: true, entryCount: 2 } }),
+    code: ['ZIP_END_RECORD_MISMATCH', 'ZIP64_MISMATCH'],
+    words: [END],
+  },
+  {
+    name: 'zip64 extra field of a local header disagreeing with the central one',
+    build: () =>
+      bundleWith([{ name: 'static/b.txt', data: 'hello zip64', zip64: true, localExtra: zip64Extra(3, 3) }]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/b.txt'],
+  },
+  // bytes outside the zip
+  {
+    name: 'a self-extractor stub before the zip (offsets adjusted, as zip -A does)',
+    build: () =>
+      bundleWith([], { prefix: Buffer.from(`#!/bin/sh\nexec unzip -o "$0"\n${'#'.repeat(200)}\n`) }),
+    code: 'ZIP_LEADING_DATA',
+    words: [/before|leading|prefix|prepend/i],
+  },
+  {
+    name: 'a polyglot: a PDF header before the zip, offsets not adjusted',
+    build: () =>
+      bundleWith([], {
+        prefix: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n'),
+        prefixAdjustsOffsets: false,
+      }),
+    code: ['ZIP_LEADING_DATA', 'ZIP_END_RECORD_MISMATCH'],
+  },
+  {
+    name: 'junk appended after the end record',
+    build: () => bundleWith([], { trailing: Buffer.from('appended junk, maybe a second payload') }),
+    code: 'ZIP_TRAILING_DATA',
+    words: [/after|trailing|append/i],
+  },
+  {
+    name: 'a second end record appended',
+    build: async () => {
+      const zip = await bundleWith();
+      return Buffer.concat([zip, zip.subarray(zip.length - 22)]);
+    },
+    code: ['ZIP_TRAILING_DATA', 'ZIP_END_RECORD_MISMATCH'],
+  },
+  // local headers against central records: validated as one app, read as another
+  {
+    name: 'local header name differing in case (manifest.jsoN)',
+    build: () => bundleChanging(0, { localName: 'manifest.jsoN' }),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['manifest.json'],
+    words: [LOCAL],
+  },
+  {
+    name: 'a second manifest.json seen only by local-header (streaming) readers',
+    build: () =>
+      bundleWith([
+        {
+          name: 'static/x.json',
+          localName: 'manifest.json',
+          data: JSON.stringify(appManifest(['evil'])),
+          method: 8,
+        },
+      ]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/x.json'],
+    words: [LOCAL],
+  },
+  {
+    name: 'local method stored, central deflate',
+    build: () =>
+      bundleWith([{ name: 'static/m.txt', data: 'method '.repeat(20), method: 8, localMethod: 0 }]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/m.txt'],
+  },
+  {
+    name: 'local flags without the UTF-8 bit (the name decodes differently)',
+    build: () => bundleWith([{ name: 'static/é.txt', data: 'e', localFlags: 0 }]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/é.txt'],
+  },
+  {
+    name: 'local CRC-32 differing',
+    build: () => bundleWith([{ name: 'static/c.txt', data: 'crc', localCrc32: 0xdeadbeef }]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/c.txt'],
+  },
+  {
+    name: 'local compressed size differing',
+    build: () => bundleWith([{ name: 'static/s.txt', data: 'size', localCompressedSize: 2 }]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/s.txt'],
+  },
+  {
+    name: 'local uncompressed size differing',
+    build: () => bundleWith([{ name: 'static/u.txt', data: 'usize', method: 8, localUncompressedSize: 99 }]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/u.txt'],
+  },
+  {
+    name: 'data descriptor CRC-32 disagreeing with the central record',
+    build: () =>
+      bundleWith([{ name: 'static/d.txt', data: 'streamed', method: 8, dataDescriptor: { crc32: 1 } }]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/d.txt'],
+  },
+  {
+    name: 'data descriptor sizes disagreeing with the central record',
+    build: () =>
+      bundleWith([
+        {
+          name: 'static/e.txt',
+          data: 'streamed data',
+          dataDescriptor: { signature: false, compressedSize: 3, uncompressedSize: 3 },
+        },
+      ]),
+    code: 'LOCAL_HEADER_MISMATCH',
+    names: ['static/e.txt'],
+  },
+  // data ranges computed from the local header
+  {
+    name: 'local extra field length shifting the data into the next entry',
+    build: () => bundleChanging(0, { localExtraLength: 200 }),
+    code: 'OVERLAPPING_ENTRIES',
+    names: ['manifest.json', 'fn.zip'],
+    anyName: true,
+    words: [OVERLAP],
+  },
+  {
+    name: 'local extra field length shifting the last entry into the central directory',
+    build: () => bundleChanging(2, { localExtraLength: 300 }),
+    code: 'ENTRY_OUT_OF_BOUNDS',
+    names: ['static/a.txt'],
+  },
+  {
+    name: 'two central records at one local header (overlap bomb)',
+    build: async () =>
+      bundleWith([{ name: 'static/again.txt', data: 'hello', centralOnly: true, localHeaderOffset: 0 }]),
+    code: ['OVERLAPPING_ENTRIES', 'LOCAL_HEADER_MISMATCH'],
+    names: ['static/again.txt', 'manifest.json'],
+    anyName: true,
+  },
+  {
+    name: 'an entry whose data holds another entry (overlap, names agreeing)',
+    build: async () => {
+      const inner = { name: 'static/inner.txt', data: 'inner payload' };
+      const outer = { name: 'static/outer.bin', data: localRecord(inner) };
+      const entries = [...(await baseEntries()), outer];
+      const at = offsetsOf(entries)[3]! + 30 + outer.name.length;
+      return rawZip([...entries, { ...inner, centralOnly: true, localHeaderOffset: at }]);
+    },
+    code: 'OVERLAPPING_ENTRIES',
+    names: ['static/inner.txt', 'static/outer.bin'],
+    anyName: true,
+    words: [OVERLAP],
+  },
+  {
+    name: 'a central record pointing outside the file',
+    build: () =>
+      bundleWith([{ name: 'static/far.txt', data: 'x', centralOnly: true, localHeaderOffset: 50_000_000 }]),
+    code: 'ENTRY_OUT_OF_BOUNDS',
+    names: ['static/far.txt'],
+  },
+  {
+    name: 'a central record pointing into the central directory',
+    build: async () => {
+      const base = await bundleWith();
+      const { cdOffset } = endRecord(base);
+      return bundleWith([
+        { name: 'static/cd.txt', data: 'x', centralOnly: true, localHeaderOffset: cdOffset },
+      ]);
+    },
+    code: ['ENTRY_OUT_OF_BOUNDS', 'LOCAL_HEADER_MISMATCH'],
+    names: ['static/cd.txt'],
+  },
+  {
+    name: 'sizes in both headers running past the central directory',
+    build: () =>
+      bundleWith([
+        { name: 'static/long.bin', data: 'short', compressedSize: 1_000_000, uncompressedSize: 1_000_000 },
+      ]),
+    code: 'ENTRY_OUT_OF_BOUNDS',
+    names: ['static/long.bin'],
+  },
+  // the bytes of an entry against its records
+  {
+    name: 'an entry inflating to more than it declares',
+    build: () =>
+      bundleWith([
+        { name: 'static/liar.txt', data: Buffer.alloc(100_000, 0x61), method: 8, uncompressedSize: 10 },
+      ]),
+    code: 'ENTRY_SIZE_MISMATCH',
+    names: ['static/liar.txt'],
+  },
+  {
+    name: 'an entry failing its CRC-32 (in both headers)',
+    build: () => bundleWith([{ name: 'static/bad-crc.txt', data: 'hello world', crc32: 0x12345678 }]),
+    code: 'ENTRY_CRC_MISMATCH',
+    names: ['static/bad-crc.txt'],
+  },
+  {
+    name: 'a compression-ratio bomb',
+    build: () =>
+      bundleWith([
+        {
+          name: 'static/zeros.bin',
+          data: Buffer.alloc(8 * 1024 * 1024),
+          method: 8,
+          rawData: zlib.deflateRawSync(Buffer.alloc(8 * 1024 * 1024), { level: 9 }),
+        },
+      ]),
+    code: 'COMPRESSION_RATIO_TOO_HIGH',
+    names: ['static/zeros.bin'],
+  },
+  {
+    name: 'a truncated bundle',
+    build: async () => {
+      const zip = await bundleWith();
+      return zip.subarray(0, Math.floor(zip.length / 2));
+    },
+    code: 'TRUNCATED_ZIP',
+    words: [/truncated/i],
+  },
+  {
+    name: 'a text file',
+    build: async () => Buffer.from('PK? no, just text pretending to be a bundle\n'),
+    code: 'NOT_A_ZIP',
+    words: [/not a zip/i],
+  },
+  {
+    name: 'a gzip file',
+    build: async () => zlib.gzipSync(Buffer.from(JSON.stringify(appManifest()))),
+    code: 'NOT_A_ZIP',
+    words: [/not a zip/i],
+  },
+];

@@ -1,0 +1,41 @@
+/**
+ * Check: the entries' byte ranges (local header to the end of the data and descriptor, as the LOCAL
+ * header places them) tile the start of the file: the first begins at offset 0 (nothing before it: no
+ * self-extractor stub, no hidden prefix a reader could take for a zip of its own), and no two overlap
+ * (the overlapping-files zip bomb, or two names sharing data). Bounds against the central directory
+ * are checked per entry (checks/local-headers.ts). One sort: O(n log n).
+ */
+import { q } from '../issues';
+import type { ZipEntry, ZipReporter } from '../zip/format';
+
+export function checkDataRanges(entries: readonly ZipEntry[], cdOffset: number, r: ZipReporter): void {
+  const placed = entries.filter((e) => e.end >= 0);
+  placed.sort((a, b) => a.localHeaderOffset - b.localHeaderOffset || a.index - b.index);
+  const first = placed[0]?.localHeaderOffset ?? cdOffset;
+  if (first > 0) {
+    r.report(
+      'ZIP_LEADING_DATA',
+      undefined,
+      `${first} bytes of leading data come before the first ${placed.length > 0 ? 'local header' : 'central directory'} (a prefix such as a self-extractor stub): a zip must start with its first entry`,
+    );
+  }
+  let reach: ZipEntry | undefined;
+  const reported = new Set<ZipEntry>();
+  const report = (self: ZipEntry, other: ZipEntry): void => {
+    if (reported.has(self)) return;
+    reported.add(self);
+    self.bad = true;
+    r.report(
+      'OVERLAPPING_ENTRIES',
+      self,
+      `entry ${q(self.label)} overlaps entry ${q(other.label)}'s bytes (overlapping-files zip bomb, or a corrupt zip)`,
+    );
+  };
+  for (const e of placed) {
+    if (reach && e.localHeaderOffset < reach.end) {
+      report(reach, e);
+      report(e, reach);
+    }
+    if (!reach || e.end > reach.end) reach = e;
+  }
+}

@@ -172,6 +172,7 @@ export const FUNCTION_CASES: HostileCase[] = [
     build: () => bundleWith([1, 2, 3].map((i) => ({ name: `static/s${i}.txt`, data: 's' }))),
     limits: staticFilesLimit(),
     code: 'TOO_MANY_STATIC_FILES',
+    words: [/static/i],
   },
   {
     name: 'a bundle with 10,001 entries (the real cap)',
@@ -184,5 +185,6 @@ export const FUNCTION_CASES: HostileCase[] = [
     build: () => bundleWith([{ name: 'static/big.bin', data: Buffer.alloc(4096, 1) }]),
     limits: { maxTotalUnzippedBytes: 2048 },
     code: 'TOTAL_UNZIPPED_TOO_LARGE',
+    words: [/2,?048/],
   },
 ];

@@ -114,7 +114,7 @@ export const STRUCTURE_CASES: HostileCase[] = [
     name: 'zip64 end record (classic fields 0xFFFF) counting fewer entries than the directory has',
     build: () => bundleWith([], { zip64End: { classicMax: true, entryCount: 2 } }),
     code: ['ZIP_END_RECORD_MISMATCH', 'ZIP64_MISMATCH'],
-    words: [END],
+    words: [/end record|central directory|zip64/i],
   },
   {
     name: 'zip64 extra field of a local header disagreeing with the central one',
@@ -139,6 +139,7 @@ export const STRUCTURE_CASES: HostileCase[] = [
         prefixAdjustsOffsets: false,
       }),
     code: ['ZIP_LEADING_DATA', 'ZIP_END_RECORD_MISMATCH'],
+    words: [/before|leading|prefix|prepend|end record|central directory/i],
   },
   {
     name: 'junk appended after the end record',
@@ -153,6 +154,7 @@ export const STRUCTURE_CASES: HostileCase[] = [
       return Buffer.concat([zip, zip.subarray(zip.length - 22)]);
     },
     code: ['ZIP_TRAILING_DATA', 'ZIP_END_RECORD_MISMATCH'],
+    words: [/after|trailing|append|end record|central directory/i],
   },
   // local headers against central records: validated as one app, read as another
   {

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { validateBundle, type Issue } from '../../../../src/bundle';
 import { TEST_NOW } from '../helpers';
 import { HOSTILE_CASES } from './corpus';
-import { hasRawControl, shownForms, unquoted, type HostileCase } from './kit';
+import {
+  bundleAround,
+  bundleWith,
+  hasRawControl,
+  innerZip,
+  shownForms,
+  unquoted,
+  type HostileCase,
+} from './kit';
 
 function describeIssues(issues: Issue[]): string[] {
   return issues.map((i) => `${i.code} ${JSON.stringify(i.path)}: ${JSON.stringify(i.message)}`);
@@ -36,6 +44,15 @@ describe('hostile bundles', () => {
       HOSTILE_CASES.filter((c) => c.name.startsWith('inside a function zip')).length,
     ).toBeGreaterThanOrEqual(12);
     expect(new Set(HOSTILE_CASES.map((c) => c.name)).size).toBe(HOSTILE_CASES.length);
+  });
+
+  it('the bundles the corpus changes are valid as they are', async () => {
+    for (const [i, zip] of [await bundleWith(), await bundleAround(innerZip())].entries()) {
+      const file = path.join(dir, `base-${i}.zip`);
+      await writeFile(file, zip);
+      const result = await validateBundle(file, { now: TEST_NOW, tmpDir: dir });
+      expect(result.ok ? [] : result.errors).toEqual([]);
+    }
   });
 
   it.each(HOSTILE_CASES.map((c, i) => [c.name, c, i] as const))('rejects %s', async (_name, c, i) => {

@@ -27,35 +27,36 @@ export interface KindRules {
 }
 
 function checkType(e: ZipEntry, r: ZipReporter): void {
+  if (e.unixFileType === 0 || e.unixFileType === S_IFREG || e.unixFileType === S_IFDIR) return;
   const label = q(e.label);
   if (e.unixFileType === S_IFLNK) {
     r.report('SYMLINK_ENTRY', e, `entry ${label} is a symbolic link; zips here may hold regular files only`);
-  } else if (e.unixFileType !== 0 && e.unixFileType !== S_IFREG && e.unixFileType !== S_IFDIR) {
+  } else {
     r.report(
       'SPECIAL_FILE_ENTRY',
       e,
       `entry ${label} is a special file (mode ${e.unixFileType.toString(8)}); zips here may hold regular files only`,
     );
-  } else return;
+  }
   e.bad = true;
 }
 
 function checkData(e: ZipEntry, rules: KindRules, r: ZipReporter): void {
-  const label = q(e.label);
   const bad = (code: Parameters<ZipReporter['report']>[0], message: string): void => {
     r.report(code, e, message);
     e.bad = true;
   };
-  if (isEncrypted(e)) bad('ENCRYPTED_ENTRY', `entry ${label} is encrypted; zips here must not be encrypted`);
+  if (isEncrypted(e))
+    bad('ENCRYPTED_ENTRY', `entry ${q(e.label)} is encrypted; zips here must not be encrypted`);
   if (e.method !== METHOD_STORED && e.method !== METHOD_DEFLATED) {
     bad(
       'UNSUPPORTED_COMPRESSION',
-      `entry ${label} uses compression method ${e.method}; only stored (0) and deflate (8) are supported`,
+      `entry ${q(e.label)} uses compression method ${e.method}; only stored (0) and deflate (8) are supported`,
     );
   } else if (e.method === METHOD_STORED && e.compressedSize !== e.uncompressedSize) {
     bad(
       'ENTRY_SIZE_MISMATCH',
-      `entry ${label} is stored (not compressed) but declares ${e.compressedSize} bytes stored for ${e.uncompressedSize} bytes`,
+      `entry ${q(e.label)} is stored (not compressed) but declares ${e.compressedSize} bytes stored for ${e.uncompressedSize} bytes`,
     );
   }
   if (e.isDirectory) {
@@ -63,7 +64,7 @@ function checkData(e: ZipEntry, rules: KindRules, r: ZipReporter): void {
     if (e.uncompressedSize !== 0 || e.compressedSize > empty) {
       bad(
         'DIRECTORY_WITH_DATA',
-        `entry ${label} is a directory (its name ends with "/") but holds ${bytes(e.uncompressedSize)} of data (${e.compressedSize} compressed)`,
+        `entry ${q(e.label)} is a directory (its name ends with "/") but holds ${bytes(e.uncompressedSize)} of data (${e.compressedSize} compressed)`,
       );
     }
   }
@@ -77,7 +78,7 @@ function checkData(e: ZipEntry, rules: KindRules, r: ZipReporter): void {
       e.compressedSize === 0 ? 'an infinite' : `a ${Math.round(e.uncompressedSize / e.compressedSize)}:1`;
     bad(
       'COMPRESSION_RATIO_TOO_HIGH',
-      `entry ${label} has ${ratio} compression ratio (${bytes(e.compressedSize)} inflating to ${bytes(e.uncompressedSize)}), above the limit of ${max}:1 (zip bomb?)`,
+      `entry ${q(e.label)} has ${ratio} compression ratio (${bytes(e.compressedSize)} inflating to ${bytes(e.uncompressedSize)}), above the limit of ${max}:1 (zip bomb?)`,
     );
   }
 }
@@ -88,12 +89,19 @@ export function checkEntryKind(e: ZipEntry, rules: KindRules, r: ZipReporter): v
   checkData(e, rules, r);
 }
 
+const SHORT_KEY = 48;
+
 /** Remembers names (as a short digest of their NFKC form: memory stays flat) and reports repeats. */
 export class DuplicateCheck {
   private readonly seen = new Map<string, ZipEntry>();
 
-  check(name: string, e: ZipEntry, r: ZipReporter): void {
-    const key = createHash('sha256').update(name.normalize('NFKC')).digest('base64').slice(0, 16);
+  /** `nfkc`: the name after NFKC normalization */
+  check(nfkc: string, e: ZipEntry, r: ZipReporter): void {
+    // short names are their own key; long ones a digest (NUL-prefixed: no name holds a NUL and passes)
+    const key =
+      nfkc.length <= SHORT_KEY
+        ? nfkc
+        : `\u0000${createHash('sha256').update(nfkc).digest('base64').slice(0, 22)}`;
     const first = this.seen.get(key);
     if (!first) {
       this.seen.set(key, e);

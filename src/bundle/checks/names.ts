@@ -11,8 +11,10 @@
  * - a name longer than the reader's cap (limits.ts) is refused: it would only cost memory.
  */
 import { q } from '../issues';
-import type { ZipEntry, ZipReporter } from '../zip/format';
-import { FLAG_UTF8 } from '../zip/format';
+import { FLAG_UTF8, escapeBytes, type ZipEntry, type ZipReporter } from '../zip/format';
+
+/** Bytes of an undecodable name shown in messages. */
+const LABEL_BYTES = 256;
 
 /** Characters that look like "/" or "\" without being them (NFKC maps some, not all). */
 export const SLASH_LOOKALIKES: readonly string[] = [
@@ -38,7 +40,14 @@ export const SLASH_LOOKALIKES: readonly string[] = [
   '\u20e5', // COMBINING REVERSE SOLIDUS OVERLAY
   '\u2cc6', // COPTIC CAPITAL LETTER OLD COPTIC ESH (a slanted stroke)
 ];
-const LOOKALIKE_SET = new Set(SLASH_LOOKALIKES);
+const LOOKALIKE = new RegExp(SLASH_LOOKALIKES.join('|'), 'u');
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\u0000-\u007f]*$/;
+
+/** The name after NFKC normalization (ASCII is its own normal form: skipped, it is most names). */
+export function nfkcOf(name: string): string {
+  return ASCII.test(name) ? name : name.normalize('NFKC');
+}
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -58,6 +67,8 @@ export function decodeName(
   reporter: ZipReporter,
 ): string | undefined {
   const bad = (message: string): undefined => {
+    const long = nameBytes.length > LABEL_BYTES;
+    entry.label = escapeBytes(long ? nameBytes.subarray(0, LABEL_BYTES) : nameBytes) + (long ? '…' : '');
     reporter.report('BAD_ENTRY_NAME', entry, `entry ${q(entry.label)}: ${message}`);
     entry.bad = true;
     return undefined;
@@ -85,11 +96,9 @@ const codePoint = (c: string): string =>
   `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** The problem with a decoded name's path, or undefined when it is safe. */
-export function unsafePath(name: string): string | undefined {
-  for (const c of name) {
-    if (LOOKALIKE_SET.has(c)) return `has ${codePoint(c)} in its name, a look-alike of "/" or "\\"`;
-  }
-  const n = name.normalize('NFKC');
+export function unsafePath(name: string, n: string = nfkcOf(name)): string | undefined {
+  const lookalike = LOOKALIKE.exec(name) ?? LOOKALIKE.exec(n);
+  if (lookalike) return `has ${codePoint(lookalike[0])} in its name, a look-alike of "/" or "\\"`;
   const nfkc = n === name ? '' : ' (after NFKC normalization)';
   if (n.includes('\\')) return `has a backslash in its name${nfkc}; zip entry paths use "/" only`;
   if (n.startsWith('/')) return `has an absolute path${nfkc}; entries must be relative to the zip root`;
@@ -104,12 +113,12 @@ export function unsafePath(name: string): string | undefined {
 }
 
 /** Control characters, then path safety; marks the entry bad when either fails. */
-export function checkName(name: string, entry: ZipEntry, reporter: ZipReporter): void {
+export function checkName(name: string, nfkc: string, entry: ZipEntry, reporter: ZipReporter): void {
   if (CONTROL.test(name)) {
     reporter.report('BAD_ENTRY_NAME', entry, `entry ${q(entry.label)} has a control character in its name`);
     entry.bad = true;
   }
-  const problem = unsafePath(name);
+  const problem = unsafePath(name, nfkc);
   if (problem) {
     reporter.report('UNSAFE_ENTRY_PATH', entry, `entry ${q(entry.label)} ${problem}`);
     entry.bad = true;

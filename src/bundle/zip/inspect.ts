@@ -14,11 +14,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { checkEndRecord } from '../checks/end-record';
 import { checkZip64 } from '../checks/zip64';
 import { walkCentralDirectory, type CentralRecord } from '../checks/central-directory';
-import { checkName, decodeName, type NameRules } from '../checks/names';
+import { checkName, decodeName, nfkcOf, type NameRules } from '../checks/names';
 import { DuplicateCheck, checkEntryKind, type KindRules } from '../checks/entry-kinds';
 import { checkLocalHeader } from '../checks/local-headers';
 import { checkDataRanges } from '../checks/data-ranges';
-import { escapeBytes, escapeName, type EndRecord, type ZipEntry, type ZipReporter } from './format';
+import { escapeName, type EndRecord, type ZipEntry, type ZipReporter } from './format';
 import { FileWindow } from './window';
 
 export interface InspectOptions extends NameRules, KindRules {
@@ -80,17 +80,13 @@ interface Walk {
 async function onRecord(w: Walk, rec: CentralRecord): Promise<void> {
   const { opts, reporter } = w;
   const entry = newEntry(rec);
-  const long = rec.nameBytes.length > opts.maxNameBytes;
-  entry.label = label(
-    escapeBytes(long ? rec.nameBytes.subarray(0, SHORT_LABEL) : rec.nameBytes),
-    opts.keepNames,
-  );
   const name = decodeName(rec.nameBytes, rec.flags, entry, opts, reporter);
   if (name !== undefined) {
     entry.label = label(escapeName(name), opts.keepNames);
     entry.isDirectory = name.endsWith('/');
-    checkName(name, entry, reporter);
-    w.duplicates.check(name, entry, reporter);
+    const nfkc = nfkcOf(name);
+    checkName(name, nfkc, entry, reporter);
+    w.duplicates.check(nfkc, entry, reporter);
     if (opts.keepNames) entry.name = name;
     if (w.opts.lookFor?.has(name) && !entry.isDirectory) w.found.add(name);
   }

@@ -175,6 +175,12 @@ export const FUNCTION_CASES: HostileCase[] = [
     words: [/static/i],
   },
   {
+    name: 'a bundle with 5,001 static files (the real cap)',
+    build: () => bundleWith(Array.from({ length: 5_000 }, (_, i) => ({ name: `static/img/f${i}.png` }))),
+    code: 'TOO_MANY_STATIC_FILES',
+    words: [/5,?001/, /5,?000/],
+  },
+  {
     name: 'a bundle with 10,001 entries (the real cap)',
     build: () => bundleWith(Array.from({ length: 9_998 }, (_, i) => ({ name: `static/f${i}.txt` }))),
     code: 'TOO_MANY_ENTRIES',

@@ -80,6 +80,12 @@ export const STRUCTURE_CASES: HostileCase[] = [
     words: [/after|trailing|append/i],
   },
   {
+    name: 'end record: entries on this disk differing from the total',
+    build: () => bundleWith([], { entryCountThisDisk: 2 }),
+    code: ['ZIP_END_RECORD_MISMATCH', 'MULTI_DISK_ZIP'],
+    words: [/end record|central directory|disk/i],
+  },
+  {
     name: 'end record: spanned (multi-disk) archive',
     build: () => bundleWith([], { diskNumber: 1, cdStartDisk: 1 }),
     code: 'MULTI_DISK_ZIP',
@@ -304,6 +310,12 @@ export const STRUCTURE_CASES: HostileCase[] = [
       ]),
     code: 'ENTRY_SIZE_MISMATCH',
     names: ['static/liar.txt'],
+  },
+  {
+    name: 'a stored entry whose compressed and uncompressed sizes differ (in both headers)',
+    build: () => bundleWith([{ name: 'static/stored.txt', data: 'ten bytes!', uncompressedSize: 5 }]),
+    code: ['ENTRY_SIZE_MISMATCH', 'LOCAL_HEADER_MISMATCH'],
+    names: ['static/stored.txt'],
   },
   {
     name: 'an entry failing its CRC-32 (in both headers)',

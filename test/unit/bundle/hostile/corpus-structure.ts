@@ -22,6 +22,15 @@ const END = /end record|end-of-central-directory|central directory/i;
 const ZIP64 = /zip64/i;
 const LOCAL = /local header|local/i;
 const OVERLAP = /overlap/i;
+/** DESIGN.md names no code for bytes between entries; any of these structural codes will do. */
+const GAP = [
+  'ZIP_LEADING_DATA',
+  'ZIP_TRAILING_DATA',
+  'ZIP_END_RECORD_MISMATCH',
+  'LOCAL_HEADER_MISMATCH',
+  'OVERLAPPING_ENTRIES',
+  'ENTRY_OUT_OF_BOUNDS',
+];
 
 /** The base bundle with the end record patched by `patch` (given the real values). */
 async function endLie(patch: (real: { cdSize: number; cdOffset: number }) => object): Promise<Buffer> {
@@ -300,6 +309,24 @@ export const STRUCTURE_CASES: HostileCase[] = [
       ]),
     code: 'ENTRY_OUT_OF_BOUNDS',
     names: ['static/long.bin'],
+  },
+  // bytes no central record accounts for: streaming readers (which walk the local headers) see them
+  {
+    name: 'a manifest.json local entry hidden between two entries (seen by streaming readers only)',
+    build: async () => {
+      const [m, fn, a] = await baseEntries();
+      const hidden = { name: 'manifest.json', data: JSON.stringify(appManifest(['evil'])), localOnly: true };
+      return rawZip([m!, hidden, fn!, a!]);
+    },
+    code: GAP,
+  },
+  {
+    name: 'bytes between the last entry and the central directory',
+    build: async () => {
+      const [m, fn, a] = await baseEntries();
+      return rawZip([m!, fn!, { ...a!, after: Buffer.from('stray bytes no record accounts for') }]);
+    },
+    code: GAP,
   },
   // the bytes of an entry against its records
   {

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { functionZip } from '../../../support/bundle-builder';
 import { rawZip, type RawZipEntry } from '../../../support/raw-zip';
 import { appManifest, baseEntries, HANDLER, innerZip, type ValidCase } from './kit';
@@ -147,6 +148,34 @@ export const VALID_CASES: ValidCase[] = [
       ]),
     functions: ['fn.zip'],
     assets: ['static/img/logo.png'],
+  },
+  {
+    name: 'a directory deflated to 2 bytes with a data descriptor (as Java ZipOutputStream writes it)',
+    build: async () =>
+      bundleOf(innerZip([{ name: 'lib/', method: 8, dataDescriptor: true }]), [
+        { name: 'static/', method: 8, dataDescriptor: true },
+        { name: 'static/a.txt', data: 'hello', method: 8, dataDescriptor: true },
+      ]),
+    functions: ['fn.zip'],
+    assets: ['static/a.txt'],
+  },
+  {
+    name: 'flag bit 3 with the values in the local header too, and a Unix host with no mode bits',
+    build: async () => {
+      const data = Buffer.from('streamed, and the values known up front');
+      const csize = zlib.deflateRawSync(data).length;
+      const known = {
+        localCrc32: zlib.crc32(data),
+        localCompressedSize: csize,
+        localUncompressedSize: data.length,
+      };
+      return bundleOf(await plainFunction(), [
+        { name: 'static/v.txt', data, method: 8, dataDescriptor: true, ...known },
+        { name: 'static/m0.txt', data: 'no mode', externalAttributes: 0 },
+      ]);
+    },
+    functions: ['fn.zip'],
+    assets: ['static/v.txt', 'static/m0.txt'],
   },
   {
     name: 'a 49 MiB function zip (stored random bytes)',

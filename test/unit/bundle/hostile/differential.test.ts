@@ -2,7 +2,8 @@
  * Differential test: for every bundle of the corpus (hostile and valid), either our reader rejects it,
  * or what it accepted (the manifest, each function zip and static asset: names, sizes, content
  * digests, each function's unzipped size) is exactly what Python's zipfile reads, as a subprocess, with
- * every entry passing testzip(). Entries we ignore with a warning, and directories, are left out.
+ * every entry passing testzip(), and what a streaming reader sees walking the local headers (names and
+ * sizes). Entries we ignore with a warning, and directories, are left out.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import { validateBundle, type ValidationResult } from '../../../../src/bundle';
 import { TEST_NOW } from '../helpers';
 import { HOSTILE_CASES } from './corpus';
 import { VALID_CASES } from './corpus-valid';
-import { pythonListings, type PyEntry, type PyListing } from './python-zip';
+import { pythonListings, type PyEntry, type PyListing, type StreamedListing } from './python-zip';
 
 interface Row {
   name: string;
@@ -32,6 +33,23 @@ function pythonView(listing: PyListing, ignored: Set<string>): { files: Seen; na
     files[e.name] = { size: e.size, sha256: e.sha256 };
   }
   return { files, names };
+}
+
+/** What the local-header walk saw (files only, ignored entries left out); undefined when no streaming
+ * reader could read the zip (a stored entry with a data descriptor): no opinion then. */
+function streamedView(
+  stream: StreamedListing | undefined,
+  ignored: Set<string>,
+): Record<string, number> | undefined {
+  if (stream === undefined || stream.error?.startsWith('unstreamable')) return undefined;
+  const seen: Record<string, number> = {};
+  for (const e of stream.entries) {
+    const name = Buffer.from(e.nameHex, 'hex').toString('utf8');
+    if (e.dir || ignored.has(name)) continue;
+    seen[name in seen ? `${name} (seen again)` : name] = e.size;
+  }
+  if (stream.error) seen[`(walk stopped: ${stream.error})`] = -1;
+  return seen;
 }
 
 function innerHealth(e: PyEntry | undefined): { error?: string; testzip?: string | null; unzipped: number } {
@@ -110,16 +128,31 @@ describe('differential: our reader against Python zipfile', () => {
     for (const f of bundle.functions) ours[f.entry] = { size: f.size, sha256: f.sha256Hex };
     for (const a of bundle.assets) ours[a.entry] = { size: a.size, sha256: a.sha256Hex };
     expect(ours).toEqual(py.files);
+    // a streaming reader, walking the local headers, sees the same files and sizes
+    const walked = streamedView(listing.stream, ignored);
+    if (walked) {
+      const sizes = Object.fromEntries(Object.entries(ours).map(([n, v]) => [n, v.size]));
+      expect({ streamed: walked }).toEqual({ streamed: sizes });
+    }
     const manifestText = listing.entries?.find((e) => e.name === 'manifest.json')?.text ?? 'null';
     expect(bundle.manifest).toEqual(JSON.parse(manifestText.replace(/^\uFEFF/, '')));
     for (const f of bundle.functions) {
-      const health = innerHealth(listing.entries?.find((e) => e.name === f.entry));
+      const fnEntry = listing.entries?.find((e) => e.name === f.entry);
+      const health = innerHealth(fnEntry);
       expect({ entry: f.entry, ...health }).toEqual({
         entry: f.entry,
         error: undefined,
         testzip: null,
         unzipped: f.unzippedSize,
       });
+      const innerWalk = streamedView(fnEntry?.inner?.stream, new Set());
+      if (innerWalk) {
+        const total = Object.values(innerWalk).reduce((n, v) => n + v, 0);
+        expect({ entry: f.entry, streamedUnzipped: total }).toEqual({
+          entry: f.entry,
+          streamedUnzipped: f.unzippedSize,
+        });
+      }
     }
   });
 });

@@ -2,7 +2,9 @@
  * Python's `zipfile` as a second, independent zip reader and writer, run as a subprocess (python3 is
  * on every CI machine): `pythonListings` lists files (name bytes, sizes, CRC, a sha256 of the content,
  * whether testzip() passes, and the entries of each root-level .zip inside), `pythonZip` writes a zip
- * the way Python does (optionally force_zip64, or to an unseekable stream: data descriptors).
+ * the way Python does (optionally force_zip64, or to an unseekable stream: data descriptors). The listing
+ * also walks the local headers from the start of the file, as streaming readers do (Java's
+ * ZipInputStream, unzipper.Parse): a third reading, blind to the central directory.
  */
 import { spawn } from 'node:child_process';
 
@@ -20,16 +22,76 @@ export interface PyEntry {
   inner?: PyListing;
 }
 
+/** What a streaming reader sees, walking the local headers from the start of the file. */
+export interface StreamedListing {
+  entries: { nameHex: string; size: number; dir: boolean }[];
+  /** where the walk stopped short: "unstreamable: ..." when no streaming reader could go on */
+  error?: string;
+}
+
 export interface PyListing {
   /** set when Python cannot open the file as a zip */
   error?: string;
+  /** the local-header walk (a third reading, independent of the central directory) */
+  stream?: StreamedListing;
   /** null when every entry reads back with its CRC; else the first bad entry or the exception */
   testzip?: string | null;
   entries?: PyEntry[];
 }
 
 const SCRIPT = String.raw`
-import base64, hashlib, io, json, sys, zipfile
+import base64, hashlib, io, json, struct, sys, zipfile, zlib
+
+DD_SIG = b'PK\x07\x08'
+
+def streamed(buf):
+    # what a streaming reader (Java ZipInputStream, unzipper.Parse) sees: local headers walked in order
+    pos, out = 0, []
+    while pos + 30 <= len(buf) and buf[pos:pos + 4] == b'PK\x03\x04':
+        _, flags, method, _, _, _, csize, usize, nlen, xlen = struct.unpack('<HHHHHIIIHH', buf[pos + 4:pos + 30])
+        name = buf[pos + 30:pos + 30 + nlen]
+        extra = buf[pos + 30 + nlen:pos + 30 + nlen + xlen]
+        data = pos + 30 + nlen + xlen
+        zip64 = False
+        i = 0
+        while i + 4 <= len(extra):
+            eid, elen = struct.unpack('<HH', extra[i:i + 4])
+            if eid == 1:
+                zip64 = True
+                vals = [struct.unpack('<Q', extra[i + 4 + 8 * k:i + 12 + 8 * k])[0] for k in range(elen // 8)]
+                if usize == 0xFFFFFFFF and vals:
+                    usize = vals.pop(0)
+                if csize == 0xFFFFFFFF and vals:
+                    csize = vals.pop(0)
+            i += 4 + elen
+        if flags & 8:
+            if method == 8:
+                d = zlib.decompressobj(-15)
+                try:
+                    usize = len(d.decompress(buf[data:]))
+                except zlib.error as e:
+                    return {'entries': out, 'error': 'deflate: %s' % e}
+                if not d.eof:
+                    return {'entries': out, 'error': 'deflate stream does not end'}
+                end = len(buf) - len(d.unused_data)
+            else:
+                end = data
+                while True:
+                    end = buf.find(DD_SIG, end)
+                    if end < 0:
+                        return {'entries': out, 'error': 'unstreamable: a stored entry with a data descriptor'}
+                    if struct.unpack('<I', buf[end + 8:end + 12])[0] == end - data:
+                        break
+                    end += 1
+                usize = end - data
+            if buf[end:end + 4] == DD_SIG:
+                end += 4
+            end += 20 if zip64 else 12
+        else:
+            end = data + csize
+        out.append({'nameHex': name.hex(), 'size': usize, 'dir': name.endswith(b'/')})
+        pos = end
+    return {'entries': out}
 
 def listing(src, depth):
     try:
@@ -37,6 +99,11 @@ def listing(src, depth):
     except Exception as e:
         return {'error': '%s: %s' % (type(e).__name__, e)}
     out = {'entries': []}
+    if isinstance(src, str):
+        with open(src, 'rb') as f:
+            out['stream'] = streamed(f.read())
+    else:
+        out['stream'] = streamed(src.getvalue())
     try:
         out['testzip'] = zf.testzip()
     except Exception as e:

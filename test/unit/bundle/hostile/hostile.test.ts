@@ -55,33 +55,37 @@ describe('hostile bundles', () => {
     }
   });
 
-  it.each(HOSTILE_CASES.map((c, i) => [c.name, c, i] as const))('rejects %s', async (_name, c, i) => {
-    const file = path.join(dir, `case-${i}.zip`);
-    await writeFile(file, await c.build());
-    const tmpDir = await mkdtemp(path.join(dir, `tmp-${i}-`));
-    const result = await validateBundle(file, { now: TEST_NOW, limits: c.limits, tmpDir });
-    expect(await readdir(tmpDir)).toEqual([]);
-    const codes = typeof c.code === 'string' ? [c.code] : c.code;
-    expect({ ok: result.ok }).toEqual({ ok: false });
-    if (result.ok) return;
-    const found = result.errors.filter((e) => codes.includes(e.code));
-    expect({ expected: codes, errors: describeIssues(result.errors) }).toEqual({
-      expected: codes,
-      errors: expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^(${codes.join('|')}) `)),
-      ]) as unknown,
-    });
-    const good = found.filter((e) => matches(e, c));
-    const shown = {
-      names: (c.names ?? []).map((n) => shownForms(n)),
-      words: (c.words ?? []).map(String),
-      found: describeIssues(found),
-    };
-    // the diff shows what the message had to say and what it said
-    expect({ ...shown, messageNamesIt: good.length > 0 }).toEqual({ ...shown, messageNamesIt: true });
-    for (const issue of [...result.errors, ...result.warnings]) {
-      const raw = hasRawControl(issue.message) || hasRawControl(issue.path);
-      expect({ rawControlCharacters: raw, issue }).toEqual({ rawControlCharacters: false, issue });
-    }
-  });
+  it.each(HOSTILE_CASES.map((c, i) => [c.name, c, i] as const))(
+    'rejects %s',
+    async (_name, c, i) => {
+      const file = path.join(dir, `case-${i}.zip`);
+      await writeFile(file, await c.build());
+      const tmpDir = await mkdtemp(path.join(dir, `tmp-${i}-`));
+      const result = await validateBundle(file, { now: TEST_NOW, limits: c.limits, tmpDir });
+      expect(await readdir(tmpDir)).toEqual([]);
+      const codes = typeof c.code === 'string' ? [c.code] : c.code;
+      expect({ ok: result.ok }).toEqual({ ok: false });
+      if (result.ok) return;
+      const found = result.errors.filter((e) => codes.includes(e.code));
+      expect({ expected: codes, errors: describeIssues(result.errors) }).toEqual({
+        expected: codes,
+        errors: expect.arrayContaining([
+          expect.stringMatching(new RegExp(`^(${codes.join('|')}) `)),
+        ]) as unknown,
+      });
+      const good = found.filter((e) => matches(e, c));
+      const shown = {
+        names: (c.names ?? []).map((n) => shownForms(n)),
+        words: (c.words ?? []).map(String),
+        found: describeIssues(found),
+      };
+      // the diff shows what the message had to say and what it said
+      expect({ ...shown, messageNamesIt: good.length > 0 }).toEqual({ ...shown, messageNamesIt: true });
+      for (const issue of [...result.errors, ...result.warnings]) {
+        const raw = hasRawControl(issue.message) || hasRawControl(issue.path);
+        expect({ rawControlCharacters: raw, issue }).toEqual({ rawControlCharacters: false, issue });
+      }
+    },
+    60_000,
+  );
 });

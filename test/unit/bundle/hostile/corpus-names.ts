@@ -92,6 +92,24 @@ export const NAME_CASES: HostileCase[] = [
     names: ['manifest.json'],
   },
   {
+    name: 'the same name in NFC and NFD (one file on macOS)',
+    build: () =>
+      bundleWith([
+        { name: 'static/caf\u00e9.png', data: 'nfc' },
+        { name: 'static/cafe\u0301.png', data: 'nfd' },
+      ]),
+    code: 'DUPLICATE_ENTRY',
+    names: ['static/caf\u00e9.png', 'static/cafe\u0301.png'],
+    anyName: true,
+  },
+  {
+    name: 'the same name in fullwidth letters (alike after NFKC)',
+    build: () => bundleWith([{ name: 'static/\uff41.txt', data: 'fullwidth a' }]),
+    code: 'DUPLICATE_ENTRY',
+    names: ['static/\uff41.txt', 'static/a.txt'],
+    anyName: true,
+  },
+  {
     name: 'a second fn.zip',
     build: () => bundleWith([{ name: 'fn.zip', data: 'PK\x05\x06' + '\0'.repeat(18) }]),
     code: 'DUPLICATE_ENTRY',

@@ -1,5 +1,5 @@
 /**
- * Hostile bundles, part 3: the same attacks inside a function zip (which Lambda reads with its own
+ * Hostile bundles, part 4: the same attacks inside a function zip (which Lambda reads with its own
  * reader, after our IAM writes), and the caps. Inside a function zip a structural problem is
  * FUNCTION_ZIP_INVALID with a message naming "<fn>.zip" and the inner entry; every inner entry is
  * inflated and checked before any AWS write. DESIGN.md "One reading of every byte".

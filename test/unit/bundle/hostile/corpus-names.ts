@@ -1,5 +1,5 @@
 /**
- * Hostile bundles, part 2: entry names and entry types. Names must be valid UTF-8 without control
+ * Hostile bundles, part 3: entry names and entry types. Names must be valid UTF-8 without control
  * characters (C0, C1, DEL) and, after NFKC, without a ".." segment, an absolute path, a drive letter or
  * a slash/backslash look-alike; a name ending in "/" holds no data; no symlinks, no encryption, only
  * stored and deflate, no duplicates. DESIGN.md "One reading of every byte".

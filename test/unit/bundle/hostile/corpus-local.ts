@@ -28,6 +28,7 @@ const GAP = [
   'OVERLAPPING_ENTRIES',
   'ENTRY_OUT_OF_BOUNDS',
 ];
+const GAP_WORDS = /belong to no|no entry|not covered|unaccounted|hidden|gap|between/i;
 
 export const LOCAL_CASES: HostileCase[] = [
   // local headers against central records: validated as one app, read as another
@@ -178,6 +179,7 @@ export const LOCAL_CASES: HostileCase[] = [
       return rawZip([m!, hidden, fn!, a!]);
     },
     code: GAP,
+    words: [GAP_WORDS],
   },
   {
     name: 'bytes between the last entry and the central directory',
@@ -186,6 +188,7 @@ export const LOCAL_CASES: HostileCase[] = [
       return rawZip([m!, fn!, { ...a!, after: Buffer.from('stray bytes no record accounts for') }]);
     },
     code: GAP,
+    words: [GAP_WORDS],
   },
   // the bytes of an entry against its records
   {

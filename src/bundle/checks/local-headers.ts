@@ -84,23 +84,28 @@ async function descriptorLength(w: FileWindow, at: number, rec: CentralRecord): 
   return 'the data descriptor after its data does not match the central record (CRC-32 or sizes)';
 }
 
-/** Reads and checks `entry`'s local header; `dataLimit` is the central directory's offset. */
+/**
+ * Reads and checks `entry`'s local header; `dataLimit` is the central directory's offset. False when
+ * anything was reported.
+ */
 export async function checkLocalHeader(
   w: FileWindow,
   rec: CentralRecord,
   entry: ZipEntry,
   dataLimit: number,
   reporter: ZipReporter,
-): Promise<void> {
-  const out = (message: string): void => {
+): Promise<boolean> {
+  const out = (message: string): false => {
     reporter.report('ENTRY_OUT_OF_BOUNDS', entry, `entry ${q(entry.label)}: ${message}`);
     entry.bad = true;
+    return false;
   };
-  const mismatch = (problem: string): void => {
+  const mismatch = (problem: string): false => {
     reporter.report('LOCAL_HEADER_MISMATCH', entry, `entry ${q(entry.label)}: ${problem}`);
     entry.bad = true;
+    return false;
   };
-  const differs = (field: string): void =>
+  const differs = (field: string): false =>
     mismatch(`its local header's ${field} differs from its central record`);
   const at = rec.localHeaderOffset;
   if (at + LOCAL_HEADER_SIZE > dataLimit) {
@@ -128,8 +133,9 @@ export async function checkLocalHeader(
     entry.end += length;
   }
   if (entry.end > dataLimit) {
-    out(
+    return out(
       `its data (offsets ${entry.dataOffset} to ${entry.end}) runs past the start of the central directory (offset ${dataLimit})`,
     );
   }
+  return true;
 }

@@ -75,6 +75,8 @@ interface Walk {
   entries: ZipEntry[];
   duplicates: DuplicateCheck;
   found: Set<string>;
+  /** every local header so far agreed with its central record */
+  localsAgree: boolean;
 }
 
 async function onRecord(w: Walk, rec: CentralRecord): Promise<void> {
@@ -91,7 +93,7 @@ async function onRecord(w: Walk, rec: CentralRecord): Promise<void> {
     if (w.opts.lookFor?.has(name) && !entry.isDirectory) w.found.add(name);
   }
   checkEntryKind(entry, opts, reporter);
-  await checkLocalHeader(w.local, rec, entry, w.end.cdOffset, reporter);
+  if (!(await checkLocalHeader(w.local, rec, entry, w.end.cdOffset, reporter))) w.localsAgree = false;
   w.entries.push(entry);
 }
 
@@ -120,12 +122,13 @@ async function inspectOpen(
     entries: [],
     duplicates: new DuplicateCheck(),
     found: new Set(),
+    localsAgree: true,
   };
   const cd = new FileWindow(fh, end.cdEnd);
   if (!(await walkCentralDirectory(cd, end, opts.maxEntries, reporter, (rec) => onRecord(w, rec)))) {
     return undefined;
   }
-  checkDataRanges(w.entries, end.cdOffset, reporter);
+  checkDataRanges(w.entries, end.cdOffset, reporter, w.localsAgree);
   const unzippedSize = w.entries.reduce((sum, e) => sum + e.uncompressedSize, 0);
   return { size, centralDirectoryOffset: end.cdOffset, entries: w.entries, unzippedSize, found: w.found };
 }

@@ -183,6 +183,29 @@ describe('checks/data-ranges', () => {
     expect(overlaps.find((f) => f.entry === 'c.txt')?.message).toContain('"a.txt"');
   });
 
+  it.each<[string, RawZipEntry[]]>([
+    [
+      'between two entries',
+      [
+        { name: 'a.txt', data: 'hello', after: Buffer.from('hidden') },
+        { name: 'b.txt', data: 'x' },
+      ],
+    ],
+    [
+      'before the central directory',
+      [
+        { name: 'a.txt', data: 'hello' },
+        { name: 'b.txt', data: 'x', after: Buffer.from('hidden') },
+      ],
+    ],
+  ])('reports bytes no entry accounts for %s', async (_name, entries) => {
+    const { findings } = await inspect(zip(entries));
+    expect(codesOf(findings)).toEqual(['ZIP_END_RECORD_MISMATCH']);
+    expect(findings[0]?.message).toMatch(
+      /6 bytes at offset \d+ \(after entry "[ab]\.txt"\).*belong to no entry/,
+    );
+  });
+
   it('reports a local header past the central directory', async () => {
     const { findings } = await inspect(
       zip([...two, { name: 'c.txt', data: 'x', centralOnly: true, localHeaderOffset: 100_000 }]),

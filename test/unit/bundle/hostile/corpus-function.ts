@@ -80,6 +80,13 @@ export const FUNCTION_CASES: HostileCase[] = [
     'lib/d.js',
   ),
   inner('two central records at one local header', innerOverlap, 'lib/b.js'),
+  inner('a second index.js hidden between two entries (streaming readers see it)', () =>
+    rawZip([
+      HANDLER,
+      { ...HANDLER, data: 'exports.handler = evil;', localOnly: true },
+      { name: 'lib/a.js', data: 'a' },
+    ]),
+  ),
   inner('a central record pointing outside the file', innerOutOfBounds, 'lib/far.js'),
   inner('a control character in a name', one({ name: 'lib/a\x01.js', data: 'a' }), 'lib/a\x01.js'),
   inner(

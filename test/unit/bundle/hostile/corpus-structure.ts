@@ -77,6 +77,21 @@ export const STRUCTURE_CASES: HostileCase[] = [
     code: 'MULTI_DISK_ZIP',
     words: [/disk|span/i],
   },
+  {
+    name: 'a fake end record inside the comment (Python and unzip read a shorter directory)',
+    build: async () => {
+      const { cdOffset } = endRecord(await bundleWith());
+      const fake = Buffer.alloc(22);
+      fake.writeUInt32LE(0x06054b50, 0);
+      fake.writeUInt16LE(2, 8);
+      fake.writeUInt16LE(2, 10);
+      fake.writeUInt32LE(46 + 'manifest.json'.length + 46 + 'fn.zip'.length, 12);
+      fake.writeUInt32LE(cdOffset, 16);
+      return bundleWith([], { comment: fake });
+    },
+    code: ['ZIP_END_RECORD_MISMATCH', 'ZIP_TRAILING_DATA'],
+    words: [/end record|central directory|comment/i],
+  },
   // zip64 records against the classic ones
   {
     name: 'zip64 end record: entry count disagrees with the classic record',

@@ -21,6 +21,16 @@ export const MAX_TOTAL_UNZIPPED_BYTES = 1024 * MiB;
 /** Uncompressed / compressed size of one entry (inclusive), checked for entries of at least
  * COMPRESSION_RATIO_MIN_BYTES: zip-bomb cap. Text compresses 5-20x; a ratio of 100 is a bomb. */
 export const MAX_COMPRESSION_RATIO = 100;
+/** Functions in one bundle's manifest (inclusive): each costs Lambda writes and a function-zip check. */
+export const MAX_FUNCTIONS = 64;
+/** Files under static/ (inclusive): each is an S3 object (a HEAD, maybe a PUT) per provision. Well
+ * below MAX_ENTRIES so a bundle keeps room for its manifest and function zips; real apps ship tens. */
+export const MAX_STATIC_FILES = 5_000;
+/** Bytes of one entry name in the bundle (inclusive): every file used becomes an S3 key (≤ 1,024
+ * bytes), so a longer name has no use; the cap bounds the names held in memory (10,000 × 1 KiB). */
+export const MAX_ENTRY_NAME_BYTES = 1024;
+/** Bytes of one entry name in a function zip (inclusive): Linux's PATH_MAX, so Lambda can extract it. */
+export const MAX_FUNCTION_ENTRY_NAME_BYTES = 4096;
 /** Size of the bundle file itself (inclusive). */
 export const MAX_BUNDLE_BYTES = 1024 * MiB;
 
@@ -40,6 +50,8 @@ export const DEFAULT_LIMITS: Readonly<BundleLimits> = Object.freeze({
   maxTotalUnzippedBytes: MAX_TOTAL_UNZIPPED_BYTES,
   maxCompressionRatio: MAX_COMPRESSION_RATIO,
   maxBundleBytes: MAX_BUNDLE_BYTES,
+  maxFunctions: MAX_FUNCTIONS,
+  maxStaticFiles: MAX_STATIC_FILES,
 });
 
 /** DEFAULT_LIMITS with the caller's overrides; rejects nonsense (non-positive or non-integer limits). */

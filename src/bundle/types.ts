@@ -14,8 +14,25 @@ export interface Issue {
   message: string;
 }
 
+/**
+ * Where an entry's bytes are in the bundle file, as the validator judged them (data offset from the
+ * LOCAL header): the provisioner reads exactly this range again, checking size, CRC-32 and sha256.
+ */
+export interface BundleEntryRange {
+  /** entry path inside the bundle */
+  entry: string;
+  method: number;
+  dataOffset: number;
+  compressedSize: number;
+  /** uncompressed size (= `size` of functions and assets) */
+  uncompressedSize: number;
+  crc32: number;
+  /** sha256 of the uncompressed bytes, hex */
+  sha256Hex: string;
+}
+
 /** A Lambda function of the bundle, matched to its zip entry and measured. */
-export interface BundleFunction {
+export interface BundleFunction extends BundleEntryRange {
   /** name as in the manifest ("function with spaces") */
   name: string;
   path: string;
@@ -38,7 +55,7 @@ export interface BundleFunction {
 }
 
 /** A static asset of the bundle. */
-export interface BundleAsset {
+export interface BundleAsset extends BundleEntryRange {
   /** entry path inside the bundle ("static/static file with spaces.txt") */
   entry: string;
   /** path under static/ ("static file with spaces.txt") */
@@ -91,4 +108,6 @@ export interface BundleLimits {
   maxTotalUnzippedBytes: number;
   maxCompressionRatio: number;
   maxBundleBytes: number;
+  maxFunctions: number;
+  maxStaticFiles: number;
 }

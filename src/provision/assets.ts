@@ -34,7 +34,7 @@ export async function ensureAsset(ctx: StepContext, asset: BundleAsset): Promise
   if (action !== 'unchanged') {
     await streamEntryToS3(
       ctx,
-      asset.entry,
+      asset,
       { key: asset.key, sha256Hex: asset.sha256Hex, contentType: asset.contentType },
       'asset',
     );

@@ -2,13 +2,15 @@
  * Stages function code: each function zip is streamed from the bundle to
  * s3://<apps bucket>/deployer/code/<sha256 hex>.zip, where Lambda fetches it (S3Bucket/S3Key: no code
  * in memory, no base64 request limits). The key is content-addressed: an object already there is the
- * same code and is skipped. The bytes are hashed while they stream; a mismatch (the bundle changed
- * since validation) deletes the object and fails.
+ * same code and is skipped. The bytes read are exactly the range validation judged (BundleEntryRange,
+ * from the local header); their size, CRC-32 and sha256 are checked as they stream and a mismatch (the
+ * bundle changed since validation) fails the stream before it ends, so the upload never completes
+ * with unvalidated bytes; the digest is compared again after the upload (deleting the object).
  */
 import type { Readable } from 'node:stream';
 import { isNotFound, isPreconditionFailed, isConditionalConflict } from '../aws/errors';
 import { hashingStream } from '../stream';
-import type { BundleFunction } from '../bundle/types';
+import type { BundleEntryRange, BundleFunction } from '../bundle/types';
 import { CODE_PREFIX, SHA256_METADATA } from './constants';
 import type { StepContext } from './context';
 import { ProvisionStepError } from './errors';
@@ -40,13 +42,13 @@ export async function codeState(
 /** Streams one entry of the bundle to S3, verifying its sha256 on the way. */
 export async function streamEntryToS3(
   ctx: StepContext,
-  entry: string,
+  range: BundleEntryRange,
   target: { key: string; sha256Hex: string; contentType: string; ifNoneMatch?: boolean },
   step: string,
 ): Promise<'written' | 'exists'> {
   const bucket = ctx.config.appsBucket;
   return ctx.retry(step, target.key, async () => {
-    const source: Readable = await ctx.openEntry(entry);
+    const source: Readable = ctx.openEntry(range);
     const hashing = hashingStream();
     source.on('error', (err) => hashing.stream.destroy(err));
     source.pipe(hashing.stream);
@@ -73,7 +75,7 @@ export async function streamEntryToS3(
         resource: `s3://${bucket}/${target.key}`,
         bundle: ctx.bundle,
         cause: new Error(
-          `entry "${entry}" streamed with sha256 ${sha256Hex}, validation saw ${target.sha256Hex}: the bundle file changed`,
+          `entry "${range.entry}" streamed with sha256 ${sha256Hex}, validation saw ${target.sha256Hex}: the bundle file changed`,
         ),
       });
     }
@@ -89,7 +91,7 @@ export async function stageCode(ctx: StepContext, fn: BundleFunction): Promise<R
   if (state !== 'present') {
     const written = await streamEntryToS3(
       ctx,
-      fn.entry,
+      fn,
       { key, sha256Hex: fn.sha256Hex, contentType: 'application/zip', ifNoneMatch: state === 'missing' },
       'stage-code',
     );

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { AwsPorts } from '../aws/ports';
+import type { BundleEntryRange } from '../bundle/types';
 import type { DeployerConfig } from '../config';
 import type { Logger } from '../log';
 import type { ProvisionTuning } from './constants';
@@ -21,6 +22,7 @@ export interface StepContext {
   /** runs `op` through withRetry with this step's name and resource */
   retry<T>(step: string, resource: string, op: () => Promise<T>): Promise<T>;
   clock: RetryClock;
-  /** streams one entry of the bundle being provisioned (its central directory is read once) */
-  openEntry(entry: string): Promise<Readable>;
+  /** streams one entry of the bundle being provisioned: exactly the range validation judged, failing
+   * (before the stream ends) when its size, CRC-32 or sha256 is not what validation saw */
+  openEntry(range: BundleEntryRange): Readable;
 }

@@ -13,7 +13,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { AwsPorts } from '../aws/ports';
-import { openBundleReader, type BundleReader } from '../bundle/reader';
+import { openValidatedEntry } from '../bundle/reader';
+import type { BundleEntryRange } from '../bundle/types';
 import type { Bundle } from '../bundle/types';
 import type { DeployerConfig } from '../config';
 import { isNotFound } from '../aws/errors';
@@ -100,14 +101,9 @@ export class Provisioner {
     logger = this.logger,
     bundleFile?: string,
   ): StepContext {
-    let reader: Promise<BundleReader> | undefined;
-    const openEntry = async (entry: string): Promise<Readable> => {
-      if (bundleFile === undefined) throw new Error(`no bundle to read "${entry}" from`);
-      reader ??= openBundleReader(bundleFile).catch((err: unknown) => {
-        reader = undefined; // a later retry opens it again
-        throw err;
-      });
-      return (await reader).openEntryStream(entry);
+    const openEntry = (range: BundleEntryRange): Readable => {
+      if (bundleFile === undefined) throw new Error(`no bundle to read "${range.entry}" from`);
+      return openValidatedEntry(bundleFile, range);
     };
     const emit = (event: ProvisionEvent): void => {
       logger.debug({ event }, 'provision event');

@@ -68,14 +68,14 @@ const CASES: Case[] = [
     name: 'data appended after the zip',
     build: async () =>
       rawZip(await validEntries(), { trailing: Buffer.from('PK\x05\x06 garbage garbage garbage') }),
-    code: 'CORRUPT_ZIP',
+    code: 'ZIP_TRAILING_DATA',
     path: '(bundle)',
     words: ['end-of-central-directory'],
   },
   {
     name: 'a central directory claiming more entries than it has',
     build: async () => rawZip(await validEntries(), { entryCount: 9 }),
-    code: 'CORRUPT_ZIP',
+    code: 'ZIP_END_RECORD_MISMATCH',
     path: '(bundle)',
     words: ['9 entries'],
   },

@@ -148,6 +148,8 @@ describe('limits', () => {
       maxTotalUnzippedBytes: 1_073_741_824,
       maxCompressionRatio: 100,
       maxBundleBytes: 1_073_741_824,
+      maxFunctions: 64,
+      maxStaticFiles: 5_000,
     });
     expect(Object.isFrozen(DEFAULT_LIMITS)).toBe(true);
   });

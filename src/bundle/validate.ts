@@ -18,6 +18,7 @@ import { BundleReadError } from './errors';
 import { BUNDLE_PATH, IssueList, bytes, q } from './issues';
 import { COMPRESSION_RATIO_MIN_BYTES, MAX_S3_KEY_BYTES, resolveLimits } from './limits';
 import { checkManifest, manifestFunctions, normalizeManifest, type ManifestFunction } from './manifest';
+import { parseManifestText } from './manifest-json';
 import { isSafeRelativePath, manifestKey as manifestKeyOf, staticAssetKey } from './names';
 import type { Bundle, BundleAsset, BundleFunction, BundleLimits, Issue, ValidationResult } from './types';
 import {
@@ -255,16 +256,7 @@ async function readManifest(run: Run, entry: Entry): Promise<unknown> {
     issues.error('MANIFEST_NOT_UTF8', MANIFEST_ENTRY, 'manifest.json is not valid UTF-8 text');
     return undefined;
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    issues.error(
-      'MANIFEST_NOT_JSON',
-      MANIFEST_ENTRY,
-      `manifest.json is not valid JSON: ${(err as Error).message}`,
-    );
-    return undefined;
-  }
+  return parseManifestText(text, issues);
 }
 
 function entryReadIssue(err: unknown, entry: Entry, issues: IssueList): void {

@@ -5,6 +5,7 @@
  * shapes, unknown extra fields kept).
  */
 import Ajv, { type ErrorObject } from 'ajv';
+import { checkLambdaLimits } from './aws-limits';
 import { IssueList, q, type IssueCode } from './issues';
 import {
   APP_ID_PATTERN,
@@ -389,17 +390,8 @@ export function checkManifest(manifest: unknown, now: Date = new Date()): Manife
       functions.push({ name, path, handler, runtime, jsonPath: at, lambdaName: ln.name, longName: ln.long });
     }
   });
+  if (appId && version) checkLambdaLimits(appId, version, functions, issues);
   return { issues: issues.items, appId, version, functions, icon };
 }
 
-/**
- * The manifest that will be stored: `aws_lambda` in the object form `{"functions": [...]}` (the only form
- * the Apps plugin reads), every other field (unknown ones included) as given, in the given order.
- */
-export function normalizeManifest(manifest: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(manifest)) {
-    out[key] = key === 'aws_lambda' && Array.isArray(value) ? { functions: value } : value;
-  }
-  return out;
-}
+export { normalizeManifest } from './stored-manifest';

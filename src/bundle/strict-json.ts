@@ -335,7 +335,7 @@ class Reader {
     if (!m) this.fail('a value (object, array, string, number, true, false or null)');
     const literal = m[0];
     this.pos += literal.length;
-    const value = Number(literal);
+    const value = Number(literal) + 0; // -0 is stored as 0 (JSON.stringify writes it so)
     if (!Number.isFinite(value) || decimalKey(literal) !== decimalKey(JSON.stringify(value))) {
       const got = Number.isFinite(value) ? JSON.stringify(value) : 'infinity';
       this.report(

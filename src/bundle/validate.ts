@@ -17,8 +17,9 @@ import mime from 'mime-types';
 import { BundleReadError } from './errors';
 import { BUNDLE_PATH, IssueList, bytes, q } from './issues';
 import { COMPRESSION_RATIO_MIN_BYTES, MAX_S3_KEY_BYTES, resolveLimits } from './limits';
-import { checkManifest, manifestFunctions, normalizeManifest, type ManifestFunction } from './manifest';
+import { checkManifest, manifestFunctions, type ManifestFunction } from './manifest';
 import { parseManifestText } from './manifest-json';
+import { storeManifest } from './stored-manifest';
 import { isSafeRelativePath, manifestKey as manifestKeyOf, staticAssetKey } from './names';
 import type { Bundle, BundleAsset, BundleFunction, BundleLimits, Issue, ValidationResult } from './types';
 import {
@@ -114,6 +115,10 @@ function ioError(file: string, err: unknown): BundleReadError {
           ? 'it is a directory, not a zip file'
           : (e.message ?? String(err));
   return new BundleReadError(file, what, err);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Name, type and safety checks of every entry; unsafe entries are marked unreadable. */
@@ -524,6 +529,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
   }
   const checked = manifest === undefined ? undefined : checkManifest(manifest, now);
   if (checked) issues.items.push(...checked.issues);
+  const stored = checked && isRecord(manifest) ? storeManifest(manifest, issues) : undefined;
   const appId = checked?.appId;
   const version = checked?.version;
 
@@ -633,7 +639,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
     }
   }
 
-  if (issues.hasErrors() || !checked || !appId || !version) return invalid({ appId, version });
+  if (issues.hasErrors() || !checked || !stored || !appId || !version) return invalid({ appId, version });
   const manifestObject = manifest as Record<string, unknown>;
   const bundle: Bundle = {
     file,
@@ -642,7 +648,8 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
     appId,
     version,
     manifest: manifestObject,
-    storedManifest: normalizeManifest(manifestObject),
+    storedManifest: stored.value,
+    storedManifestJson: stored.json,
     manifestKey: manifestKeyOf(appId, version),
     functions,
     assets,

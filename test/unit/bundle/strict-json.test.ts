@@ -86,6 +86,8 @@ describe('parseStrictJson', () => {
       { kind: 'inexact-number', path: '$[2]' },
       { kind: 'inexact-number', path: '$[3]' },
     ]);
+    const zero = parseStrictJson('-0');
+    expect(zero.ok && Object.is(zero.value, 0)).toBe(true); // stored as JSON.stringify writes it
     expect(decimalKey('1.50e1')).toBe('15e0');
     expect(decimalKey('-0.000')).toBe('0');
   });

@@ -105,6 +105,20 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // eslint-disable-next-line no-control-regex -- raw control characters end a run: JSON requires them escaped
 const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
+const LITERALS = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+] as const;
+
+/** Does the float `value` hold exactly the number the `literal` writes? */
+function isExact(literal: string, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  const shortest = JSON.stringify(value);
+  // fast path: most literals are already the float's shortest form
+  return shortest === literal || decimalKey(literal) === decimalKey(shortest);
+}
+
 function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }
@@ -208,7 +222,7 @@ class Reader {
         }
         this.pos += 1;
         stack.pop();
-      } else attach(this.scalar(pathOfNext()));
+      } else attach(this.scalar(pathOfNext));
       // after a value: inside a container, "," and the next member, or the closing bracket(s)
       while (stack.length > 0) {
         const top = stack[stack.length - 1] as Frame;
@@ -312,19 +326,16 @@ class Reader {
     return parseInt(h, 16);
   }
 
-  private scalar(path: string): unknown {
+  /** A scalar at this.pos; `path` is called only when there is a problem to report. */
+  private scalar(path: () => string): unknown {
     const t = this.text;
     const c = t[this.pos];
     if (c === '"') {
       const { value, lone } = this.string();
-      if (lone) this.report('lone-surrogate', path, `the string ${LONE}`);
+      if (lone) this.report('lone-surrogate', path(), `the string ${LONE}`);
       return value;
     }
-    for (const [word, value] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
+    for (const [word, value] of LITERALS) {
       if (t.startsWith(word, this.pos)) {
         this.pos += word.length;
         return value;
@@ -336,11 +347,11 @@ class Reader {
     const literal = m[0];
     this.pos += literal.length;
     const value = Number(literal) + 0; // -0 is stored as 0 (JSON.stringify writes it so)
-    if (!Number.isFinite(value) || decimalKey(literal) !== decimalKey(JSON.stringify(value))) {
+    if (!isExact(literal, value)) {
       const got = Number.isFinite(value) ? JSON.stringify(value) : 'infinity';
       this.report(
         'inexact-number',
-        path,
+        path(),
         `the number ${literal.length > 40 ? `${literal.slice(0, 37)}...` : literal} cannot be stored exactly (JSON readers hold 64-bit floats and would read ${got}); write it as a string`,
       );
     }

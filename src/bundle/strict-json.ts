@@ -15,6 +15,10 @@
  * objects with own data properties only; a forbidden key is never assigned, so no prototype can change.
  */
 
+import { childPath, isExact } from './json-values';
+
+export { childPath, decimalKey } from './json-values';
+
 /** The deepest nesting accepted by default (containers, the root included). */
 export const MAX_JSON_DEPTH = 64;
 /** Keys that would reach an object's prototype machinery in JavaScript readers. */
@@ -48,26 +52,6 @@ export type StrictJsonResult =
       omitted: Partial<Record<StrictJsonProblemKind, number>>;
     }
   | { ok: false; syntax: StrictJsonSyntaxError };
-
-/** "$.a", "$[0]", "$[\"a b\"]": the notation of the manifest's issue paths. */
-export function childPath(parent: string, key: string | number): string {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
-}
-
-/** The value of a decimal literal as "<digits>e<exponent>" with no leading or trailing zeros ("0" for 0). */
-export function decimalKey(literal: string): string {
-  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
-  if (!m) return literal;
-  const [, sign = '', int = '', frac = '', exp = '0'] = m;
-  let digits = `${int}${frac}`.replace(/^0+/, '');
-  if (digits === '') return '0';
-  let exponent = BigInt(exp) - BigInt(frac.length);
-  const trimmed = digits.replace(/0+$/, '');
-  exponent += BigInt(digits.length - trimmed.length);
-  digits = trimmed;
-  return `${sign}${digits}e${exponent}`;
-}
 
 type Frame =
   | {
@@ -110,14 +94,6 @@ const LITERALS = [
   ['false', false],
   ['null', null],
 ] as const;
-
-/** Does the float `value` hold exactly the number the `literal` writes? */
-function isExact(literal: string, value: number): boolean {
-  if (!Number.isFinite(value)) return false;
-  const shortest = JSON.stringify(value);
-  // fast path: most literals are already the float's shortest form
-  return shortest === literal || decimalKey(literal) === decimalKey(shortest);
-}
 
 function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;

@@ -80,6 +80,8 @@ export interface Bundle {
   manifest: Record<string, unknown>;
   /** the manifest that will be stored: aws_lambda normalized to {"functions": [...]} */
   storedManifest: Record<string, unknown>;
+  /** storedManifest serialized during validation: exactly the bytes the provisioner stores */
+  storedManifestJson: string;
   /** manifests/<app_id>_<version>.json */
   manifestKey: string;
   functions: BundleFunction[];

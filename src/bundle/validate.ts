@@ -24,14 +24,9 @@ import { digestStream } from './digest';
 import { BundleReadError } from './errors';
 import { BUNDLE_PATH, IssueList, bytes, q } from './issues';
 import { COMPRESSION_RATIO_MIN_BYTES, MAX_ENTRY_NAME_BYTES, resolveLimits } from './limits';
-import {
-  checkManifest,
-  manifestFunctions,
-  normalizeManifest,
-  type ManifestCheck,
-  type ManifestFunction,
-} from './manifest';
+import { checkManifest, manifestFunctions, type ManifestCheck, type ManifestFunction } from './manifest';
 import { manifestKey as manifestKeyOf } from './names';
+import { storeManifest, type StoredManifest } from './stored-manifest';
 import type { Bundle, BundleAsset, BundleFunction, BundleLimits, Issue, ValidationResult } from './types';
 import { READ_CHUNK_BYTES } from './zip/entry-data';
 import type { ZipEntry } from './zip/format';
@@ -114,6 +109,8 @@ function warnIgnored(run: Run, c: Classified): void {
 
 interface Judged {
   manifest?: Record<string, unknown>;
+  /** the normalized manifest, serialized once (what the provisioner stores, byte for byte) */
+  stored?: StoredManifest;
   checked?: ManifestCheck;
   matched: Map<ManifestFunction, ZipEntry>;
 }
@@ -136,6 +133,7 @@ async function judgeManifest(
   judged.checked = checked;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return judged;
   judged.manifest = parsed as Record<string, unknown>;
+  judged.stored = storeManifest(judged.manifest, run.issues);
   if (checkFunctionCount(run, judged.manifest)) {
     judged.matched = matchFunctions(checked.functions, declaredNames(judged.manifest), c, run.issues);
   }
@@ -170,7 +168,7 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
   const contentSafe = checkTotalUnzipped(run, dir);
   const c = classify(dir.entries);
   const staticOk = checkStaticCount(run, c.assets);
-  const { manifest, checked, matched } = await judgeManifest(
+  const { manifest, checked, matched, stored } = await judgeManifest(
     run,
     dir,
     c,
@@ -188,7 +186,8 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
     functions = await checkFunctions(run, checked?.functions ?? [], matched);
     assets = await readAssets(run, plans);
   }
-  if (issues.hasErrors() || !checked || !manifest || !appId || !version) return invalid({ appId, version });
+  if (issues.hasErrors() || !checked || !manifest || !stored || !appId || !version)
+    return invalid({ appId, version });
   let sha256Hex: string;
   try {
     sha256Hex = (await digestStream(createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }))).hex;
@@ -202,7 +201,8 @@ export async function validateBundle(file: string, options: ValidateOptions = {}
     appId,
     version,
     manifest,
-    storedManifest: normalizeManifest(manifest),
+    storedManifest: stored.value,
+    storedManifestJson: stored.json,
     manifestKey: manifestKeyOf(appId, version),
     functions,
     assets,

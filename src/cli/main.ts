@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, errorMessage, exitCodeFor, DeployerError } from '../errors';
+import { escapeTerminal } from '../text/escape';
 import { VERSION } from '../version';
 
 // The SDK warns on every run under Node 20 that its releases after January 2027 need Node 22. Our SDK
@@ -19,7 +20,8 @@ async function execute(action: Action): Promise<void> {
     process.exitCode = await action();
   } catch (err) {
     const code = exitCodeFor(err);
-    process.stderr.write(`apps-deployer: error: ${errorMessage(err)}\n`);
+    // messages name bundles, entries and keys: escaped, so none can drive the terminal
+    process.stderr.write(`apps-deployer: error: ${escapeTerminal(errorMessage(err))}\n`);
     if (!(err instanceof DeployerError) && process.env.APPS_DEPLOYER_DEBUG) {
       process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     }

@@ -11,6 +11,7 @@
  */
 import type { FunctionConfiguration, GetFunctionCommandOutput, Runtime } from '@aws-sdk/client-lambda';
 import { isAwsError, isNotFound } from '../aws/errors';
+import { functionDescription } from '../bundle/aws-limits';
 import type { Bundle, BundleFunction } from '../bundle/types';
 import { codeKey } from './code';
 import type { StepContext } from './context';
@@ -186,7 +187,7 @@ async function createFunction(
         MemorySize: want.MemorySize,
         PackageType: 'Zip',
         Code: { S3Bucket: ctx.config.appsBucket, S3Key: codeKey(fn) },
-        Description: `Mattermost app ${bundle.appId} ${bundle.version}: ${fn.name}`.slice(0, 256),
+        Description: functionDescription(bundle.appId, bundle.version, fn.name),
         Tags: desiredTags(bundle),
       });
     } catch (err) {

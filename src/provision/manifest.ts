@@ -22,7 +22,7 @@ function headerSafe(value: string): string {
 }
 
 export function manifestBody(bundle: Bundle): string {
-  return `${JSON.stringify(bundle.storedManifest, null, 2)}\n`;
+  return bundle.storedManifestJson;
 }
 
 export function manifestMetadata(bundle: Bundle, options: ProvisionOptions): Record<string, string> {

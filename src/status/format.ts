@@ -1,4 +1,6 @@
-/** Human form of the `status` document. */
+/** Human form of the `status` document. Values read from S3 (release keys, app ids, versions, run ids,
+ * the lock's holder, issues) come from bundles or listings: each is escaped for the terminal. */
+import { escapeTerminal as t } from '../text/escape';
 import { formatLayoutMoves } from './layout';
 import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
 import { OUTCOME_STATUSES } from '../reconcile/types';
@@ -9,13 +11,13 @@ const OUTCOMES = OUTCOME_STATUSES;
 /** "2024-01-01 10:00:12Z" (ISO without milliseconds, easier to read in a table) */
 function when(iso: string | undefined): string {
   if (!iso) return '-';
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return t(iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 }
 
 function lockLine(lock: LockState): string {
   if (!lock.held) return 'Lock: free';
   const who = lock.runId
-    ? `run ${lock.runId}${lock.host ? ` on ${lock.host}` : ''}${lock.pid !== undefined ? ` (pid ${lock.pid})` : ''}`
+    ? `run ${t(lock.runId)}${lock.host ? ` on ${t(lock.host)}` : ''}${lock.pid !== undefined ? ` (pid ${t(String(lock.pid))})` : ''}`
     : 'a run whose lock body cannot be read';
   const stale = lock.staleAfter ? `; stale after ${when(lock.staleAfter)} unless renewed` : '';
   return `Lock: held by ${who}, last renewed ${when(lock.since)}${stale}`;
@@ -26,22 +28,24 @@ function runCounts(r: RunSummary): string {
     (o) => `${r.counts[o]} ${o === 'skipped' ? 'unchanged' : o}`,
   );
   const bundles = parts.length > 0 ? parts.join(' · ') : 'no bundles';
-  return r.error ? `${bundles} · run failed: ${r.error.code}` : bundles;
+  return r.error ? `${bundles} · run failed: ${t(r.error.code)}` : bundles;
 }
 
 function judgedBlock(b: JudgedBundle, verdict: string): string[] {
-  const who = b.appId ? ` (${b.appId} ${b.version ?? ''})` : '';
-  const by = [b.at ? `on ${when(b.at)}` : '', b.runId ? `by run ${b.runId}` : ''].filter(Boolean).join(' ');
-  const lines = [`  ${b.releaseKey}${who}: ${verdict}${by ? ` ${by}` : ''}`];
-  for (const i of b.issues) lines.push(`    ${i.severity}  ${issueLine(i)}`);
-  if (b.issues.length === 0 && b.message) lines.push(`    ${b.message}`);
+  const who = b.appId ? ` (${t(b.appId)} ${t(b.version ?? '')})` : '';
+  const by = [b.at ? `on ${when(b.at)}` : '', b.runId ? `by run ${t(b.runId)}` : '']
+    .filter(Boolean)
+    .join(' ');
+  const lines = [`  ${t(b.releaseKey)}${who}: ${verdict}${by ? ` ${by}` : ''}`];
+  for (const i of b.issues) lines.push(`    ${t(i.severity)}  ${issueLine(i)}`);
+  if (b.issues.length === 0 && b.message) lines.push(`    ${t(b.message)}`);
   return lines;
 }
 
 export function formatStatus(s: StatusReport): string {
   const out: string[] = [];
   out.push(
-    `Apps bucket s3://${s.appsBucket} · releases s3://${s.releaseBucket}/${s.releasePrefix} · ${when(s.generatedAt)}`,
+    `Apps bucket s3://${t(s.appsBucket)} · releases s3://${t(s.releaseBucket)}/${t(s.releasePrefix)} · ${when(s.generatedAt)}`,
   );
   out.push(lockLine(s.lock));
 
@@ -52,11 +56,11 @@ export function formatStatus(s: StatusReport): string {
       renderTable(
         ['APP', 'VERSION', 'DEPLOYED AT', 'RUN', 'RELEASE KEY'],
         s.provisioned.map((a) => [
-          a.appId,
-          a.version,
+          t(a.appId),
+          t(a.version),
           when(a.deployedAt),
-          a.runId ?? '-',
-          a.releaseKey ?? '-',
+          t(a.runId ?? '-'),
+          t(a.releaseKey ?? '-'),
         ]),
         '  ',
       ),
@@ -72,10 +76,10 @@ export function formatStatus(s: StatusReport): string {
         ['ACTION', 'APP', 'VERSION', 'RELEASE KEY', 'REASON'],
         s.pending.map((p) => [
           ACTION_LABELS[p.action],
-          p.appId ?? '-',
-          p.version ?? '-',
-          p.releaseKey,
-          p.reason ?? '',
+          t(p.appId ?? '-'),
+          t(p.version ?? '-'),
+          t(p.releaseKey),
+          t(p.reason ?? ''),
         ]),
         '  ',
       ),
@@ -109,7 +113,7 @@ export function formatStatus(s: StatusReport): string {
           `${r.exitCode}${r.dryRun ? ' (dry run)' : ''}`,
           String(r.requests),
           runCounts(r),
-          r.runId,
+          t(r.runId),
         ]),
         '  ',
       ),
@@ -117,7 +121,7 @@ export function formatStatus(s: StatusReport): string {
 
   if (s.problems.length > 0) {
     out.push('', `Could not read (${s.problems.length})`);
-    for (const p of s.problems) out.push(`  ${p}`);
+    for (const p of s.problems) out.push(`  ${t(p)}`);
   }
   return out.join('\n');
 }

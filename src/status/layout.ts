@@ -4,6 +4,7 @@
  * ETag); the operator moves (copies) each to its new key, and the next run judges it there. Computed
  * from the release listing alone.
  */
+import { escapeTerminal as t } from '../text/escape';
 import { parseReleaseKey, releaseKey, type ReleaseLayout } from '../bundle/names';
 
 export interface LayoutMove {
@@ -37,6 +38,6 @@ export function formatLayoutMoves(moves: readonly LayoutMove[], layout: ReleaseL
   return [
     '',
     `Keys to move (${moves.length}): canonical in the other layout, not in ${layout} (APPS_DEPLOYER_RELEASE_LAYOUT)`,
-    ...moves.map((m) => `  ${m.from} -> ${m.to}`),
+    ...moves.map((m) => `  ${t(m.from)} -> ${t(m.to)}`),
   ];
 }

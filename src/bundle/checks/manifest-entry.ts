@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { bytes, q } from '../issues';
+import { parseManifestText } from '../manifest-json';
 import { openEntryData } from '../zip/entry-data';
 import type { ZipEntry } from '../zip/format';
 import { MANIFEST_ENTRY, entryReadIssue, rangeOf, type Classified, type Run } from './context';
@@ -43,16 +44,7 @@ function decode(run: Run, data: Buffer): unknown {
     issues.error('MANIFEST_NOT_UTF8', MANIFEST_ENTRY, 'manifest.json is not valid UTF-8 text');
     return undefined;
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    issues.error(
-      'MANIFEST_NOT_JSON',
-      MANIFEST_ENTRY,
-      `manifest.json is not valid JSON: ${(err as Error).message}`,
-    );
-    return undefined;
-  }
+  return parseManifestText(text, issues);
 }
 
 /** The parsed manifest, or undefined (reported). */

@@ -3,10 +3,11 @@
  * upstream appsctl's JSON shape, on stdout. An invalid bundle: its errors on stderr, exit 1. Warnings
  * of a valid bundle go to stderr too, so stdout stays pure JSON.
  */
+import { escapeTerminal as t } from '../../text/escape';
 import { ExitCode } from '../../errors';
 import { terraformData, validateBundle, type Issue } from '../../bundle';
 
-const line = (i: Issue): string => `${i.severity}: ${i.path}: ${i.message} [${i.code}]\n`;
+const line = (i: Issue): string => `${i.severity}: ${t(i.path)}: ${t(i.message)} [${t(i.code)}]\n`;
 
 export async function run(file: string): Promise<number> {
   const result = await validateBundle(file);

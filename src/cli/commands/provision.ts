@@ -9,6 +9,7 @@
  * are immutable; a name taken) exits 1; `--update` redeploys a provisioned version.
  * Logs are pino JSON on stderr; credentials never reach them (src/log.ts redacts).
  */
+import { escapeTerminal as t } from '../../text/escape';
 import { randomUUID } from 'node:crypto';
 import { validateBundle, type Issue } from '../../bundle';
 import { ENV, loadConfig } from '../../config';
@@ -26,16 +27,16 @@ export interface ProvisionCliOptions {
 }
 
 function formatIssue(i: Issue): string {
-  return `  ${i.severity === 'error' ? 'error  ' : 'warning'} ${i.path}: ${i.message} [${i.code}]`;
+  return `  ${i.severity === 'error' ? 'error  ' : 'warning'} ${t(i.path)}: ${t(i.message)} [${t(i.code)}]`;
 }
 
 const MARK: Record<ResourceOutcome, string> = { created: '+', updated: '~', unchanged: '=' };
 
 function progressLine(event: ProvisionEvent): string {
   if (event.type === 'retry')
-    return `  … ${event.step} ${event.resource}: retry ${event.attempt} (${event.reason})`;
+    return `  … ${event.step} ${t(event.resource)}: retry ${event.attempt} (${t(event.reason)})`;
   const outcome = event.outcome ?? 'unchanged';
-  return `  ${MARK[outcome]} ${event.step.padEnd(10)} ${event.resource} ${outcome}`;
+  return `  ${MARK[outcome]} ${event.step.padEnd(10)} ${t(event.resource)} ${outcome}`;
 }
 
 function count(items: { outcome: ResourceOutcome }[]): string {
@@ -62,8 +63,8 @@ export function formatPlan(p: ProvisionPlan): string {
   ];
   for (const c of p.code) lines.push(`  code     ${c.key}: ${c.action}`);
   for (const f of p.functions) lines.push(`  function ${f.lambdaName}: ${f.action}`);
-  for (const a of p.assets) lines.push(`  asset    ${a.key}: ${a.action}`);
-  for (const c of p.conflicts) lines.push(`  conflict: ${c}`);
+  for (const a of p.assets) lines.push(`  asset    ${t(a.key)}: ${a.action}`);
+  for (const c of p.conflicts) lines.push(`  conflict: ${t(c)}`);
   return lines.join('\n');
 }
 
@@ -136,7 +137,7 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       const error = { code: err.code, message: err.message, hint: err.hint, resource: err.resource };
       process.stdout.write(`${JSON.stringify({ ok: false, file, error }, null, 2)}\n`);
     }
-    process.stderr.write(`apps-deployer: error: ${err.describe()}\n`);
+    process.stderr.write(`apps-deployer: error: ${t(err.describe())}\n`);
     return err.exitCode;
   }
 }

@@ -5,6 +5,7 @@
  * 0 converged or nothing to do · 1 a bundle failed, was rejected or conflicts in this run · 2 usage or
  * configuration · 3 another run holds the lock (LockHeldError, mapped by main.ts).
  */
+import { escapeTerminal as t } from '../../text/escape';
 import { createAwsPorts } from '../../aws/clients';
 import { isValidAppId } from '../../bundle/names';
 import { ENV, loadConfig } from '../../config';
@@ -71,7 +72,7 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
         opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummaryTable(report)}\n`,
       );
     }
-    if (report.error) process.stderr.write(`apps-deployer: error: ${report.error.message}\n`);
+    if (report.error) process.stderr.write(`apps-deployer: error: ${t(report.error.message)}\n`);
     return report.exitCode;
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);

@@ -3,6 +3,7 @@
  * canonical release key. Exit 0 uploaded or already uploaded (same bytes); 1 invalid bundle or other
  * bytes under that version (nothing written); 2 configuration error.
  */
+import { escapeTerminal as t } from '../../text/escape';
 import { createAwsPorts } from '../../aws/clients';
 import type { Issue } from '../../bundle/types';
 import { loadConfig } from '../../config';
@@ -11,7 +12,7 @@ import { createLogger } from '../../log';
 import { uploadBundle, type UploadResult } from '../../upload';
 
 function issueLines(issues: Issue[]): string[] {
-  return issues.map((i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${i.path}: ` : ''}${i.message}`);
+  return issues.map((i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${t(i.path)}: ` : ''}${t(i.message)}`);
 }
 
 function human(r: UploadResult): { out: string[]; err: string[] } {
@@ -39,7 +40,7 @@ function human(r: UploadResult): { out: string[]; err: string[] } {
         err: r.warnings.length ? ['warnings:', ...issueLines(r.warnings)] : [],
       };
     case 'conflict':
-      return { out: [], err: [`refused: ${r.message}`] };
+      return { out: [], err: [`refused: ${t(r.message)}`] };
   }
 }
 

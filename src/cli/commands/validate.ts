@@ -1,10 +1,13 @@
 /**
  * `apps-deployer validate <bundle...>`: checks bundles without touching AWS. Human output on stdout
  * (per bundle: OK/INVALID, then errors and warnings with their paths) or `--json`. Exit 0 when every
- * bundle is valid, 1 when any is invalid or unreadable (a missing file counts as invalid).
+ * bundle is valid, 1 when any is invalid or unreadable (a missing file counts as invalid). Every value
+ * from the bundle (app id, version, function names, issue paths and messages) is escaped for the
+ * terminal; --json is JSON.stringify's standard escaping.
  */
 import { ExitCode, errorMessage } from '../../errors';
 import { validateBundle, type Issue, type ValidationResult } from '../../bundle';
+import { escapeTerminal as t, terminalSafe } from '../../text/escape';
 
 export interface ValidateReport {
   file: string;
@@ -61,19 +64,19 @@ function unreadable(file: string, err: unknown): ValidateReport {
   };
 }
 
-function formatIssue(i: Issue): string {
-  return `  ${i.severity === 'error' ? 'error  ' : 'warning'} ${i.path}: ${i.message} [${i.code}]`;
+export function formatIssue(i: Issue): string {
+  return `  ${i.severity === 'error' ? 'error  ' : 'warning'} ${t(i.path)}: ${t(i.message)} [${t(i.code)}]`;
 }
 
 export function formatReport(r: ValidateReport): string {
-  const what = r.appId ? ` ${r.appId}${r.version ? ` ${r.version}` : ''}` : '';
-  const lines = [`${r.file}: ${r.ok ? 'OK' : 'INVALID'}${what}`];
+  const what = r.appId ? ` ${t(r.appId)}${r.version ? ` ${t(r.version)}` : ''}` : '';
+  const lines = [`${t(r.file)}: ${r.ok ? 'OK' : 'INVALID'}${what}`];
   if (r.ok) {
     lines.push(
-      `  manifest ${r.manifestKey}, ${r.functions?.length ?? 0} function(s), ${r.assets ?? 0} static file(s), sha256 ${r.sha256}`,
+      `  manifest ${t(r.manifestKey ?? '')}, ${r.functions?.length ?? 0} function(s), ${r.assets ?? 0} static file(s), sha256 ${r.sha256}`,
     );
     for (const f of r.functions ?? [])
-      lines.push(`  function ${JSON.stringify(f.name)} → ${f.lambdaName} (${f.runtime})`);
+      lines.push(`  function ${t(JSON.stringify(f.name))} → ${t(f.lambdaName)} (${t(f.runtime)})`);
   }
   lines.push(...r.errors.map(formatIssue), ...r.warnings.map(formatIssue));
   if (!r.ok) lines.push(`  ${r.errors.length} error(s), ${r.warnings.length} warning(s)`);
@@ -89,7 +92,8 @@ export async function run(files: string[], opts: { json?: boolean }): Promise<nu
     } catch (err) {
       reports.push(unreadable(file, err));
     }
-    if (!opts.json) process.stdout.write(`${formatReport(reports[reports.length - 1] as ValidateReport)}\n`);
+    if (!opts.json)
+      process.stdout.write(`${terminalSafe(formatReport(reports[reports.length - 1] as ValidateReport))}\n`);
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   return reports.every((r) => r.ok) ? ExitCode.Ok : ExitCode.Failed;

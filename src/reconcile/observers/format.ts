@@ -1,11 +1,14 @@
 /**
  * Human output of `plan` / `reconcile --dry-run` (formatPlan) and of a finished run
  * (formatSummaryTable). Plain text, no colours: the same lines read well on a TTY, in a CI log and in
- * `kubectl logs`. The JSON forms are the Plan and RunReport documents themselves.
+ * `kubectl logs`. The JSON forms are the Plan and RunReport documents themselves. Every value from a
+ * bundle or a listing (app id, version, release key, reasons, issue paths and messages) is escaped
+ * for the terminal (text/escape.ts), so it can neither move the cursor nor fake a line.
  */
 import type { Issue } from '../../bundle/types';
 import type { BundleOutcome, BundleReport, Plan, PlanAction, PlanItem, RunReport } from '../types';
 import { OUTCOME_STATUSES } from '../types';
+import { escapeTerminal as t } from '../../text/escape';
 
 /** Actions that make a run download and judge the bundle. */
 export const ACTIVE_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
@@ -63,8 +66,9 @@ export function renderTable(headers: string[], rows: string[][], indent = ''): s
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** An issue on one line, escaped for the terminal. */
 export function issueLine(issue: Issue): string {
-  return `${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
+  return `${issue.path ? `${t(issue.path)}: ` : ''}${t(issue.message)}`;
 }
 
 /** One line saying why a bundle was not provisioned (first issue, and how many more). */
@@ -78,9 +82,9 @@ export function outcomeDetail(outcome: BundleOutcome): string {
       return `${issueLine(shown)}${more > 0 ? ` (+${more} more)` : ''}`;
     }
     case 'conflict':
-      return outcome.message;
+      return t(outcome.message);
     case 'failed':
-      return `${outcome.code}: ${outcome.message}`;
+      return `${t(outcome.code)}: ${t(outcome.message)}`;
     case 'provisioned': {
       const r = outcome.result;
       const fns = `${r.functions.length} function${r.functions.length === 1 ? '' : 's'}`;
@@ -96,8 +100,9 @@ export function outcomeDetail(outcome: BundleOutcome): string {
   }
 }
 
+/** A value for a table cell, escaped; "-" when absent. */
 function dash(v: string | undefined): string {
-  return v === undefined || v === '' ? '-' : v;
+  return v === undefined || v === '' ? '-' : t(v);
 }
 
 function countsLine<K extends string>(
@@ -114,9 +119,9 @@ function countsLine<K extends string>(
 /** The plan as `apps-deployer plan` prints it. Up-to-date bundles are counted, not listed. */
 export function formatPlan(plan: Plan): string {
   const out: string[] = [];
-  const scope = plan.only ? ` (only ${plan.only})` : '';
+  const scope = plan.only ? ` (only ${t(plan.only)})` : '';
   out.push(
-    `Plan for s3://${plan.releaseBucket}/${plan.releasePrefix} → s3://${plan.appsBucket}${scope}` +
+    `Plan for s3://${t(plan.releaseBucket)}/${t(plan.releasePrefix)} → s3://${t(plan.appsBucket)}${scope}` +
       `${plan.replace ? ', replacing changed versions' : ''}`,
   );
   const rank = (a: PlanAction): number => ACTION_ORDER.indexOf(a);
@@ -132,8 +137,8 @@ export function formatPlan(plan: Plan): string {
           ACTION_LABELS[i.action],
           dash(i.appId),
           dash(i.version),
-          i.releaseKey,
-          i.reason ?? '',
+          t(i.releaseKey),
+          t(i.reason ?? ''),
         ]),
         '  ',
       ),
@@ -196,25 +201,26 @@ export function formatSummaryTable(report: RunReport): string {
   else if (judged.length === 0) totals = `nothing to do, ${skipped.length} unchanged${knownNote}`;
   else totals = countsLine(OUTCOME_ORDER, counts, label);
   out.push(
-    `${report.dryRun ? 'Dry run' : 'Run'} ${report.runId}: ${totals} — ` +
+    `${report.dryRun ? 'Dry run' : 'Run'} ${t(report.runId)}: ${totals} — ` +
       `${formatDuration(report.durationMs)}, ${totalRequests} AWS request${totalRequests === 1 ? '' : 's'}, exit ${report.exitCode}`,
   );
 
   for (const b of judged) {
     const o = b.outcome;
     if (o.status !== 'rejected' && o.status !== 'conflict' && o.status !== 'failed') continue;
-    const who = b.appId ? ` (${b.appId} ${dash(b.version)})` : '';
+    const who = b.appId ? ` (${t(b.appId)} ${dash(b.version)})` : '';
+    const key = t(b.releaseKey);
     out.push('');
     if (o.status === 'rejected') {
-      out.push(`Rejected ${b.releaseKey}${who}; not retried until a new object is uploaded:`);
+      out.push(`Rejected ${key}${who}; not retried until a new object is uploaded:`);
       for (const i of o.issues)
         out.push(`  ${i.severity === 'warning' ? 'warning' : 'error'}  ${issueLine(i)}`);
     } else if (o.status === 'conflict') {
-      out.push(`Conflict ${b.releaseKey}${who}; nothing was overwritten:`);
-      out.push(`  ${o.message}`);
+      out.push(`Conflict ${key}${who}; nothing was overwritten:`);
+      out.push(`  ${t(o.message)}`);
     } else {
-      out.push(`Failed ${b.releaseKey}${who}; the next run retries it:`);
-      out.push(`  ${o.code}: ${o.message}`);
+      out.push(`Failed ${key}${who}; the next run retries it:`);
+      out.push(`  ${t(o.code)}: ${t(o.message)}`);
     }
   }
   return out.join('\n');

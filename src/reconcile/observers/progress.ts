@@ -4,10 +4,12 @@
  * whole lines (never rewritten in place) and carry a [done/total] counter.
  */
 import type { BundleReport, Plan, PlanAction, PlanItem, RunObserver } from '../types';
+import { escapeTerminal as t } from '../../text/escape';
 import { ACTIVE_ACTIONS, ACTION_LABELS, formatDuration, outcomeDetail } from './format';
 
+/** The bundle a line is about, escaped for the terminal (app id, version and key come from a bundle). */
 function who(x: { appId?: string; version?: string; releaseKey: string }): string {
-  return x.appId ? `${x.appId} ${x.version ?? ''}`.trimEnd() : x.releaseKey;
+  return x.appId ? t(`${x.appId} ${x.version ?? ''}`.trimEnd()) : t(x.releaseKey);
 }
 
 export class TtyProgressObserver implements RunObserver {
@@ -35,7 +37,7 @@ export class TtyProgressObserver implements RunObserver {
       .map(([a, n]) => `${n} ${ACTION_LABELS[a]}`);
     const head =
       this.total === 0 ? 'nothing to do' : `${this.total} bundle${this.total === 1 ? '' : 's'} to process`;
-    this.write(`reconcile ${plan.runId}: ${head}${others.length ? ` (${others.join(', ')})` : ''}`);
+    this.write(`reconcile ${t(plan.runId)}: ${head}${others.length ? ` (${others.join(', ')})` : ''}`);
   }
 
   bundleStarted(item: PlanItem): void {

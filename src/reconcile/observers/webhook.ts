@@ -7,10 +7,14 @@
  * Messages are sent while the run goes on (bounded concurrency, a deadline each) and `runDone` waits
  * for them; past MAX_WEBHOOK_MESSAGES_PER_RUN per channel, one digest message counts the rest.
  * Delivery failures are logged, never thrown, and never log the URL: the hook id in it is a secret.
+ * Every value from a bundle or a listing is escaped for Markdown (text/escape.ts): names in code spans,
+ * messages as plain text; no control character, link, emoji or mention (@all, @channel) gets through.
  */
 import pLimit from 'p-limit';
 import type { Logger } from '../../log';
 import { errorMessage } from '../../errors';
+import type { Issue } from '../../bundle/types';
+import { escapeMarkdown as md, markdownCode as code } from '../../text/escape';
 import type { BundleReport, Plan, RunObserver, RunReport } from '../types';
 import {
   MAX_ISSUES_PER_ALERT,
@@ -19,7 +23,7 @@ import {
   WEBHOOK_TIMEOUT_MS,
   WEBHOOK_USERNAME,
 } from './constants';
-import { formatDuration, issueLine } from './format';
+import { formatDuration } from './format';
 import { deliver, type FetchFn } from './http';
 
 export interface WebhookOptions {
@@ -39,8 +43,14 @@ export interface WebhookMessage {
 
 type Channel = 'notification' | 'alert';
 
-function code(s: string): string {
-  return `\`${s.replace(/`/g, "'")}\``;
+/** An error code (ours, or an AWS error name): shown as is when it is a plain identifier. */
+function errorCode(c: string): string {
+  return /^[\w.-]+$/.test(c) ? c : md(c);
+}
+
+/** An issue in a post: its path as code, its message as plain text. */
+function issueMarkdown(issue: Issue): string {
+  return `${issue.path ? `${code(issue.path)}: ` : ''}${md(issue.message)}`;
 }
 
 function subject(b: BundleReport): string {
@@ -67,7 +77,9 @@ export function alertText(b: BundleReport, runId: string): string | undefined {
   const run = runId ? `run ${code(runId)}` : 'this run';
   switch (o.status) {
     case 'rejected': {
-      const shown = o.issues.slice(0, MAX_ISSUES_PER_ALERT).map((i) => `- ${i.severity}: ${issueLine(i)}`);
+      const shown = o.issues
+        .slice(0, MAX_ISSUES_PER_ALERT)
+        .map((i) => `- ${i.severity}: ${issueMarkdown(i)}`);
       const more = o.issues.length - shown.length;
       return [
         `:x: Rejected release bundle ${subject(b)} (${run}). It will not be downloaded again until a new ` +
@@ -78,13 +90,13 @@ export function alertText(b: BundleReport, runId: string): string | undefined {
     }
     case 'conflict':
       return (
-        `:warning: Conflict for release bundle ${subject(b)} (${run}): ${o.message}\n` +
+        `:warning: Conflict for release bundle ${subject(b)} (${run}): ${md(o.message)}\n` +
         `Nothing was overwritten. Versions are immutable: bump the version and upload again ` +
         `(or redeploy deliberately with \`apps-deployer reconcile --replace\`).`
       );
     case 'failed':
       return (
-        `:x: Failed to provision ${subject(b)} (${run}): ${o.code}: ${o.message}\n` +
+        `:x: Failed to provision ${subject(b)} (${run}): ${errorCode(o.code)}: ${md(o.message)}\n` +
         `The next run retries it.`
       );
     default:
@@ -134,7 +146,7 @@ export class MattermostWebhookObserver implements RunObserver {
         this.send(
           'alert',
           `:x: Reconcile run ${code(report.runId)} failed after ${formatDuration(report.durationMs)}: ` +
-            `${report.error.code}: ${report.error.message}\nThe bundles it did not finish are retried by the next run.`,
+            `${errorCode(report.error.code)}: ${md(report.error.message)}\nThe bundles it did not finish are retried by the next run.`,
         );
       else if (report.exitCode === 1 && !bundleAlerts)
         this.send(

@@ -70,8 +70,8 @@ describe('MattermostWebhookObserver', () => {
     expect(texts).toHaveLength(3);
     const rej = texts.find((t) => t.includes('com.example.broken'));
     expect(rej).toContain('Rejected');
-    expect(rej).toContain('$.aws_lambda[0].runtime: runtime go1.x can no longer be used');
-    expect(rej).toContain('$.aws_lambda[1]: function 1 has no zip');
+    expect(rej).toContain('`$.aws_lambda[0].runtime`: runtime go1.x can no longer be used');
+    expect(rej).toContain('`$.aws_lambda[1]`: function 1 has no zip');
     expect(texts.find((t) => t.includes('com.example.clash'))).toContain('Versions are immutable');
     expect(texts.find((t) => t.includes('com.example.flaky'))).toContain('LAMBDA_THROTTLED');
     expect(texts.some((t) => t.includes('com.example.known'))).toBe(false);

@@ -2,6 +2,7 @@
  * Configuration from the environment; command-line flags override. Validated at start: every problem
  * is collected and reported in one ConfigError (exit 2). Contract: DESIGN.md "Configuration".
  */
+import { MAX_BUNDLE_BYTES } from './bundle/limits';
 import { ConfigError } from './errors';
 
 export interface AwsCredentials {
@@ -46,6 +47,8 @@ export interface DeployerConfig {
   pushgatewayUrl?: string;
   notifyWebhookUrl?: string;
   alertWebhookUrl?: string;
+  /** APPS_DEPLOYER_TMP_BUDGET: bytes the run's temp files may take at once (at least the bundle limit) */
+  tmpBudgetBytes: number;
 }
 
 export const DEFAULTS = {
@@ -63,6 +66,9 @@ export const DEFAULTS = {
   lambdaRequestsPerSecond: 10,
   lockTtlSeconds: 300,
   maxAttempts: 8,
+  maxMaxAttempts: 20,
+  /** 4 bundles of the largest size at once */
+  tmpBudgetBytes: 4 * MAX_BUNDLE_BYTES,
 } as const;
 
 /** Environment variable names, in one place (README "Configuration" lists the same). */
@@ -89,6 +95,8 @@ export const ENV = {
   pushgatewayUrl: 'APPS_DEPLOYER_PUSHGATEWAY_URL',
   notifyWebhookUrl: 'APPS_DEPLOYER_NOTIFY_WEBHOOK_URL',
   alertWebhookUrl: 'APPS_DEPLOYER_ALERT_WEBHOOK_URL',
+  tmpBudget: 'APPS_DEPLOYER_TMP_BUDGET',
+  awsMaxAttempts: 'APPS_DEPLOYER_AWS_MAX_ATTEMPTS',
 } as const;
 
 /** Values given on the command line; they win over the environment. */
@@ -208,8 +216,21 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`log level must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
+  const tmpBudgetBytes = byteSize(ENV.tmpBudget, str(ENV.tmpBudget), DEFAULTS.tmpBudgetBytes, problems);
+  if (tmpBudgetBytes < MAX_BUNDLE_BYTES)
+    problems.push(
+      `${ENV.tmpBudget} must be at least the bundle size limit, ${MAX_BUNDLE_BYTES} bytes (1Gi) (got ${tmpBudgetBytes})`,
+    );
+  const maxAttempts = int(
+    ENV.awsMaxAttempts,
+    str(ENV.awsMaxAttempts),
+    DEFAULTS.maxAttempts,
+    1,
+    DEFAULTS.maxMaxAttempts,
+  );
+
   const config: DeployerConfig = {
-    aws: { region, endpoint, credentials, maxAttempts: DEFAULTS.maxAttempts },
+    aws: { region, endpoint, credentials, maxAttempts },
     appsBucket,
     releaseBucket,
     releasePrefix,
@@ -245,6 +266,7 @@ export function loadConfig(
     pushgatewayUrl: url(ENV.pushgatewayUrl, str(ENV.pushgatewayUrl)),
     notifyWebhookUrl: url(ENV.notifyWebhookUrl, str(ENV.notifyWebhookUrl)),
     alertWebhookUrl: url(ENV.alertWebhookUrl, str(ENV.alertWebhookUrl)),
+    tmpBudgetBytes,
   };
   if (problems.length > 0) {
     throw new ConfigError(
@@ -253,4 +275,35 @@ export function loadConfig(
     );
   }
   return config;
+}
+
+const QUANTITY_RE = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const QUANTITY_FACTORS: Record<string, number> = {
+  '': 1,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+};
+
+/** Bytes, or a Kubernetes quantity ("4Gi", "1.5Gi", "2G"), so the chart can pass its /tmp sizeLimit. */
+export function parseByteSize(raw: string): number | undefined {
+  const m = QUANTITY_RE.exec(raw.trim());
+  if (!m) return undefined;
+  const bytes = Math.floor(Number(m[1]) * (QUANTITY_FACTORS[m[2] ?? ''] ?? 1));
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+function byteSize(label: string, raw: string | undefined, def: number, problems: string[]): number {
+  if (raw === undefined) return def;
+  const bytes = parseByteSize(raw);
+  if (bytes === undefined) {
+    problems.push(`${label} must be a number of bytes or a quantity such as 4Gi (got "${raw}")`);
+    return def;
+  }
+  return bytes;
 }

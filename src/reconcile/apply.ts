@@ -7,11 +7,13 @@
  *      conflict (or, with --replace, redeploy) →
  *    validate fully (no AWS write before) → rejected, with every issue →
  *    provision (IAM once per run, then functions, assets, manifest last) → provisioned
- *  reject-non-canonical: rejected without a download.
+ *  reject-non-canonical / reject-oversized: rejected without a download.
  *
  * Every judgement (provisioned, identical, conflict, rejected) is written as a marker keyed by the
- * object's ETag, so the next runs recognize it from a listing. A transient failure writes nothing:
- * the next run retries. The temp file is always removed.
+ * object's ETag, so the next runs recognize it from a listing. A failure is judged by the one
+ * classifier (aws/failure-class.ts): transient writes nothing (the next run retries); configuration
+ * writes nothing and stops the run (exit 2); permanent (AWS refused the bundle's content) is marked
+ * `failed`. Downloads wait for room in the run's disk budget; the temp file is always removed.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +23,10 @@ import type { Bundle, Issue, ValidationResult } from '../bundle/types';
 import { DeployerError, errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { MANIFEST_METADATA, type ProvisionOptions, type ProvisionResult } from '../provision/types';
+import { classifyFailure, type Classification } from '../aws/failure-class';
+import { AwsConfigurationError } from '../aws/errors';
 import { downloadRelease } from './download';
+import { reservationFor, type DiskBudget } from './disk-budget';
 import { bareEtag, canonicalStem, nonCanonicalStem, writeMarker, type MarkerIndex } from './markers';
 import { isNotFound } from '../aws/errors';
 import {
@@ -52,6 +57,12 @@ export interface ApplyContext {
   /** provisions one validated bundle; IAM is ensured once per run before the first */
   provision: (bundle: Bundle, options: ProvisionOptions, logger: Logger) => Promise<ProvisionResult>;
   now: () => Date;
+  /** the run's temp-file budget: a worker reserves before it downloads */
+  disk: DiskBudget;
+  /** the bundle size limit the plan applied (for the message of reject-oversized) */
+  maxBundleBytes: number;
+  /** a configuration failure: the run starts no new bundle and exits 2 */
+  stopRun: (err: AwsConfigurationError) => void;
 }
 
 /** What a worker does with one plan item. Never throws: a failure is an outcome. */
@@ -62,22 +73,81 @@ export async function applyItem(
   slot: number,
 ): Promise<BundleOutcome> {
   const file = path.join(ctx.tmpDir, `bundle-${slot}.zip`);
+  let release: (() => void) | undefined;
   try {
     ctx.assertCanWrite();
     if (item.action === 'reject-non-canonical') return await rejectNonCanonical(item, ctx, logger);
+    if (item.action === 'reject-oversized') return await rejectOversized(item, ctx, logger);
+    if (ctx.disk.available < reservationFor(item.size))
+      logger.info({ step: 'download', bytes: item.size }, 'waiting for room in the temp-file budget');
+    release = await ctx.disk.reserve(reservationFor(item.size));
+    ctx.assertCanWrite();
     return await judge(item, ctx, logger, file);
   } catch (err) {
-    const code = err instanceof DeployerError ? err.code : ((err as Error | undefined)?.name ?? 'ERROR');
-    logger.error(
-      { err: { code, message: errorMessage(err) }, step: 'bundle' },
-      'bundle failed; the next run retries it',
-    );
-    return { status: 'failed', code, message: errorMessage(err) };
+    return await failure(item, ctx, logger, err);
   } finally {
     await rm(file, { force: true }).catch((err: unknown) =>
       logger.warn({ file, err: { message: (err as Error).message } }, 'temp file not removed'),
     );
+    release?.();
   }
+}
+
+/** A failed bundle, judged by the classifier: permanent → marked failed; configuration → the run
+ * stops; transient (or of no known class) → nothing marked, the next run retries. */
+async function failure(
+  item: PlanItem,
+  ctx: ApplyContext,
+  logger: Logger,
+  err: unknown,
+): Promise<BundleOutcome> {
+  const c = classifyFailure(err);
+  const code = err instanceof DeployerError ? err.code : c.name;
+  const message = errorMessage(err);
+  const logged = { code, name: c.name, class: c.failureClass, rule: c.rule, message };
+  const outcome: BundleOutcome = {
+    status: 'failed',
+    code,
+    message,
+    failureClass: c.failureClass,
+    errorName: c.name,
+  };
+  if (c.failureClass === 'permanent' && item.appId !== undefined && item.version !== undefined) {
+    logger.error(
+      { err: logged, step: c.step ?? 'bundle' },
+      `${c.fix ?? 'AWS refused the bundle'}: marked failed, not retried until reconcile --retry-failed`,
+    );
+    await mark(ctx, logger, canonicalStem(item.appId, item.version), item, 'failed', {
+      message,
+      errorName: c.name,
+      failureRule: c.rule,
+    });
+    return outcome;
+  }
+  if (c.failureClass === 'configuration') {
+    logger.error({ err: logged, step: c.step ?? 'bundle' }, 'configuration error: the run stops');
+    ctx.stopRun(configurationError(item, c, err));
+    return outcome;
+  }
+  logger.error(
+    { err: logged, step: c.step ?? 'bundle' },
+    c.rule === 'unknown'
+      ? `bundle failed with an error of no known class (${c.name}): treated as transient, the next run retries it`
+      : 'bundle failed; the next run retries it',
+  );
+  return outcome;
+}
+
+function configurationError(item: PlanItem, c: Classification, err: unknown): AwsConfigurationError {
+  if (err instanceof AwsConfigurationError) return err;
+  const where = c.step ? ` (${c.step} of ${item.releaseKey})` : ` (${item.releaseKey})`;
+  return new AwsConfigurationError(`configuration error${where}: ${c.name}: ${c.detail}`, {
+    bundle: item.releaseKey,
+    resource: err instanceof DeployerError ? err.resource : undefined,
+    fix: c.fix ?? (err instanceof DeployerError && err.hint ? err.hint : 'check the configuration'),
+    awsName: c.name,
+    cause: err,
+  });
 }
 
 async function judge(
@@ -175,7 +245,7 @@ async function judge(
     return { status: 'conflict', message };
   }
   await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });
-  if (result.status === 'provisioned') await forgetOtherBytes(ctx, logger, stem, item);
+  await forgetOtherBytes(ctx, logger, stem, item, result.status === 'provisioned');
   logger.info({ step: 'provision', status: result.status, durationMs: result.durationMs }, 'provisioned');
   return { status: 'provisioned', result };
 }
@@ -210,6 +280,26 @@ async function rejectNonCanonical(item: PlanItem, ctx: ApplyContext, logger: Log
   return { status: 'rejected', issues };
 }
 
+/** Listed over the bundle size limit: rejected and marked from the listing, never downloaded. */
+async function rejectOversized(item: PlanItem, ctx: ApplyContext, logger: Logger): Promise<BundleOutcome> {
+  const stem =
+    item.appId !== undefined && item.version !== undefined
+      ? canonicalStem(item.appId, item.version)
+      : nonCanonicalStem(item.releaseKey);
+  const issues: Issue[] = [
+    {
+      severity: 'error',
+      code: 'BUNDLE_TOO_LARGE',
+      path: item.releaseKey,
+      message:
+        `release object ${item.releaseKey} is ${item.size} bytes, over the bundle limit of ` +
+        `${ctx.maxBundleBytes} bytes; it was not downloaded. Make the bundle smaller and upload it again`,
+    },
+  ];
+  await mark(ctx, logger, stem, item, 'rejected', { issues });
+  return { status: 'rejected', issues };
+}
+
 /** Writes the marker of a judgement. A failure is logged, not fatal: the judgement stands for this
  * run, and the next run judges the object again. */
 async function mark(
@@ -218,7 +308,7 @@ async function mark(
   stem: string,
   item: PlanItem,
   outcome: MarkerOutcome,
-  extra: Pick<MarkerBody, 'bundleSha256' | 'issues' | 'message'>,
+  extra: Pick<MarkerBody, 'bundleSha256' | 'issues' | 'message' | 'errorName' | 'failureRule'>,
 ): Promise<void> {
   const body: MarkerBody = {
     releaseKey: item.releaseKey,
@@ -244,19 +334,25 @@ async function mark(
 /**
  * After this run wrote a version's manifest, markers saying that OTHER objects of the same key were
  * provisioned or identical no longer describe what is deployed (the manifest was gone, or --replace
- * redeployed): remove them, so that a re-upload of those old bytes is compared again.
+ * redeployed): remove them, so that a re-upload of those old bytes is compared again. A failed marker
+ * of this object (retried with --retry-failed) is settled by its success: removed too.
  */
 async function forgetOtherBytes(
   ctx: ApplyContext,
   logger: Logger,
   stem: string,
   item: PlanItem,
+  manifestWritten: boolean,
 ): Promise<void> {
   const current = bareEtag(item.etag);
   for (const [etag, markers] of ctx.markers.get(stem) ?? []) {
-    if (etag === current) continue;
     for (const m of markers) {
-      if (m.outcome !== 'provisioned' && m.outcome !== 'identical') continue;
+      // this object's own failed marker (retried with --retry-failed) is settled too
+      const stale =
+        etag === current
+          ? m.outcome === 'failed'
+          : manifestWritten && (m.outcome === 'provisioned' || m.outcome === 'identical');
+      if (!stale) continue;
       try {
         ctx.assertCanWrite();
         await ctx.s3.deleteObject({ Bucket: ctx.appsBucket, Key: m.key });

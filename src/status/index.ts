@@ -285,6 +285,14 @@ export async function getStatus(
     ['conflict', 'collision'],
     problems,
   );
+  const failed = await readJudged(
+    s3,
+    where.appsBucket,
+    index,
+    byAction('known-failure'),
+    ['failed'],
+    problems,
+  );
   const runs = await readRuns(s3, where.appsBucket, options.runs ?? STATUS_RUNS, problems);
 
   return {
@@ -305,6 +313,7 @@ export async function getStatus(
     })),
     rejected,
     conflicts,
+    failed,
     upToDate: byAction('up-to-date').length,
     runs,
     problems,

@@ -22,6 +22,8 @@ export const ACTION_LABELS: Record<PlanAction, string> = {
   'up-to-date': 'up to date',
   'known-conflict': 'known conflict',
   'known-rejection': 'known rejection',
+  'known-failure': 'known failure (AWS refused it; --retry-failed)',
+  'reject-oversized': 'reject (over the size limit)',
   'reject-non-canonical': 'reject (key not canonical)',
   'known-non-canonical': 'known non-canonical key',
 };
@@ -31,8 +33,10 @@ const ACTION_ORDER: PlanAction[] = [
   'check-reupload',
   'recheck-rejected',
   'reject-non-canonical',
+  'reject-oversized',
   'known-conflict',
   'known-rejection',
+  'known-failure',
   'known-non-canonical',
   'up-to-date',
 ];

@@ -3,7 +3,7 @@
  * deployer/runs/<startedAt ISO with ':' replaced by '-'>_<runId>.json, so that records sort by time.
  */
 import type { S3Port } from '../aws/ports';
-import { DeployerError, ExitCode } from '../errors';
+import { DeployerError, ExitCode, errorMessage } from '../errors';
 import { REPORT_VERSION, STATE_KEYS, type BundleOutcome, type BundleReport, type RunReport } from './types';
 
 /** Outcomes that make a run exit 1: found in THIS run (known ones are 'skipped'). */
@@ -67,7 +67,8 @@ export function newReport(
   if (runError !== undefined) {
     report.error = {
       code: runErrorCode ?? 'RUN_FAILED',
-      message: runError instanceof Error ? runError.message : String(runError),
+      // with its hint: what to fix (a configuration error names the variable or the permission)
+      message: errorMessage(runError),
     };
   }
   return report;

@@ -56,7 +56,7 @@ describe('apps-deployer without AWS', () => {
     expect(r.code).toBe(0);
     for (const c of COMMANDS) expect(r.stdout).toContain(c);
     expect(r.stdout).toMatch(
-      /Exit codes: 0 .* 3 another run holds the lock .* 4 AWS unavailable.* 143 stopped by SIGTERM/s,
+      /Exit codes: 0 .* 3 another run holds the lock.*4 AWS unavailable.*143 stopped by SIGTERM/s,
     );
   });
 

@@ -277,24 +277,31 @@ export function loadConfig(
   return config;
 }
 
-const QUANTITY_RE = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+/** A Kubernetes quantity: a decimal number, then a binary (Ki…Ei) or decimal (k…E) suffix or an exponent. */
+const QUANTITY_RE = /^(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E))?$/;
 const QUANTITY_FACTORS: Record<string, number> = {
-  '': 1,
   Ki: 2 ** 10,
   Mi: 2 ** 20,
   Gi: 2 ** 30,
   Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
   k: 1e3,
   M: 1e6,
   G: 1e9,
   T: 1e12,
+  P: 1e15,
+  E: 1e18,
 };
 
-/** Bytes, or a Kubernetes quantity ("4Gi", "1.5Gi", "2G"), so the chart can pass its /tmp sizeLimit. */
+/** Bytes, or a Kubernetes quantity ("4Gi", "1.5Gi", "2G", "4e9"), so the chart can pass its /tmp
+ * sizeLimit as it is. */
 export function parseByteSize(raw: string): number | undefined {
   const m = QUANTITY_RE.exec(raw.trim());
   if (!m) return undefined;
-  const bytes = Math.floor(Number(m[1]) * (QUANTITY_FACTORS[m[2] ?? ''] ?? 1));
+  const factor =
+    m[2] !== undefined ? 10 ** Number(m[2]) : m[3] !== undefined ? (QUANTITY_FACTORS[m[3]] ?? 1) : 1;
+  const bytes = Math.floor(Number(m[1]) * factor);
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
 }
 

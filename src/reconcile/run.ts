@@ -158,7 +158,6 @@ export async function reconcile(
     return { plan, report };
   };
 
-  /** The three listings, judged: no request per bundle. */
   const maxBundleBytes = options.maxBundleBytes ?? MAX_BUNDLE_BYTES;
   /** The three listings, judged: no request per bundle. A failure here is before any bundle work:
    * configuration → exit 2, transient → exit 4 (toRunError). */

@@ -18,14 +18,20 @@ describe('temp-file budget', () => {
     ['1.5Gi', 1.5 * 2 ** 30],
     ['4096Mi', 4 * 2 ** 30],
     ['2G', 2e9],
+    ['2048M', 2048e6],
+    ['4e9', 4e9],
+    ['1Ti', 2 ** 40],
   ])('accepts %s', (raw, bytes) => {
     expect(parseByteSize(raw)).toBe(bytes);
     expect(loadConfig({ [ENV.tmpBudget]: raw }).tmpBudgetBytes).toBe(bytes);
   });
 
-  it.each(['lots', '-1Gi', '1GB', '0'])('refuses %s (exit 2, naming the variable)', (raw) => {
-    expect(() => loadConfig({ [ENV.tmpBudget]: raw })).toThrow(ENV.tmpBudget);
-  });
+  it.each(['lots', '-1Gi', '1GB', '0', '1Gib', '1 Gi', '1e400'])(
+    'refuses %s (exit 2, naming the variable)',
+    (raw) => {
+      expect(() => loadConfig({ [ENV.tmpBudget]: raw })).toThrow(ENV.tmpBudget);
+    },
+  );
 
   it('refuses a budget smaller than the bundle limit', () => {
     let err: unknown;

@@ -6,6 +6,8 @@
  *   4: an endpoint that refuses connections; 5xx or throttling after the SDK's retries, before any
  *      bundle work (APPS_DEPLOYER_AWS_MAX_ATTEMPTS bounds the retries so the tests stay fast);
  *   143: SIGTERM during a run stops it between writes; the next run completes the work.
+ * And a permanent failure through the CLI: exit 1 once, 0 afterwards with a known failure in `plan`
+ * and `status`, then `reconcile --retry-failed --only APP_ID`.
  * (A nonexistent file for validate/provision → 2 is in test/e2e/cli/offline-commands.test.ts.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -187,5 +189,44 @@ describe('exit 143: SIGTERM stops a run between writes', () => {
     const next = await cli(['reconcile'], env.vars);
     expect({ code: next.code, stderr: next.code === 0 ? '' : next.stderr }).toEqual({ code: 0, stderr: '' });
     for (const app of apps) await assertI1({ s3, lambda }, env.appsBucket, app);
+  });
+});
+
+describe('a permanent failure through the CLI', () => {
+  it('exit 1 once, then 0 with a known failure in plan and status; --retry-failed --only retries it', async () => {
+    const env = await e2eEnv(FAST);
+    const app = await makeApp(uniqueAppId('perm'), '1.0');
+    await put(s3, env.releaseBucket, app.key, app.bytes);
+    proxy.addRule({
+      match: { service: 'lambda', operation: 'CreateFunction' },
+      action: {
+        kind: 'error',
+        status: 400,
+        code: 'InvalidParameterValueException',
+        message: 'Unzipped size must be smaller than 262144000 bytes',
+      },
+    });
+    const viaProxy = { ...env.vars, AWS_ENDPOINT_URL: proxy.url };
+    const first = await cli(['reconcile', '--json'], viaProxy);
+    expect(first.code).toBe(1);
+    const report = JSON.parse(first.stdout) as { bundles: { outcome: Record<string, unknown> }[] };
+    expect(report.bundles[0]?.outcome).toMatchObject({ status: 'failed', failureClass: 'permanent' });
+
+    const second = await cli(['reconcile'], viaProxy);
+    expect(second.code).toBe(0);
+    const plan = await cli(['plan'], viaProxy);
+    expect(plan.stdout).toContain('known failure');
+    const status = await cli(['status', '--json'], viaProxy);
+    const doc = JSON.parse(status.stdout) as { failed: { releaseKey: string; message?: string }[] };
+    expect(doc.failed.map((f) => f.releaseKey)).toEqual([app.key]);
+    expect(doc.failed[0]?.message).toContain('Unzipped size must be smaller');
+
+    proxy.clearRules();
+    const retried = await cli(['reconcile', '--retry-failed', '--only', app.appId], viaProxy);
+    expect({ code: retried.code, stderr: retried.code === 0 ? '' : retried.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    await assertI1({ s3, lambda }, env.appsBucket, app);
   });
 });

@@ -2,6 +2,7 @@
  * Configuration from the environment; command-line flags override. Validated at start: every problem
  * is collected and reported in one ConfigError (exit 2). Contract: DESIGN.md "Configuration".
  */
+import { MAX_BUNDLE_BYTES } from './bundle/limits';
 import { ConfigError } from './errors';
 
 export interface AwsCredentials {
@@ -57,6 +58,8 @@ export interface DeployerConfig {
   pushgatewayUrl?: string;
   notifyWebhookUrl?: string;
   alertWebhookUrl?: string;
+  /** APPS_DEPLOYER_TMP_BUDGET: bytes the run's temp files may take at once (at least the bundle limit) */
+  tmpBudgetBytes: number;
 }
 
 export const DEFAULTS = {
@@ -74,6 +77,9 @@ export const DEFAULTS = {
   lambdaRequestsPerSecond: 10,
   lockTtlSeconds: 300,
   maxAttempts: 8,
+  maxMaxAttempts: 20,
+  /** 4 bundles of the largest size at once */
+  tmpBudgetBytes: 4 * MAX_BUNDLE_BYTES,
 } as const;
 
 /** Environment variable names, in one place (README "Configuration" lists the same). */
@@ -101,6 +107,8 @@ export const ENV = {
   pushgatewayUrl: 'APPS_DEPLOYER_PUSHGATEWAY_URL',
   notifyWebhookUrl: 'APPS_DEPLOYER_NOTIFY_WEBHOOK_URL',
   alertWebhookUrl: 'APPS_DEPLOYER_ALERT_WEBHOOK_URL',
+  tmpBudget: 'APPS_DEPLOYER_TMP_BUDGET',
+  awsMaxAttempts: 'APPS_DEPLOYER_AWS_MAX_ATTEMPTS',
 } as const;
 
 /** Values given on the command line; they win over the environment. */
@@ -226,8 +234,21 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`log level must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
+  const tmpBudgetBytes = byteSize(ENV.tmpBudget, str(ENV.tmpBudget), DEFAULTS.tmpBudgetBytes, problems);
+  if (tmpBudgetBytes < MAX_BUNDLE_BYTES)
+    problems.push(
+      `${ENV.tmpBudget} must be at least the bundle size limit, ${MAX_BUNDLE_BYTES} bytes (1Gi) (got ${tmpBudgetBytes})`,
+    );
+  const maxAttempts = int(
+    ENV.awsMaxAttempts,
+    str(ENV.awsMaxAttempts),
+    DEFAULTS.maxAttempts,
+    1,
+    DEFAULTS.maxMaxAttempts,
+  );
+
   const config: DeployerConfig = {
-    aws: { region, endpoint, credentials, maxAttempts: DEFAULTS.maxAttempts },
+    aws: { region, endpoint, credentials, maxAttempts },
     appsBucket,
     releaseBucket,
     releasePrefix,
@@ -264,6 +285,7 @@ export function loadConfig(
     pushgatewayUrl: url(ENV.pushgatewayUrl, str(ENV.pushgatewayUrl)),
     notifyWebhookUrl: url(ENV.notifyWebhookUrl, str(ENV.notifyWebhookUrl)),
     alertWebhookUrl: url(ENV.alertWebhookUrl, str(ENV.alertWebhookUrl)),
+    tmpBudgetBytes,
   };
   if (problems.length > 0) {
     throw new ConfigError(
@@ -297,4 +319,42 @@ export function releasePrefixOverlap(
     `${ENV.releasePrefix} "${releasePrefix}" ${how} in the same bucket (${ENV.releaseBucket} = ${ENV.appsBucket}); ` +
     `use a prefix of its own such as "${DEFAULTS.releasePrefix}", or a separate release bucket`
   );
+}
+
+/** A Kubernetes quantity: a decimal number, then a binary (Ki…Ei) or decimal (k…E) suffix or an exponent. */
+const QUANTITY_RE = /^(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E))?$/;
+const QUANTITY_FACTORS: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
+
+/** Bytes, or a Kubernetes quantity ("4Gi", "1.5Gi", "2G", "4e9"), so the chart can pass its /tmp
+ * sizeLimit as it is. */
+export function parseByteSize(raw: string): number | undefined {
+  const m = QUANTITY_RE.exec(raw.trim());
+  if (!m) return undefined;
+  const factor =
+    m[2] !== undefined ? 10 ** Number(m[2]) : m[3] !== undefined ? (QUANTITY_FACTORS[m[3]] ?? 1) : 1;
+  const bytes = Math.floor(Number(m[1]) * factor);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+function byteSize(label: string, raw: string | undefined, def: number, problems: string[]): number {
+  if (raw === undefined) return def;
+  const bytes = parseByteSize(raw);
+  if (bytes === undefined) {
+    problems.push(`${label} must be a number of bytes or a quantity such as 4Gi (got "${raw}")`);
+    return def;
+  }
+  return bytes;
 }

@@ -14,6 +14,10 @@ export const ExitCode = {
   Usage: 2,
   /** another run holds the lock (nothing done) */
   Locked: 3,
+  /** AWS unavailable before any bundle work (network, 5xx or throttling after the retries): retry */
+  Unavailable: 4,
+  /** stopped by SIGTERM between writes (128 + 15); the next run completes the work */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -3,7 +3,7 @@
  * failed state. SDK service exceptions pass through unchanged; domain modules turn them into their
  * own errors where they know what the caller should do.
  */
-import { DeployerError } from '../errors';
+import { DeployerError, ExitCode } from '../errors';
 
 /** A waiter (FunctionActiveV2 / FunctionUpdatedV2) reached its deadline. */
 export class WaiterTimeoutError extends DeployerError {
@@ -84,4 +84,40 @@ export function isThrottling(err: unknown): boolean {
       'ThrottledException',
     )
   );
+}
+
+/** What the first AWS calls reveal about the configuration (a missing bucket, no credentials, access
+ * denied, an account quota): nothing was marked; exit 2, the message names what to fix. */
+export class AwsConfigurationError extends DeployerError {
+  readonly awsName: string;
+  constructor(
+    message: string,
+    options: { resource?: string; bundle?: string; fix: string; awsName: string; cause?: unknown },
+  ) {
+    super(message, {
+      code: 'AWS_CONFIGURATION',
+      resource: options.resource,
+      bundle: options.bundle,
+      cause: options.cause,
+      hint: options.fix,
+      exitCode: ExitCode.Usage,
+    });
+    this.awsName = options.awsName;
+  }
+}
+
+/** AWS could not be reached or kept failing (network, 5xx, throttling after the SDK's retries)
+ * before any bundle work: exit 4, which the Job may retry. */
+export class AwsUnavailableError extends DeployerError {
+  readonly awsName: string;
+  constructor(message: string, options: { resource?: string; awsName: string; cause?: unknown }) {
+    super(message, {
+      code: 'AWS_UNAVAILABLE',
+      resource: options.resource,
+      cause: options.cause,
+      hint: 'AWS (or AWS_ENDPOINT_URL) did not answer or kept failing; the Job retries exit 4, or run again later',
+      exitCode: ExitCode.Unavailable,
+    });
+    this.awsName = options.awsName;
+  }
 }

@@ -41,7 +41,8 @@ export function buildProgram(): Command {
     'after',
     `
 Exit codes: 0 converged or nothing to do · 1 a bundle failed, was rejected or conflicts · 2 usage or
-configuration error · 3 another run holds the lock.
+configuration error (missing bucket, no credentials, access denied) · 3 another run holds the lock ·
+4 AWS unavailable before any bundle work (retry) · 143 stopped by SIGTERM (the next run completes it).
 Configuration comes from the environment (MM_APPS_S3_BUCKET, MM_APPS_RELEASE_BUCKET, MM_APPS_RELEASE_PREFIX,
 AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
   );
@@ -81,6 +82,7 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     .option('--concurrency <n>', 'bundles provisioned at once (default 4)')
     .option('--only <app_id>', 'limit the run to one app')
     .option('--replace', 'redeploy versions whose release bundle changed')
+    .option('--retry-failed', 'judge again the bundles AWS refused (marked failed); with --only, one app')
     .addOption(jsonOption())
     .action((opts: Record<string, unknown>) =>
       execute(async () => (await import('./commands/reconcile')).run(opts)),

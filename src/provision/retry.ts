@@ -11,7 +11,8 @@
  * Operations handle their expected answers (404 on a read, 412 on a conditional write) themselves.
  */
 import { DeployerError } from '../errors';
-import { isAwsError, isThrottling } from '../aws/errors';
+import { isAwsError } from '../aws/errors';
+import { classifyFailure } from '../aws/failure-class';
 import type { ProvisionTuning } from './constants';
 import { DeadlineError, IamError, ProvisionStepError } from './errors';
 
@@ -53,12 +54,18 @@ export function isRoleNotAssumable(err: unknown): boolean {
   );
 }
 
-/** Which temporary condition an error is, if any. */
+/** The classifier's rows (aws/failure-class.ts) this loop waits out; every other error ends it. */
+const RETRIED_RULES: Readonly<Record<string, RetryReason>> = {
+  'iam-propagation': 'iam-propagation',
+  'update-in-progress': 'update-in-progress',
+  throttling: 'throttled',
+  'throttling-429': 'throttled',
+};
+
+/** Which temporary condition an error is, if any (judged by the one classifier's table). */
 export function classify(err: unknown): RetryReason | undefined {
-  if (isRoleNotAssumable(err)) return 'iam-propagation';
-  if (isAwsError(err, 'ResourceConflictException')) return 'update-in-progress';
-  if (isThrottling(err)) return 'throttled';
-  return undefined;
+  if (err instanceof DeployerError) return undefined;
+  return RETRIED_RULES[classifyFailure(err).rule];
 }
 
 function deadlineFor(reason: RetryReason, tuning: ProvisionTuning): number {
@@ -98,7 +105,7 @@ export async function withRetry<T>(op: () => Promise<T>, ctx: RetryContext): Pro
             resource: role,
             bundle: ctx.bundle,
             cause: err,
-            hint: `make the trust policy of ${role} allow "lambda.amazonaws.com" to sts:AssumeRole (deploy/execute-role-trust-policy.json)`,
+            hint: `make the trust policy of ${role} allow "lambda.amazonaws.com" to sts:AssumeRole (deploy/iam/execute-role-trust-policy.json)`,
           },
         );
       }

@@ -7,31 +7,29 @@
  *      conflict (or, with --replace, redeploy) →
  *    validate fully (no AWS write before) → rejected, with every issue →
  *    provision (IAM once per run, then functions, assets, manifest last) → provisioned
- *  reject-non-canonical, reject-name-taken: rejected without a download.
+ *  reject-non-canonical, reject-name-taken, reject-oversized: rejected without a download.
  *
  * Every judgement (provisioned, identical, conflict, rejected) is written as a marker keyed by the
- * object's ETag, so the next runs recognize it from a listing. A transient failure writes nothing:
- * the next run retries. The temp file is always removed.
+ * object's ETag, so the next runs recognize it from a listing. A failure is judged by the one
+ * classifier (aws/failure-class.ts): transient writes nothing (the next run retries); configuration
+ * writes nothing and stops the run (exit 2); permanent (AWS refused the bundle's content) is marked
+ * `failed`. Downloads wait for room in the run's disk budget; the temp file is always removed.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Port } from '../aws/ports';
 import type { ReleaseLayout } from '../config';
-import { manifestKey, nonCanonicalReason, releaseFolder, releaseKey } from '../bundle/names';
+import { manifestKey, releaseFolder, releaseKey } from '../bundle/names';
 import type { Bundle, Issue, ValidationResult } from '../bundle/types';
 import { DeployerError, errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { MANIFEST_METADATA, type ProvisionOptions, type ProvisionResult } from '../provision/types';
 import { downloadRelease } from './download';
-import { bareEtag, canonicalStem, nonCanonicalStem, writeMarker, type MarkerIndex } from './markers';
-import { isNotFound } from '../aws/errors';
-import {
-  VALIDATOR_VERSION,
-  type BundleOutcome,
-  type MarkerBody,
-  type MarkerOutcome,
-  type PlanItem,
-} from './types';
+import { reservationFor, type DiskBudget } from './disk-budget';
+import { bareEtag, canonicalStem, type MarkerIndex } from './markers';
+import { failure, mark, rejectNameTaken, rejectNonCanonical, rejectOversized } from './verdicts';
+import { isNotFound, type AwsConfigurationError } from '../aws/errors';
+import type { BundleOutcome, PlanItem } from './types';
 
 /** Error code of the provisioner's ConflictError (provision/errors.ts). */
 export const CONFLICT_CODE = 'CONFLICT';
@@ -55,6 +53,12 @@ export interface ApplyContext {
   /** provisions one validated bundle; IAM is ensured once per run before the first */
   provision: (bundle: Bundle, options: ProvisionOptions, logger: Logger) => Promise<ProvisionResult>;
   now: () => Date;
+  /** the run's temp-file budget: a worker reserves before it downloads */
+  disk: DiskBudget;
+  /** the bundle size limit the plan applied (for the message of reject-oversized) */
+  maxBundleBytes: number;
+  /** a configuration failure: the run starts no new bundle and exits 2 */
+  stopRun: (err: AwsConfigurationError) => void;
 }
 
 /** What a worker does with one plan item. Never throws: a failure is an outcome. */
@@ -65,22 +69,24 @@ export async function applyItem(
   slot: number,
 ): Promise<BundleOutcome> {
   const file = path.join(ctx.tmpDir, `bundle-${slot}.zip`);
+  let release: (() => void) | undefined;
   try {
     ctx.assertCanWrite();
     if (item.action === 'reject-non-canonical') return await rejectNonCanonical(item, ctx, logger);
     if (item.action === 'reject-name-taken') return await rejectNameTaken(item, ctx, logger);
+    if (item.action === 'reject-oversized') return await rejectOversized(item, ctx, logger);
+    if (ctx.disk.available < reservationFor(item.size))
+      logger.info({ step: 'download', bytes: item.size }, 'waiting for room in the temp-file budget');
+    release = await ctx.disk.reserve(reservationFor(item.size));
+    ctx.assertCanWrite();
     return await judge(item, ctx, logger, file);
   } catch (err) {
-    const code = err instanceof DeployerError ? err.code : ((err as Error | undefined)?.name ?? 'ERROR');
-    logger.error(
-      { err: { code, message: errorMessage(err) }, step: 'bundle' },
-      'bundle failed; the next run retries it',
-    );
-    return { status: 'failed', code, message: errorMessage(err) };
+    return await failure(item, ctx, logger, err);
   } finally {
     await rm(file, { force: true }).catch((err: unknown) =>
       logger.warn({ file, err: { message: (err as Error).message } }, 'temp file not removed'),
     );
+    release?.();
   }
 }
 
@@ -168,7 +174,7 @@ async function judge(
     return { status: 'conflict', message };
   }
   await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });
-  if (result.status === 'provisioned') await forgetOtherBytes(ctx, logger, stem, item);
+  await forgetOtherBytes(ctx, logger, stem, item, result.status === 'provisioned');
   logger.info({ step: 'provision', status: result.status, durationMs: result.durationMs }, 'provisioned');
   return { status: 'provisioned', result };
 }
@@ -204,89 +210,28 @@ function keyMismatch(ctx: ApplyContext, item: PlanItem, bundle: Bundle): Issue {
   return { severity: 'error', code: 'RELEASE_KEY_MISMATCH', path: '$.app_id', message };
 }
 
-async function rejectNonCanonical(item: PlanItem, ctx: ApplyContext, logger: Logger): Promise<BundleOutcome> {
-  const issues: Issue[] = [
-    {
-      severity: 'error',
-      code: 'NON_CANONICAL_KEY',
-      path: item.releaseKey,
-      message: nonCanonicalReason(ctx.releasePrefix, item.releaseKey, ctx.releaseLayout ?? 'flat'),
-    },
-  ];
-  await mark(ctx, logger, nonCanonicalStem(item.releaseKey), item, 'rejected', { issues });
-  return { status: 'rejected', issues };
-}
-
-/** Squatting (reconcile/squatting.ts): judged from the listing, marked without a download. */
-async function rejectNameTaken(item: PlanItem, ctx: ApplyContext, logger: Logger): Promise<BundleOutcome> {
-  if (item.appId === undefined || item.version === undefined) {
-    throw new DeployerError(`plan item ${item.releaseKey} (${item.action}) has no app id`, {
-      code: 'INTERNAL',
-      bundle: item.releaseKey,
-    });
-  }
-  const issues: Issue[] = [
-    {
-      severity: 'error',
-      code: 'APP_ID_NAMES_TAKEN',
-      path: '$.app_id',
-      message:
-        `app id ${item.appId} is new, and ${item.reason ?? 'its function names may be those of a provisioned app'}: ` +
-        'Lambda names replace "." with "-", so one team could take the function names of another. ' +
-        'Publish the app under an app id of its own',
-    },
-  ];
-  await mark(ctx, logger, canonicalStem(item.appId, item.version), item, 'rejected', { issues });
-  return { status: 'rejected', issues };
-}
-
-/** Writes the marker of a judgement. A failure is logged, not fatal: the judgement stands for this
- * run, and the next run judges the object again. */
-async function mark(
-  ctx: ApplyContext,
-  logger: Logger,
-  stem: string,
-  item: PlanItem,
-  outcome: MarkerOutcome,
-  extra: Pick<MarkerBody, 'bundleSha256' | 'issues' | 'message'>,
-): Promise<void> {
-  const body: MarkerBody = {
-    releaseKey: item.releaseKey,
-    etag: bareEtag(item.etag),
-    outcome,
-    validatorVersion: VALIDATOR_VERSION,
-    runId: ctx.runId,
-    at: ctx.now().toISOString(),
-    ...extra,
-  };
-  try {
-    ctx.assertCanWrite();
-    const key = await writeMarker(ctx.s3, ctx.appsBucket, stem, body);
-    logger.debug({ step: 'mark', marker: key }, 'marked');
-  } catch (err) {
-    logger.error(
-      { step: 'mark', outcome, err: { message: errorMessage(err) } },
-      'judgement not recorded; the next run judges this object again',
-    );
-  }
-}
-
 /**
  * After this run wrote a version's manifest, markers saying that OTHER objects of the same key were
  * provisioned or identical no longer describe what is deployed (the manifest was gone, or --replace
- * redeployed): remove them, so that a re-upload of those old bytes is compared again.
+ * redeployed): remove them, so that a re-upload of those old bytes is compared again. A failed marker
+ * of this object (retried with --retry-failed) is settled by its success: removed too.
  */
 async function forgetOtherBytes(
   ctx: ApplyContext,
   logger: Logger,
   stem: string,
   item: PlanItem,
+  manifestWritten: boolean,
 ): Promise<void> {
   const current = bareEtag(item.etag);
   for (const [etag, markers] of ctx.markers.get(stem) ?? []) {
-    if (etag === current) continue;
     for (const m of markers) {
-      if (m.outcome !== 'provisioned' && m.outcome !== 'identical') continue;
+      // this object's own failed marker (retried with --retry-failed) is settled too
+      const stale =
+        etag === current
+          ? m.outcome === 'failed'
+          : manifestWritten && (m.outcome === 'provisioned' || m.outcome === 'identical');
+      if (!stale) continue;
       try {
         ctx.assertCanWrite();
         await ctx.s3.deleteObject({ Bucket: ctx.appsBucket, Key: m.key });

@@ -89,13 +89,14 @@ export class DownloadError extends DeployerError {
   }
 }
 
-/** The run was asked to stop (SIGTERM / SIGINT) before this bundle finished. */
+/** The run was asked to stop (SIGTERM / SIGINT) before this bundle finished. Exit 143. */
 export class RunAbortedError extends DeployerError {
   constructor(bundle?: string) {
     super(`the run was stopped before ${bundle ?? 'this step'} finished`, {
       code: 'ABORTED',
       bundle,
       hint: 'the next run completes it',
+      exitCode: ExitCode.Terminated,
     });
   }
 }

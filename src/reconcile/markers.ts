@@ -18,6 +18,7 @@ export const MARKER_OUTCOMES: readonly MarkerOutcome[] = [
   'conflict',
   'collision',
   'rejected',
+  'failed',
 ];
 
 export interface MarkerRef {
@@ -63,7 +64,7 @@ export function markerKey(ref: {
   return `${STATE_KEYS.seenPrefix}${ref.stem}/${encodeURIComponent(bareEtag(ref.etag))}/${ref.outcome}-v${v}`;
 }
 
-const OUTCOME_RE = /^(provisioned|identical|conflict|collision|rejected)-v(\d+)$/;
+const OUTCOME_RE = /^(provisioned|identical|conflict|collision|rejected|failed)-v(\d+)$/;
 
 /** The marker a key names, or undefined for anything else found under deployer/seen/. */
 export function parseMarkerKey(key: string): ParsedMarker | undefined {

@@ -11,10 +11,14 @@
  *  - marked collision (a conflict found with no manifest) → known-conflict (--replace: judged again);
  *  - marked conflict → known-conflict (with --replace: check-reupload, which then redeploys), or
  *    provision when the manifest is gone (the version is no longer published);
+ *  - marked failed (AWS refused its content) → known-failure; with --retry-failed, or under an older
+ *    validator version, judged again;
  *  - marked rejected → known-rejection under the current validator version, recheck-rejected under an
  *    older one;
+ *  - listed larger than the bundle size limit and not judged yet → reject-oversized (no download);
  *  - never judged → check-reupload when the version's manifest exists, else provision.
  */
+import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { parseReleaseKey } from '../bundle/names';
 import { squattedApp } from './squatting';
 import type { Listings, ListingLocation } from './listing';
@@ -38,6 +42,10 @@ export interface PlanInput {
   only?: string;
   /** defaults to VALIDATOR_VERSION (tests pass others) */
   validatorVersion?: number;
+  /** judge objects marked failed again (`reconcile --retry-failed`) */
+  retryFailed?: boolean;
+  /** objects listed larger than this are rejected without a download (default MAX_BUNDLE_BYTES) */
+  maxBundleBytes?: number;
 }
 
 /** Actions that make the run download (or mark) the object. */
@@ -47,6 +55,14 @@ export const WORK_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
   'recheck-rejected',
   'reject-non-canonical',
   'reject-name-taken',
+  'reject-oversized',
+]);
+
+/** Actions that download the object. */
+const DOWNLOAD_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
+  'provision',
+  'check-reupload',
+  'recheck-rejected',
 ]);
 
 export function needsWork(item: PlanItem): boolean {
@@ -70,12 +86,14 @@ function isFolderPlaceholder(key: string, prefix: string): boolean {
 
 type Decision = Pick<PlanItem, 'action' | 'reason'>;
 
-function decideCanonical(
-  markers: ParsedMarker[],
-  hasManifest: boolean,
-  replace: boolean,
-  validatorVersion: number,
-): Decision {
+interface DecideOptions {
+  replace: boolean;
+  retryFailed: boolean;
+  validatorVersion: number;
+}
+
+function decideCanonical(markers: ParsedMarker[], hasManifest: boolean, options: DecideOptions): Decision {
+  const { replace, validatorVersion } = options;
   const has = (...outcomes: ParsedMarker['outcome'][]) => markers.find((m) => outcomes.includes(m.outcome));
   const done = has('provisioned', 'identical');
   if (done) {
@@ -99,6 +117,22 @@ function decideCanonical(
       ? { action: 'check-reupload', reason: 'known conflict, redeployed with --replace' }
       : { action: 'known-conflict', reason: 'other bytes than the provisioned bundle of this version' };
   }
+  const failures = markers.filter((m) => m.outcome === 'failed');
+  if (failures.length > 0) {
+    const newest = Math.max(...failures.map((m) => m.validatorVersion));
+    const again = hasManifest ? 'check-reupload' : 'provision';
+    if (options.retryFailed) return { action: again, reason: 'marked failed; retried with --retry-failed' };
+    return newest >= validatorVersion
+      ? {
+          action: 'known-failure',
+          reason:
+            'AWS refused its content (marked failed); `reconcile --retry-failed --only <app_id>` retries it',
+        }
+      : {
+          action: again,
+          reason: `failed under validator v${newest}; the rules are now v${validatorVersion}`,
+        };
+  }
   const rejections = markers.filter((m) => m.outcome === 'rejected');
   if (rejections.length > 0) {
     const newest = Math.max(...rejections.map((m) => m.validatorVersion));
@@ -118,6 +152,8 @@ export function buildPlan(input: PlanInput): Plan {
   const { location, listings } = input;
   const replace = input.replace ?? false;
   const validatorVersion = input.validatorVersion ?? VALIDATOR_VERSION;
+  const maxBundleBytes = input.maxBundleBytes ?? MAX_BUNDLE_BYTES;
+  const decide: DecideOptions = { replace, retryFailed: input.retryFailed ?? false, validatorVersion };
   const markers = indexMarkers(listings.markers.map((o) => o.key));
   const manifests = manifestStems(listings.manifests.map((o) => o.key));
   const layout = location.releaseLayout ?? 'flat';
@@ -142,12 +178,12 @@ export function buildPlan(input: PlanInput): Plan {
     }
     if (input.only !== undefined && parsed.appId !== input.only) continue;
     const stem = canonicalStem(parsed.appId, parsed.version);
-    const decision = decideCanonical(
-      markers.get(stem)?.get(etag) ?? [],
-      manifests.has(stem),
-      replace,
-      validatorVersion,
-    );
+    let decision = decideCanonical(markers.get(stem)?.get(etag) ?? [], manifests.has(stem), decide);
+    if (DOWNLOAD_ACTIONS.has(decision.action) && obj.size > maxBundleBytes)
+      decision = {
+        action: 'reject-oversized',
+        reason: `listed at ${obj.size} bytes, over the bundle limit of ${maxBundleBytes}`,
+      };
     const owner =
       decision.action === 'provision' || decision.action === 'recheck-rejected'
         ? squatted(parsed.appId)

@@ -3,13 +3,16 @@
  * deployer/runs/<startedAt ISO with ':' replaced by '-'>_<runId>.json, so that records sort by time.
  */
 import type { S3Port } from '../aws/ports';
-import { ExitCode } from '../errors';
+import { DeployerError, ExitCode, errorMessage } from '../errors';
 import { REPORT_VERSION, STATE_KEYS, type BundleOutcome, type BundleReport, type RunReport } from './types';
 
 /** Outcomes that make a run exit 1: found in THIS run (known ones are 'skipped'). */
 const FAILING: ReadonlySet<BundleOutcome['status']> = new Set(['failed', 'rejected', 'conflict']);
 
+/** A failure of the run itself keeps its own exit code (2 configuration, 4 AWS unavailable, 143
+ * stopped by SIGTERM); any other is 1. */
 export function exitCodeOf(bundles: readonly BundleReport[], runError: unknown): ExitCode {
+  if (runError instanceof DeployerError) return runError.exitCode;
   if (runError !== undefined) return ExitCode.Failed;
   return bundles.some((b) => FAILING.has(b.outcome.status)) ? ExitCode.Failed : ExitCode.Ok;
 }
@@ -64,7 +67,8 @@ export function newReport(
   if (runError !== undefined) {
     report.error = {
       code: runErrorCode ?? 'RUN_FAILED',
-      message: runError instanceof Error ? runError.message : String(runError),
+      // with its hint: what to fix (a configuration error names the variable or the permission)
+      message: errorMessage(runError),
     };
   }
   return report;

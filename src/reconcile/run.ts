@@ -18,7 +18,11 @@ import type { Logger } from '../log';
 import { Provisioner } from '../provision/provisioner';
 import type { ProvisionEvent, ProvisionOptions, ProvisionResult } from '../provision/types';
 import { VERSION } from '../version';
+import { MAX_BUNDLE_BYTES } from '../bundle/limits';
+import { toRunError } from '../aws/failure-class';
+import type { AwsConfigurationError } from '../aws/errors';
 import { applyItem, type ApplyContext } from './apply';
+import { DiskBudget } from './disk-budget';
 import { RunAbortedError } from './errors';
 import { listState, type Listings } from './listing';
 import { ReconcileLock } from './lock';
@@ -69,6 +73,10 @@ export interface ReconcileOptions {
   tmpRoot?: string;
   /** listing page size (tests) */
   pageSize?: number;
+  /** judge again the objects marked failed (AWS refused their content) */
+  retryFailed?: boolean;
+  /** the bundle size limit applied to the listing (default MAX_BUNDLE_BYTES; tests lower it) */
+  maxBundleBytes?: number;
 }
 
 export interface ReconcileResult {
@@ -151,9 +159,16 @@ export async function reconcile(
     return { plan, report };
   };
 
-  /** The three listings, judged: no request per bundle. */
+  const maxBundleBytes = options.maxBundleBytes ?? MAX_BUNDLE_BYTES;
+  /** The three listings, judged: no request per bundle. A failure here is before any bundle work:
+   * configuration → exit 2, transient → exit 4 (toRunError). */
   const listAndPlan = async (): Promise<{ listings: Listings; plan: Plan }> => {
-    const listings = await listState(ports.s3, location, options.pageSize);
+    let listings: Listings;
+    try {
+      listings = await listState(ports.s3, location, options.pageSize);
+    } catch (err) {
+      throw toRunError(err, 'list the release and apps buckets');
+    }
     const plan = buildPlan({
       runId,
       createdAt: started,
@@ -161,6 +176,8 @@ export async function reconcile(
       listings,
       replace: options.replace,
       only: options.only,
+      retryFailed: options.retryFailed,
+      maxBundleBytes,
     });
     return { listings, plan };
   };
@@ -180,9 +197,15 @@ export async function reconcile(
     clock: ports.clock,
     startedAt: started.toISOString(),
   });
-  await lock.acquire(); // LockHeldError (exit 3): nothing done, no record
+  try {
+    await lock.acquire(); // LockHeldError (exit 3): nothing done, no record
+  } catch (err) {
+    throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
+  }
   logger.info({ lock: lock.resource }, 'lock taken');
 
+  /** a configuration error met by a worker: no new bundle starts, the run exits 2 */
+  let stopped: AwsConfigurationError | undefined;
   const assertCanWrite = (): void => {
     if (options.signal?.aborted) throw new RunAbortedError();
     lock.assertCanWrite();
@@ -210,6 +233,11 @@ export async function reconcile(
         markers: indexMarkers(listings.markers.map((o) => o.key)),
         assertCanWrite,
         logger,
+        disk: new DiskBudget(config.tmpBudgetBytes),
+        maxBundleBytes,
+        stopRun: (err) => {
+          stopped ??= err;
+        },
       });
       const concurrency = options.concurrency ?? config.concurrency;
       const { notStarted } = await runPool(
@@ -228,11 +256,13 @@ export async function reconcile(
           results.set(item, report);
           dispatch.emit('bundleDone', report);
         },
-        () => lock.lost || options.signal?.aborted === true,
+        () => lock.lost || options.signal?.aborted === true || stopped !== undefined,
       );
       for (const i of notStarted) {
         const item = work[i] as PlanItem;
-        const err = lock.lost ? safeError(() => lock.assertCanWrite()) : new RunAbortedError(item.releaseKey);
+        const err = lock.lost
+          ? safeError(() => lock.assertCanWrite())
+          : (stopped ?? new RunAbortedError(item.releaseKey));
         const report = bundleReport(item, failed(err), 0);
         results.set(item, report);
         dispatch.emit('bundleDone', report);
@@ -242,6 +272,8 @@ export async function reconcile(
       bundles.push(results.get(item) ?? bundleReport(item, { status: 'skipped' }, 0));
     }
     if (lock.lost) runError = safeError(() => lock.assertCanWrite());
+    else if (stopped) runError = stopped;
+    else if (options.signal?.aborted) runError = new RunAbortedError('the run');
   } catch (err) {
     runError = err;
     logger.error({ err: { message: errorMessage(err) } }, 'run failed');
@@ -258,6 +290,9 @@ interface RunScope {
   markers: ApplyContext['markers'];
   assertCanWrite: () => void;
   logger: Logger;
+  disk: DiskBudget;
+  maxBundleBytes: number;
+  stopRun: ApplyContext['stopRun'];
 }
 
 /** Wires the worker's context: one provisioner for the run, IAM ensured once, lazily, before the
@@ -290,6 +325,9 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
       return provisioner.provision(bundle, opts);
     },
     now: () => new Date(),
+    disk: scope.disk,
+    maxBundleBytes: scope.maxBundleBytes,
+    stopRun: scope.stopRun,
   };
 }
 

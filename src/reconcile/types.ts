@@ -4,6 +4,7 @@
  * follow a run. Contracts: DESIGN.md "Reconcile: the contract", "Exit codes".
  */
 import type { Issue } from '../bundle/types';
+import type { FailureClass } from '../aws/failure-class';
 import type { ProvisionResult } from '../provision/types';
 
 /** Version of the plan and report JSON documents. */
@@ -28,8 +29,9 @@ export const STATE_KEYS = {
 
 /** 'conflict': other bytes (or code) under a published version. 'collision': a conflict found while the
  * version had no manifest (a function name taken by another app): known until a new object is uploaded
- * under the key, or until --replace tries again. */
-export type MarkerOutcome = 'provisioned' | 'identical' | 'conflict' | 'collision' | 'rejected';
+ * under the key, or until --replace tries again. 'failed': AWS refused the bundle's content after our
+ * validation (a permanent failure): known until a new upload, or `reconcile --retry-failed`. */
+export type MarkerOutcome = 'provisioned' | 'identical' | 'conflict' | 'collision' | 'rejected' | 'failed';
 
 /** What a marker's body holds (status reads it; the plan needs only the key). */
 export interface MarkerBody {
@@ -43,6 +45,9 @@ export interface MarkerBody {
   /** rejection issues or the conflict's message */
   issues?: Issue[];
   message?: string;
+  /** a permanent failure: the AWS error's name and the classifier's row */
+  errorName?: string;
+  failureRule?: string;
 }
 
 export type PlanAction =
@@ -56,6 +61,10 @@ export type PlanAction =
   | 'up-to-date'
   | 'known-conflict'
   | 'known-rejection'
+  /** marked failed (AWS refused its content): left until a new upload or --retry-failed */
+  | 'known-failure'
+  /** listed larger than the bundle size limit: rejected and marked without a download */
+  | 'reject-oversized'
   /** a key that is not <prefix><app_id>_<version>.zip, seen for the first time: reject and mark */
   | 'reject-non-canonical'
   | 'known-non-canonical'
@@ -92,8 +101,15 @@ export type BundleOutcome =
   | { status: 'identical' }
   | { status: 'rejected'; issues: Issue[] }
   | { status: 'conflict'; message: string }
-  /** transient or unexpected failure: not marked, the next run retries */
-  | { status: 'failed'; code: string; message: string }
+  /** transient or configuration failure: not marked, the next run retries; permanent: marked failed */
+  | {
+      status: 'failed';
+      code: string;
+      message: string;
+      /** the classifier's verdict (aws/failure-class.ts) and the error's class name */
+      failureClass?: FailureClass;
+      errorName?: string;
+    }
   /** nothing to do for this item (up-to-date or known) */
   | { status: 'skipped' };
 

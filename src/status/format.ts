@@ -99,6 +99,14 @@ export function formatStatus(s: StatusReport): string {
   if (s.conflicts.length === 0) out.push('  none');
   for (const c of s.conflicts) out.push(...judgedBlock(c, 'conflict'));
 
+  out.push(
+    '',
+    `Failed (${s.failed.length}): AWS refused these bundles after validation; retried only by ` +
+      '`reconcile --retry-failed [--only APP_ID]` or a new upload',
+  );
+  if (s.failed.length === 0) out.push('  none');
+  for (const f of s.failed) out.push(...judgedBlock(f, 'failed'));
+
   out.push('', `Up to date: ${s.upToDate} release bundle${s.upToDate === 1 ? '' : 's'}`);
 
   out.push('', `Last runs (${s.runs.length})`);

@@ -286,6 +286,14 @@ export async function getStatus(
     ['conflict', 'collision'],
     problems,
   );
+  const failed = await readJudged(
+    s3,
+    where.appsBucket,
+    index,
+    byAction('known-failure'),
+    ['failed'],
+    problems,
+  );
   const runs = await readRuns(s3, where.appsBucket, options.runs ?? STATUS_RUNS, problems);
 
   return {
@@ -312,6 +320,7 @@ export async function getStatus(
     })),
     rejected,
     conflicts,
+    failed,
     upToDate: byAction('up-to-date').length,
     runs,
     problems,

@@ -93,6 +93,9 @@ export interface StatusReport {
   rejected: JudgedBundle[];
   /** release bundles whose bytes differ from the provisioned version (known conflicts) */
   conflicts: JudgedBundle[];
+  /** release bundles AWS refused after validation (marked failed): retried only with
+   * `reconcile --retry-failed` or a new upload */
+  failed: JudgedBundle[];
   /** release bundles judged and provisioned (or identical re-uploads) */
   upToDate: number;
   /** the last runs, newest first */

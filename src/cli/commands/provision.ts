@@ -16,6 +16,8 @@ import { ENV, loadConfig } from '../../config';
 import { DeployerError, ExitCode } from '../../errors';
 import { createLogger } from '../../log';
 import { createAwsPorts } from '../../aws/clients';
+import { classifyFailure, toRunError } from '../../aws/failure-class';
+import { assertBundleFiles } from '../files';
 import { ReconcileLock } from '../../reconcile/lock';
 import { Provisioner } from '../../provision/provisioner';
 import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
@@ -69,6 +71,7 @@ export function formatPlan(p: ProvisionPlan): string {
 }
 
 export async function run(file: string, opts: ProvisionCliOptions): Promise<number> {
+  await assertBundleFiles([file]); // exit 2 before anything else
   const config = loadConfig(process.env, {}, { provisionCredentials: true });
   const tty = process.stderr.isTTY === true;
   // on a terminal, progress lines speak; the JSON log keeps warnings unless a level was asked for
@@ -118,7 +121,10 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       logger: log,
       clock: ports.clock,
     });
-    await lock.acquire(); // LockHeldError: exit 3, nothing done
+    // LockHeldError: exit 3, nothing done; no bucket, no credentials, access denied: 2; unreachable: 4
+    await lock.acquire().catch((err: unknown) => {
+      throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
+    });
     if (tty) process.stderr.write(`provisioning ${bundle.appId} ${bundle.version} from ${file}\n`);
     const result = await provisioner
       .provision(bundle, {
@@ -130,7 +136,10 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     log.info({ status: result.status, requests: ports.requests.snapshot() }, 'provision finished');
     process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
     return ExitCode.Ok;
-  } catch (err) {
+  } catch (caught) {
+    // a configuration error met while provisioning (access denied, a missing role, a quota) is exit 2
+    const err =
+      classifyFailure(caught).failureClass === 'configuration' ? toRunError(caught, 'provision') : caught;
     log.error({ err, requests: ports.requests.snapshot() }, 'provision failed');
     if (!(err instanceof DeployerError)) throw err;
     if (opts.json) {

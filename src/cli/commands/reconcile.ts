@@ -3,7 +3,8 @@
  * `apps-deployer plan` (= reconcile --dry-run). Wires config, logger, AWS ports and observers, runs the
  * reconcile library, prints the plan (dry run) or the summary / report, and returns the exit code:
  * 0 converged or nothing to do · 1 a bundle failed, was rejected or conflicts in this run · 2 usage or
- * configuration · 3 another run holds the lock (LockHeldError, mapped by main.ts).
+ * configuration (also what the first AWS calls reveal: a missing bucket, no credentials, access denied)
+ * · 3 another run holds the lock · 4 AWS unavailable before any bundle work · 143 stopped by SIGTERM.
  */
 import { escapeTerminal as t } from '../../text/escape';
 import { createAwsPorts } from '../../aws/clients';
@@ -19,11 +20,12 @@ export interface ReconcileCliOptions {
   concurrency?: string | number;
   only?: string;
   replace?: boolean;
+  retryFailed?: boolean;
   json?: boolean;
 }
 
-/** Signals that stop a run between writes; a second one exits at once. */
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** Signals that stop a run between writes (exit 143); a second one exits at once (128 + signal). */
+const STOP_SIGNALS = { SIGTERM: 143, SIGINT: 130 } as const;
 
 export async function run(opts: ReconcileCliOptions): Promise<number> {
   if (opts.only !== undefined && !isValidAppId(opts.only)) {
@@ -49,17 +51,19 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
 
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(130);
+    if (abort.signal.aborted) process.exit(STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? 130);
     process.stderr.write(`apps-deployer: ${signal}: stopping after the current writes (again to exit now)\n`);
     abort.abort();
   };
-  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
+  for (const s of signals) process.on(s, onSignal);
   try {
     const { plan, report } = await reconcile(
       { ports, config, logger },
       {
         dryRun: opts.dryRun === true,
         replace: opts.replace === true,
+        retryFailed: opts.retryFailed === true,
         only: opts.only,
         observers,
         signal: abort.signal,
@@ -75,6 +79,6 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
     if (report.error) process.stderr.write(`apps-deployer: error: ${t(report.error.message)}\n`);
     return report.exitCode;
   } finally {
-    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    for (const s of signals) process.off(s, onSignal);
   }
 }

@@ -1,13 +1,14 @@
 /**
  * `apps-deployer validate <bundle...>`: checks bundles without touching AWS. Human output on stdout
  * (per bundle: OK/INVALID, then errors and warnings with their paths) or `--json`. Exit 0 when every
- * bundle is valid, 1 when any is invalid or unreadable (a missing file counts as invalid). Every value
+ * bundle is valid, 1 when any is invalid or unreadable, 2 when a path is not a file. Every value
  * from the bundle (app id, version, function names, issue paths and messages) is escaped for the
  * terminal; --json is JSON.stringify's standard escaping.
  */
 import { ExitCode, errorMessage } from '../../errors';
 import { validateBundle, type Issue, type ValidationResult } from '../../bundle';
 import { escapeTerminal as t, terminalSafe } from '../../text/escape';
+import { assertBundleFiles } from '../files';
 
 export interface ValidateReport {
   file: string;
@@ -85,6 +86,7 @@ export function formatReport(r: ValidateReport): string {
 }
 
 export async function run(files: string[], opts: { json?: boolean }): Promise<number> {
+  await assertBundleFiles(files); // a missing file is a usage error (exit 2), not an invalid bundle
   const reports: ValidateReport[] = [];
   for (const file of files) {
     try {

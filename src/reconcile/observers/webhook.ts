@@ -97,7 +97,10 @@ export function alertText(b: BundleReport, runId: string): string | undefined {
     case 'failed':
       return (
         `:x: Failed to provision ${subject(b)} (${run}): ${errorCode(o.code)}: ${md(o.message)}\n` +
-        `The next run retries it.`
+        (o.failureClass === 'permanent'
+          ? `AWS refused the bundle's content: it is marked failed and not retried; fix the bundle and ` +
+            `upload a new version, or retry with ${code(`apps-deployer reconcile --retry-failed --only ${b.appId ?? 'APP_ID'}`)}.`
+          : `The next run retries it.`)
       );
     default:
       return undefined;

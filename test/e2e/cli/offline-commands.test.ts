@@ -55,7 +55,9 @@ describe('apps-deployer without AWS', () => {
     const r = await cli(['--help'], {});
     expect(r.code).toBe(0);
     for (const c of COMMANDS) expect(r.stdout).toContain(c);
-    expect(r.stdout).toMatch(/Exit codes: 0 .* 3 another run holds the lock/s);
+    expect(r.stdout).toMatch(
+      /Exit codes: 0 .* 3 another run holds the lock.*4 AWS unavailable.*143 stopped by SIGTERM/s,
+    );
   });
 
   it('usage errors exit 2', async () => {
@@ -75,17 +77,27 @@ describe('apps-deployer without AWS', () => {
     expect(r.stderr).toContain('concurrency');
   });
 
-  it('validate: 0 for a valid bundle, 1 when any is invalid or missing, each named', async () => {
+  it('validate: 0 for a valid bundle, 1 when any is invalid, each named', async () => {
     const ok = await cli(['validate', good], {});
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('OK com.mattermost.servicenow 0.1.0');
 
-    const r = await cli(['validate', good, bad, missing()], {});
+    const r = await cli(['validate', good, bad], {});
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${bad}: INVALID`);
     expect(r.stdout).toMatch(/nodejs14\.x.*2024-01-09.*nodejs24\.x/);
     expect(r.stdout).toContain('"ghost"');
-    expect(r.stdout).toContain('no-such-bundle.zip');
+  });
+
+  it('validate and provision: a nonexistent file is a usage error, exit 2, naming the file', async () => {
+    const v = await cli(['validate', good, missing()], {});
+    expect(v.code).toBe(2);
+    expect(v.stderr).toContain(`${missing()}: no such file`);
+    expect(v.stdout).toBe('');
+    // provision checks the file before its configuration and before any AWS call
+    const p = await cli(['provision', missing()], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain(`${missing()}: no such file`);
   });
 
   it('validate --json: one document with every bundle, errors with their JSON paths', async () => {

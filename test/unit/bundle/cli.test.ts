@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { run as generateTerraformData } from '../../../src/cli/commands/generate-terraform-data';
 import { run as validate, type ValidateReport } from '../../../src/cli/commands/validate';
+import { ExitCode, UsageError } from '../../../src/errors';
 import { upstreamLikeSpec } from '../../support/bundle-builder';
 import { scratch, validEntries, type Scratch } from './helpers';
 
@@ -42,9 +43,9 @@ describe('CLI commands', () => {
     expect(c.err()).toBe('');
   });
 
-  it('validate: exit 1 when any bundle is invalid or missing, each reported', async () => {
+  it('validate: exit 1 when any bundle is invalid, each reported', async () => {
     const c = capture();
-    const code = await validate([good, bad, missing], {}).finally(c.restore);
+    const code = await validate([good, bad], {}).finally(c.restore);
     expect(code).toBe(1);
     const out = c.out();
     expect(out).toContain(`${good}: OK`);
@@ -52,23 +53,32 @@ describe('CLI commands', () => {
     expect(out).toMatch(
       /error {3}\.\.\/evil: entry "\.\.\/evil" has a "\.\." path segment .*\[UNSAFE_ENTRY_PATH\]/,
     );
-    expect(out).toContain(`${missing}: INVALID`);
-    expect(out).toContain('no such file');
     expect(c.err()).toBe('');
+  });
+
+  it('validate: a path that is not a file is a usage error (exit 2), before any bundle is read', async () => {
+    const c = capture();
+    const err = await validate([good, missing], {})
+      .finally(c.restore)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(ExitCode.Usage);
+    expect((err as UsageError).message).toBe(`${missing}: no such file`);
+    expect(c.out()).toBe('');
   });
 
   it('validate --json: one report per bundle', async () => {
     const c = capture();
-    const code = await validate([good, missing], { json: true }).finally(c.restore);
+    const code = await validate([good, bad], { json: true }).finally(c.restore);
     expect(code).toBe(1);
     const reports = JSON.parse(c.out()) as ValidateReport[];
     expect(reports.map((r) => [r.file, r.ok])).toEqual([
       [good, true],
-      [missing, false],
+      [bad, false],
     ]);
     expect(reports[0]?.manifestKey).toBe('manifests/com.mattermost.servicenow_0.1.0.json');
     expect(reports[0]?.functions).toHaveLength(4);
-    expect(reports[1]?.errors[0]).toMatchObject({ code: 'BUNDLE_UNREADABLE', severity: 'error' });
+    expect(reports[1]?.errors[0]).toMatchObject({ code: 'UNSAFE_ENTRY_PATH', severity: 'error' });
   });
 
   it('generate-terraform-data: the JSON on stdout, warnings on stderr', async () => {

@@ -7,7 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_BUNDLE_BYTES } from '../../../src/bundle/limits';
 import { DEFAULT_RELEASE_LAYOUT, DEFAULTS, ENV, loadConfig } from '../../../src/config';
+import { ExitCode } from '../../../src/errors';
 import {
   CHART,
   FULL_VALUES,
@@ -142,14 +144,18 @@ describe('helm chart apps-deployer', () => {
       expect(container(podSpec(objects)).args).toEqual(['reconcile']);
     });
 
-    it("fails the job at once on the deployer's exit codes 1, 2 and 3 and ignores evictions", () => {
+    it("fails the job at once on the deployer's exit codes 1, 2, 3 and 143, retries 4, ignores evictions", () => {
       const rules = cronJobSpec(objects).jobTemplate.spec.podFailurePolicy?.rules ?? [];
       const failJob = rules.find((r) => r.action === 'FailJob');
       expect(failJob?.onExitCodes).toEqual({
         containerName: 'apps-deployer',
         operator: 'In',
-        values: [1, 2, 3],
+        values: [ExitCode.Failed, ExitCode.Usage, ExitCode.Locked, ExitCode.Terminated],
       });
+      // exit 4 (AWS unavailable before any bundle work) matches no rule: retried within backoffLimit
+      const byExitCode = rules.filter((r) => r.onExitCodes?.values.includes(ExitCode.Unavailable));
+      expect(byExitCode).toEqual([]);
+      expect(cronJobSpec(objects).jobTemplate.spec.backoffLimit).toBeGreaterThan(0);
       expect(container(podSpec(objects)).name).toBe(failJob?.onExitCodes?.containerName);
       expect(rules.find((r) => r.action === 'Ignore')?.onPodConditions).toEqual([
         { type: 'DisruptionTarget' },
@@ -199,6 +205,15 @@ describe('helm chart apps-deployer', () => {
       const pod = podSpec(objects);
       expect(container(pod).volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
       expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }]);
+    });
+
+    it("gives the deployer a temp-file budget equal to /tmp's sizeLimit, at least the bundle limit", () => {
+      const data = only(objects, 'ConfigMap').data ?? {};
+      const sizeLimit = podSpec(objects).volumes[0]?.emptyDir?.sizeLimit ?? '';
+      expect(data[ENV.tmpBudget]).toBe(sizeLimit);
+      const budget = loadConfig(data).tmpBudgetBytes;
+      expect(budget).toBe(toMiB(sizeLimit) * 2 ** 20);
+      expect(budget).toBeGreaterThanOrEqual(MAX_BUNDLE_BYTES);
     });
 
     it('requests resources and limits memory to at least 512Mi', () => {
@@ -254,6 +269,8 @@ describe('helm chart apps-deployer', () => {
         [ENV.lambdaMemoryMb]: String(DEFAULTS.lambdaMemoryMb),
         [ENV.lambdaRequestsPerSecond]: String(DEFAULTS.lambdaRequestsPerSecond),
         [ENV.lockTtlSeconds]: String(DEFAULTS.lockTtlSeconds),
+        [ENV.tmpBudget]: '1Gi',
+        [ENV.awsMaxAttempts]: String(DEFAULTS.maxAttempts),
       });
       const config = loadConfig(data);
       expect(config.appsBucket).toBe(DEFAULTS.appsBucket);
@@ -355,7 +372,12 @@ describe('helm chart apps-deployer', () => {
         lockTtlSeconds: v.lockTtlSeconds,
         pushgatewayUrl: v.pushgatewayUrl,
       });
-      expect(config.aws).toMatchObject({ region: v.region, endpoint: v.endpointUrl });
+      expect(config.aws).toMatchObject({
+        region: v.region,
+        endpoint: v.endpointUrl,
+        maxAttempts: v.awsMaxAttempts,
+      });
+      expect(config.tmpBudgetBytes).toBe(2 * 2 ** 30); // tmp.sizeLimit 2Gi
     });
 
     it('pins the image by digest, appends extra args and honours the schedule options', () => {
@@ -460,6 +482,16 @@ describe('helm chart apps-deployer', () => {
       const objects = renderOk([...base, '--set', 'serviceAccount.name=existing-sa']);
       expect(objects.map((o) => o.kind)).not.toContain('ServiceAccount');
       expect(podSpec(objects).serviceAccountName).toBe('existing-sa');
+    });
+
+    it("passes a larger /tmp to the deployer's budget; one below the bundle limit makes it exit 2", () => {
+      const larger = renderOk([...minimal, '--set', 'tmp.sizeLimit=3Gi']);
+      expect(loadConfig(only(larger, 'ConfigMap').data ?? {}).tmpBudgetBytes).toBe(3 * 2 ** 30);
+      const smaller = renderOk([...minimal, '--set', 'tmp.sizeLimit=512Mi']);
+      expect(only(smaller, 'ConfigMap').data?.[ENV.tmpBudget]).toBe('512Mi');
+      expect(() => loadConfig(only(smaller, 'ConfigMap').data ?? {})).toThrow(
+        /APPS_DEPLOYER_TMP_BUDGET must be at least/,
+      );
     });
 
     it('accepts a longer lock TTL together with shorter deadlines', () => {

@@ -121,6 +121,7 @@ describe('hostile strings from a bundle', () => {
         { releaseKey: RELEASE_KEY, etag: '"e"', appId: 'com.example.hello', version: '1.0.0', issues },
       ],
       conflicts: [],
+      failed: [],
       upToDate: 0,
       runs: [],
       problems: [`cannot read ${RELEASE_KEY}`],

@@ -12,6 +12,7 @@ import type { ProvisionResult } from '../../../src/provision/types';
 import { applyItem, type ApplyContext } from '../../../src/reconcile/apply';
 import { LockLostError } from '../../../src/reconcile/errors';
 import { indexMarkers, nonCanonicalStem } from '../../../src/reconcile/markers';
+import { DiskBudget, reservationFor } from '../../../src/reconcile/disk-budget';
 import type { PlanItem } from '../../../src/reconcile/types';
 import { tempDir } from '../../support/bundle-builder';
 import { s3Error, stubbedPorts } from './stubbed';
@@ -63,6 +64,9 @@ function ctx(over: Partial<ApplyContext> = {}): ApplyContext {
     validate: async (): Promise<ValidationResult> => ({ ok: true, bundle, warnings: [] }),
     provision: async () => result,
     now: () => new Date('2025-01-01T00:00:00Z'),
+    disk: new DiskBudget(1024 * 1024 * 1024),
+    maxBundleBytes: 1024 * 1024 * 1024,
+    stopRun: () => undefined,
     ...over,
   };
 }
@@ -232,5 +236,90 @@ describe('applyItem', () => {
     expect(markerPuts().map((p) => p.Key)).toEqual([
       `deployer/seen/${nonCanonicalStem('bundles/x y.zip')}/e1/rejected-v1`,
     ]);
+  });
+
+  it('rejects an object listed over the size limit without downloading it', async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    const outcome = await applyItem(
+      item({ size: 2048, action: 'reject-oversized' }),
+      ctx({ maxBundleBytes: 1024 }),
+      silentLogger(),
+      0,
+    );
+    expect(outcome).toMatchObject({ status: 'rejected', issues: [{ code: 'BUNDLE_TOO_LARGE' }] });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/rejected-v1']);
+  });
+
+  it('marks a permanent failure (AWS refused the code after validation) as failed, with its class', async () => {
+    s3Mock.on(GetObjectCommand).resolves(body());
+    s3Mock.on(PutObjectCommand).resolves({});
+    const refused = Object.assign(new Error('Could not unzip uploaded file.'), {
+      name: 'InvalidParameterValueException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const stopRun = jest.fn();
+    const outcome = await applyItem(
+      item(),
+      ctx({
+        provision: async () => {
+          throw new ProvisionStepError({ step: 'function', resource: 'fn', bundle: 'b', cause: refused });
+        },
+        stopRun,
+      }),
+      silentLogger(),
+      0,
+    );
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      failureClass: 'permanent',
+      errorName: 'InvalidParameterValueException',
+    });
+    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/failed-v1']);
+    expect(JSON.parse(markerPuts()[0]!.Body as string)).toMatchObject({
+      outcome: 'failed',
+      errorName: 'InvalidParameterValueException',
+      failureRule: 'lambda-code-invalid',
+    });
+    expect(stopRun).not.toHaveBeenCalled();
+  });
+
+  it('stops the run on a configuration error and marks nothing', async () => {
+    s3Mock.on(GetObjectCommand).resolves(body());
+    const stopRun = jest.fn();
+    const outcome = await applyItem(
+      item(),
+      ctx({
+        provision: async () => {
+          throw new ProvisionStepError({
+            step: 'function',
+            resource: 'fn',
+            bundle: 'b',
+            cause: s3Error(403, 'AccessDeniedException'),
+          });
+        },
+        stopRun,
+      }),
+      silentLogger(),
+      0,
+    );
+    expect(outcome).toMatchObject({ status: 'failed', failureClass: 'configuration' });
+    expect(stopRun).toHaveBeenCalledTimes(1);
+    expect(stopRun.mock.calls[0]![0]).toMatchObject({ code: 'AWS_CONFIGURATION', exitCode: 2 });
+    expect(markerPuts()).toEqual([]);
+  });
+
+  it('waits for room in the disk budget before downloading', async () => {
+    s3Mock.on(GetObjectCommand).callsFake(() => body());
+    s3Mock.on(PutObjectCommand).resolves({});
+    const disk = new DiskBudget(reservationFor(5));
+    const held = await disk.reserve(1);
+    const pending = applyItem(item(), ctx({ disk }), silentLogger(), 0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(disk.waiting).toBe(1);
+    held();
+    await expect(pending).resolves.toMatchObject({ status: 'provisioned' });
+    expect(disk.available).toBe(disk.totalBytes);
   });
 });

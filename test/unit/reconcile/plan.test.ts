@@ -27,7 +27,13 @@ function marker(
 
 function plan(
   listings: Partial<Listings>,
-  opts: { replace?: boolean; only?: string; validatorVersion?: number } = {},
+  opts: {
+    replace?: boolean;
+    only?: string;
+    validatorVersion?: number;
+    retryFailed?: boolean;
+    maxBundleBytes?: number;
+  } = {},
 ) {
   return buildPlan({
     runId: 'run-1',
@@ -203,6 +209,92 @@ describe('buildPlan', () => {
     }
     const p = plan({ release: rel, manifests: man, markers: mk });
     expect(p.counts).toEqual({ 'up-to-date': n });
+  });
+
+  describe('permanent failures (marked failed)', () => {
+    const A = 'bundles/com.example.a_1.0.zip';
+    const stem = canonicalStem('com.example.a', '1.0');
+
+    it('are known failures: not downloaded again, whatever else is marked', () => {
+      const p = plan({ release: [release(A, 'a')], markers: [marker(stem, 'a', 'failed')] });
+      expect(p.items[0]).toMatchObject({
+        action: 'known-failure',
+        reason: expect.stringMatching(/--retry-failed/),
+      });
+    });
+
+    it('are judged again with --retry-failed (provision, or check-reupload when the manifest exists)', () => {
+      const markers = [marker(stem, 'a', 'failed')];
+      expect(plan({ release: [release(A, 'a')], markers }, { retryFailed: true }).items[0]!.action).toBe(
+        'provision',
+      );
+      expect(
+        plan({ release: [release(A, 'a')], markers, manifests: [manifest(stem)] }, { retryFailed: true })
+          .items[0]!.action,
+      ).toBe('check-reupload');
+    });
+
+    it('--retry-failed --only retries that app alone', () => {
+      const B = 'bundles/com.example.b_1.0.zip';
+      const markers = [
+        marker(stem, 'a', 'failed'),
+        marker(canonicalStem('com.example.b', '1.0'), 'b', 'failed'),
+      ];
+      const p = plan(
+        { release: [release(A, 'a'), release(B, 'b')], markers },
+        { retryFailed: true, only: 'com.example.a' },
+      );
+      expect(p.items.map((i) => [i.releaseKey, i.action])).toEqual([[A, 'provision']]);
+      const all = plan({ release: [release(A, 'a'), release(B, 'b')], markers });
+      expect(all.counts).toEqual({ 'known-failure': 2 });
+    });
+
+    it('a new upload (another ETag) is judged; a newer validator judges the failed object again', () => {
+      expect(
+        plan({ release: [release(A, 'new')], markers: [marker(stem, 'a', 'failed')] }).items[0]!.action,
+      ).toBe('provision');
+      expect(
+        plan(
+          { release: [release(A, 'a')], markers: [marker(stem, 'a', 'failed', VALIDATOR_VERSION)] },
+          { validatorVersion: VALIDATOR_VERSION + 1 },
+        ).items[0]!.action,
+      ).toBe('provision');
+    });
+
+    it('a provisioned marker of the same object wins (retried successfully)', () => {
+      const p = plan({
+        release: [release(A, 'a')],
+        manifests: [manifest(stem)],
+        markers: [marker(stem, 'a', 'failed'), marker(stem, 'a', 'provisioned')],
+      });
+      expect(p.items[0]!.action).toBe('up-to-date');
+    });
+  });
+
+  describe('size before download', () => {
+    const A = 'bundles/com.example.a_1.0.zip';
+    const stem = canonicalStem('com.example.a', '1.0');
+
+    it('rejects an object listed over the limit instead of downloading it', () => {
+      const p = plan({ release: [release(A, 'a', 1001)] }, { maxBundleBytes: 1000 });
+      expect(p.items[0]).toMatchObject({ action: 'reject-oversized', reason: expect.stringMatching(/1001/) });
+      expect(plan({ release: [release(A, 'a', 1000)] }, { maxBundleBytes: 1000 }).items[0]!.action).toBe(
+        'provision',
+      );
+    });
+
+    it('once marked rejected, it is a known rejection (no work)', () => {
+      const p = plan(
+        { release: [release(A, 'a', 5000)], markers: [marker(stem, 'a', 'rejected')] },
+        { maxBundleBytes: 1000 },
+      );
+      expect(p.items[0]!.action).toBe('known-rejection');
+    });
+
+    it('applies the default limit of 1 GiB', () => {
+      const p = plan({ release: [release(A, 'a', 1024 * 1024 * 1024 + 1)] });
+      expect(p.items[0]!.action).toBe('reject-oversized');
+    });
   });
 });
 

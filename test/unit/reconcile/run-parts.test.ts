@@ -1,5 +1,8 @@
 import { UPLOAD_PART_SIZE, UPLOAD_QUEUE_SIZE } from '../../../src/aws/clients';
+import { AwsConfigurationError, AwsUnavailableError } from '../../../src/aws/errors';
+import { ExitCode } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
+import { LockLostError, RunAbortedError } from '../../../src/reconcile/errors';
 import { ObserverDispatch } from '../../../src/reconcile/observe';
 import { runPool } from '../../../src/reconcile/pool';
 import { exitCodeOf, requestsSince, runRecordKey } from '../../../src/reconcile/report';
@@ -58,6 +61,19 @@ describe('run report', () => {
     expect(exitCodeOf([b({ status: 'conflict', message: 'm' })], undefined)).toBe(1);
     expect(exitCodeOf([b({ status: 'failed', code: 'X', message: 'm' })], undefined)).toBe(1);
     expect(exitCodeOf([], new Error('listing failed'))).toBe(1);
+  });
+  it('keeps the exit code of a run error that has one: 2 configuration, 4 unavailable, 143 SIGTERM', () => {
+    const failed = [b({ status: 'failed', code: 'X', message: 'm' })];
+    const config = new AwsConfigurationError('no bucket', {
+      fix: 'set MM_APPS_S3_BUCKET',
+      awsName: 'NoSuchBucket',
+    });
+    expect(exitCodeOf(failed, config)).toBe(ExitCode.Usage);
+    expect(exitCodeOf([], new AwsUnavailableError('down', { awsName: 'ECONNREFUSED' }))).toBe(
+      ExitCode.Unavailable,
+    );
+    expect(exitCodeOf(failed, new RunAbortedError('the run'))).toBe(ExitCode.Terminated);
+    expect(exitCodeOf([], new LockLostError('deployer/lock', 'taken over'))).toBe(ExitCode.Failed);
   });
   it('counts only the requests of this run', () => {
     expect(requestsSince({ 'S3.PutObject': 2 }, { 'S3.PutObject': 5, 'S3.ListObjectsV2': 3 })).toEqual({

@@ -1,0 +1,143 @@
+/**
+ * The fault proxy itself (test/support/fault-proxy.ts), with real SDK clients through it to the
+ * emulator: how it names services and operations, each action (error, drop, delay, drop after
+ * forwarding), `times` / `skip`, and that a seeded probability picks the same requests every time.
+ */
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { testAwsConfig, uniqueBucket } from '../../support/emulator';
+import { seededRandom, startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
+
+jest.setTimeout(60_000);
+
+let proxy: FaultProxy;
+let s3: S3Client;
+let lambda: LambdaClient;
+let iam: IAMClient;
+let bucket: string;
+
+beforeAll(async () => {
+  proxy = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL ?? '', seed: 3 });
+  const { region, credentials } = testAwsConfig();
+  const common = { region, credentials, endpoint: proxy.url, maxAttempts: 1 };
+  s3 = new S3Client({ ...common, forcePathStyle: true });
+  lambda = new LambdaClient(common);
+  iam = new IAMClient(common);
+  bucket = await uniqueBucket('proxy');
+});
+afterAll(async () => {
+  s3.destroy();
+  lambda.destroy();
+  iam.destroy();
+  await proxy.close();
+});
+afterEach(() => proxy.clearRules());
+
+const errorOf = (p: Promise<unknown>) =>
+  p
+    .then(() => undefined)
+    .catch((e: unknown) => e as Error & { name: string; $metadata?: { httpStatusCode?: number } });
+
+describe('fault proxy', () => {
+  it('forwards untouched requests and names their service and operation', async () => {
+    const from = proxy.requests.length;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a/b.txt', Body: 'x' }));
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'a/b.txt' }));
+    await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'a/' }));
+    await errorOf(lambda.send(new GetFunctionCommand({ FunctionName: 'no-such-fn' })));
+    await errorOf(iam.send(new GetRoleCommand({ RoleName: 'no-such-role' })));
+    expect(proxy.requests.slice(from).map((r) => [r.service, r.operation, r.key ?? ''])).toEqual([
+      ['s3', 'PutObject', 'a/b.txt'],
+      ['s3', 'HeadObject', 'a/b.txt'],
+      ['s3', 'ListObjectsV2', ''],
+      ['lambda', 'GetFunction', ''],
+      ['iam', 'GetRole', ''],
+    ]);
+    expect(proxy.count({ service: 's3', bucket })).toBeGreaterThanOrEqual(3);
+  });
+
+  it('answers canned errors in each protocol, as the SDK parses them', async () => {
+    proxy.addRule({
+      match: { service: 's3', operation: 'GetObject' },
+      action: { kind: 'error', status: 403, code: 'AccessDenied', message: 'no' },
+    });
+    proxy.addRule({
+      match: { service: 'lambda' },
+      action: { kind: 'error', status: 429, code: 'TooManyRequestsException' },
+    });
+    proxy.addRule({
+      match: { service: 'iam' },
+      action: { kind: 'error', status: 409, code: 'LimitExceeded' },
+    });
+    const s = await errorOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'a/b.txt' })));
+    expect([s?.name, s?.message, s?.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 'no', 403]);
+    const l = await errorOf(lambda.send(new GetFunctionCommand({ FunctionName: 'x' })));
+    expect([l?.name, l?.$metadata?.httpStatusCode]).toEqual(['TooManyRequestsException', 429]);
+    const i = await errorOf(iam.send(new GetRoleCommand({ RoleName: 'x' })));
+    expect(i?.name).toBe('LimitExceededException'); // the SDK's class for IAM's LimitExceeded
+  });
+
+  it('honours times and skip: the first request passes, the second fails, the third passes', async () => {
+    proxy.addRule({
+      match: { operation: 'GetObject', key: 'k' },
+      action: { kind: 'error', status: 503, code: 'SlowDown' },
+      skip: 1,
+      times: 1,
+    });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'x' }));
+    const results = [];
+    for (let n = 0; n < 3; n++)
+      results.push(
+        (await errorOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))))?.name ?? 'ok',
+      );
+    expect(results).toEqual(['ok', 'SlowDown', 'ok']);
+    // a HEAD answer has no body: the SDK can only name the error by its status, as with AWS
+  });
+
+  it('drops the connection, or forwards the write and drops the answer', async () => {
+    proxy.addRule({ match: { operation: 'PutObject', key: 'dropped' }, action: { kind: 'drop' }, times: 1 });
+    proxy.addRule({
+      match: { operation: 'PutObject', key: 'written' },
+      action: { kind: 'drop-after-forward' },
+      times: 1,
+    });
+    expect(
+      await errorOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dropped', Body: 'x' }))),
+    ).toBeDefined();
+    expect(
+      await errorOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'written', Body: 'y' }))),
+    ).toBeDefined();
+    // the first never reached the emulator, the second did
+    expect((await errorOf(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dropped' }))))?.name).toBe(
+      'NotFound',
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'written' }));
+    expect(await got.Body?.transformToString()).toBe('y');
+  });
+
+  it('adds latency', async () => {
+    proxy.addRule({ match: { operation: 'ListObjectsV2' }, action: { kind: 'delay', ms: 300 } });
+    const t0 = Date.now();
+    await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+  });
+
+  it('a seeded probability faults the same requests on every run', () => {
+    const draw = (seed: number) => {
+      const r = seededRandom(seed);
+      return Array.from({ length: 50 }, () => r() < 0.2);
+    };
+    expect(draw(42)).toEqual(draw(42));
+    expect(draw(42)).not.toEqual(draw(43));
+    const share = draw(42).filter(Boolean).length / 50;
+    expect(share).toBeGreaterThan(0.05);
+    expect(share).toBeLessThan(0.4);
+  });
+});

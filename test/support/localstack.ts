@@ -16,6 +16,8 @@
  *     teardown stops the container.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import path from 'node:path';
 import type { BackendHandle } from './global-setup';
 
@@ -34,13 +36,30 @@ export function localImageTag(rootDir: string): string {
 
 type RuntimeClient = Awaited<ReturnType<(typeof import('testcontainers'))['getContainerRuntimeClient']>>;
 
-async function hasBridge(client: RuntimeClient): Promise<boolean> {
-  try {
-    await client.network.getById('bridge').inspect();
-    return true;
-  } catch {
-    return false;
-  }
+/** The engine's unix socket (DOCKER_HOST unix://..., else Docker's default), when there is one. */
+function engineSocket(): string | undefined {
+  const host = process.env.DOCKER_HOST?.trim();
+  if (host) return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
+  return existsSync('/var/run/docker.sock') ? '/var/run/docker.sock' : undefined;
+}
+
+/**
+ * Whether the engine has Docker's default bridge network, asked before testcontainers runs: without
+ * one, testcontainers cannot find the host's address (it inspects "bridge") unless
+ * TESTCONTAINERS_HOST_OVERRIDE says it. Unknown (a TCP engine, no answer) counts as a normal Docker.
+ */
+function engineHasBridge(): Promise<boolean> {
+  const socketPath = engineSocket();
+  if (!socketPath) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/networks/bridge', timeout: 5_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode !== 404);
+    });
+    req.on('error', () => resolve(true));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
 }
 
 async function chooseImage(client: RuntimeClient, rootDir: string): Promise<{ image: string; how: string }> {
@@ -71,6 +90,13 @@ function freePort(): Promise<number> {
 }
 
 export async function startLocalStack(rootDir: string): Promise<BackendHandle> {
+  const bridge = await engineHasBridge();
+  if (!bridge) {
+    // host networking only: the containers' host is the loopback; Ryuk (the reaper container) needs
+    // a mapped port, i.e. a bridge, so teardown stops our container instead
+    process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  }
   const { getContainerRuntimeClient } = await import('testcontainers');
   let client: RuntimeClient;
   try {
@@ -85,7 +111,6 @@ export async function startLocalStack(rootDir: string): Promise<BackendHandle> {
   const rt = client.info.containerRuntime;
   const engine = `Docker ${rt.serverVersion} at ${rt.host} (${rt.operatingSystem})`;
   const { image, how } = await chooseImage(client, rootDir);
-  const bridge = await hasBridge(client);
   const handle = bridge ? await startStock(image) : await startHostNetwork(image);
   console.log(
     `test backend: LocalStack at ${handle.endpoint} · image ${image} (${how}) · engine ${engine} · ` +
@@ -115,8 +140,6 @@ async function startStock(image: string): Promise<BackendHandle> {
 }
 
 async function startHostNetwork(image: string): Promise<BackendHandle> {
-  // Ryuk (the reaper container) needs a mapped port, i.e. a bridge; teardown stops ours instead
-  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   const { GenericContainer, Wait } = await import('testcontainers');
   const port = await freePort();
   const container = await new GenericContainer(image)

@@ -25,6 +25,8 @@ export const LOCALSTACK_OFFICIAL_IMAGE = 'localstack/localstack:4.14.0';
 /** The services the deployer and its tests use. */
 export const LOCALSTACK_SERVICES = 's3,lambda,iam,sts,logs';
 const STARTUP_TIMEOUT_MS = 180_000;
+/** test/integration/provision/pending.localstack.test.ts relies on it */
+export const STANDIN_PULL_SECONDS = 5;
 
 /** The tag scripts/build-localstack-image.sh gives the image of its current recipe. */
 export function localImageTag(rootDir: string): string {
@@ -149,6 +151,9 @@ async function startHostNetwork(image: string): Promise<BackendHandle> {
       GATEWAY_LISTEN: `127.0.0.1:${port}`,
       SERVICES: LOCALSTACK_SERVICES,
       AWS_DEFAULT_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      // the image's docker stand-in: the first pull of each runtime (while its first function is
+      // Pending) takes this long, as AWS keeps new functions Pending for seconds
+      DOCKER_STANDIN_PULL_SECONDS: String(STANDIN_PULL_SECONDS),
     })
     .withWaitStrategy(Wait.forLogMessage('Ready.'))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)

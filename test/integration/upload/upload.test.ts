@@ -19,6 +19,8 @@ import { backendName, testClients, testPorts, uniqueBucket } from '../../support
 
 const PREFIX = 'releases/';
 
+jest.setTimeout(30_000);
+
 describe('uploadBundle', () => {
   let s3: S3Client;
   let dir: string;
@@ -164,10 +166,9 @@ describe('uploadBundle', () => {
           try {
             return await real.s3.putObject(input);
           } catch (err) {
-            const e = err as { code?: string; $metadata?: { httpStatusCode?: number } };
-            puts.push(
-              `${String(input.IfNoneMatch)} → ${e.$metadata?.httpStatusCode ?? e.code ?? String(err)}`,
-            );
+            const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+            const cut = /\b(EPIPE|ECONNRESET)\b/.exec(String(err))?.[1];
+            puts.push(`${String(input.IfNoneMatch)} → ${status ?? cut ?? String(err)}`);
             throw err;
           }
         },

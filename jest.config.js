@@ -15,6 +15,9 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // *.localstack.test.ts use LocalStack's own behaviour (Pending functions): that backend only
+      testPathIgnorePatterns:
+        process.env.DEPLOYER_TEST_BACKEND === 'localstack' ? [] : ['\\.localstack\\.test\\.ts$'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

@@ -12,7 +12,9 @@
 #
 # The demo checks its own outcomes and exits 1 if one of them is not what it announces.
 # Environment: APPS_DEPLOYER_LOG_LEVEL (default warn: keeps the demo readable; `info` shows the
-# JSON logs), DEMO_KEEP_EMULATOR=1 to leave moto running at the end (it prints how to reach it).
+# JSON logs), DEMO_KEEP_EMULATOR=1 to leave moto running at the end (it prints how to reach it),
+# DEMO_ENDPOINT=http://127.0.0.1:PORT to use an emulator already running there instead of moto
+# (fresh state needed: the demo's buckets must not hold an earlier demo's runs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -61,6 +63,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+if [ -n "${DEMO_ENDPOINT:-}" ]; then
+  # another emulator, already running (e.g. LocalStack: README "Test backends")
+  note "using the emulator at $DEMO_ENDPOINT (DEMO_ENDPOINT)"
+else
 PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 MOTO_IAM_LOAD_MANAGED_POLICIES=true "$ROOT/.venv-moto/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$WORK/moto.log" 2>&1 &
 MOTO_PID=$!
@@ -72,8 +78,9 @@ for _ in $(seq 1 100); do
 done
 moto_ready || { echo "moto_server did not start within 30 s:"; cat "$WORK/moto.log"; exit 1; }
 note "moto listening on http://127.0.0.1:$PORT (pid $MOTO_PID)"
+fi
 
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
+export AWS_ENDPOINT_URL="${DEMO_ENDPOINT:-http://127.0.0.1:$PORT}"
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN
 export MM_APPS_S3_BUCKET=demo-mattermost-apps

@@ -176,6 +176,7 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   );
 
   const s3Port: S3Port = {
+    emulatorEndpoint: config.endpoint,
     headObject: (input) => s3.send(new HeadObjectCommand(input)),
     getObject: (input) => s3.send(new GetObjectCommand(input)),
     putObject: (input) => s3.send(new PutObjectCommand(input)),

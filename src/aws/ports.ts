@@ -69,6 +69,8 @@ export interface UploadInput {
 }
 
 export interface S3Port {
+  /** AWS_ENDPOINT_URL when set (an emulator or sandbox); undefined against AWS itself */
+  readonly emulatorEndpoint?: string;
   headObject(input: HeadObjectCommandInput): Promise<HeadObjectCommandOutput>;
   getObject(input: GetObjectCommandInput): Promise<GetObjectCommandOutput>;
   putObject(input: PutObjectCommandInput): Promise<PutObjectCommandOutput>;

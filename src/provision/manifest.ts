@@ -6,6 +6,7 @@
  * Replace (--update): the manifest is deleted first with If-Match on the ETag that was read, the bundle
  * is converged, and the manifest is created again.
  */
+import { deleteIfMatch } from '../aws/conditional-delete';
 import { isConditionalConflict, isNotFound, isPreconditionFailed } from '../aws/errors';
 import type { Bundle } from '../bundle/types';
 import { VERSION } from '../version';
@@ -133,7 +134,11 @@ export async function deleteManifest(ctx: StepContext, bundle: Bundle, etag: str
   const key = bundle.manifestKey;
   await ctx.retry('manifest', key, async () => {
     try {
-      await ctx.ports.s3.deleteObject({ Bucket: ctx.config.appsBucket, Key: key, IfMatch: etag });
+      await deleteIfMatch(
+        ctx.ports.s3,
+        { Bucket: ctx.config.appsBucket, Key: key, IfMatch: etag },
+        ctx.logger,
+      );
     } catch (err) {
       if (isNotFound(err)) return; // already gone (a retried delete)
       if (isPreconditionFailed(err)) {

@@ -6,11 +6,12 @@
  *    LockHeldError (exit 3) naming the holder;
  *  - renewed every TTL/3 with If-Match: <our ETag>; a renewal that fails (or is overdue) marks the lock
  *    lost, and assertCanWrite() then throws LockLostError before every write;
- *  - released with DeleteObject If-Match: <our ETag>.
+ *  - released with DeleteObject If-Match: <our ETag> (an emulator without it: aws/conditional-delete.ts).
  * A conditional write retried by the SDK after a 5xx or a reset can answer 412 for our own success:
  * on every 412 the lock is read back and its run id compared before concluding.
  */
 import { hostname } from 'node:os';
+import { deleteIfMatch } from '../aws/conditional-delete';
 import type { S3Port } from '../aws/ports';
 import type { Clock, ServerClock } from '../aws/server-clock';
 import type { Logger } from '../log';
@@ -102,9 +103,9 @@ export async function readLock(
 }
 
 /** Removes the lock if its ETag is still `etag` (apps-deployer unlock). */
-export async function removeLock(s3: S3Port, bucket: string, etag: string): Promise<void> {
+export async function removeLock(s3: S3Port, bucket: string, etag: string, logger?: Logger): Promise<void> {
   try {
-    await s3.deleteObject({ Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: quotedEtag(etag) });
+    await deleteIfMatch(s3, { Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: quotedEtag(etag) }, logger);
   } catch (err) {
     if (isPreconditionFailed(err) || isConditionalConflict(err)) {
       const now = await s3
@@ -262,7 +263,7 @@ export class ReconcileLock {
     if (etag === undefined) return;
     const { s3, bucket, logger } = this.options;
     try {
-      await s3.deleteObject({ Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: etag });
+      await deleteIfMatch(s3, { Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: etag }, logger);
       logger.debug({ lock: this.resource }, 'lock released');
     } catch (err) {
       if (isNotFound(err)) return;

@@ -12,9 +12,13 @@
  *   resetEmulator()              moto only: wipes ALL state (POST /moto-api/reset); only for a test file
  *                                that runs alone — parallel files would lose their buckets and roles
  *   backendName()                "moto" | "localstack" | "endpoint"
+ *   conditionalDeleteMode()      how the backend answers DeleteObject If-Match: 'native' (AWS, moto) or
+ *                                'fallback' (501 NotImplemented: LocalStack 4.14; the deployer then
+ *                                reads, compares the ETag and deletes: one more HeadObject and DeleteObject)
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { isNotImplemented } from '../../src/aws/conditional-delete';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { AwsConfig, DeployerConfig } from '../../src/config';
@@ -94,4 +98,27 @@ export async function resetEmulator(): Promise<void> {
     throw new Error(`resetEmulator works with moto only (backend: ${backendName()})`);
   const res = await fetch(`${endpoint()}/moto-api/reset`, { method: 'POST' });
   if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+}
+
+let deleteMode: Promise<'native' | 'fallback'> | undefined;
+
+/** Asks the backend once per worker: a DeleteObject with If-Match on a scratch object. */
+export function conditionalDeleteMode(): Promise<'native' | 'fallback'> {
+  deleteMode ??= (async () => {
+    const bucket = await uniqueBucket('probe-cdel');
+    const { s3 } = testClients();
+    try {
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'probe', Body: 'x' }));
+      try {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'probe', IfMatch: put.ETag }));
+        return 'native';
+      } catch (err) {
+        if (!isNotImplemented(err)) throw err;
+        return 'fallback';
+      }
+    } finally {
+      s3.destroy();
+    }
+  })();
+  return deleteMode;
 }

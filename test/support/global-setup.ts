@@ -4,7 +4,8 @@
  * (workers inherit the parent's environment). One line says which backend was used.
  *
  *   AWS_ENDPOINT_URL set               → that endpoint (any emulator, or a sandbox account)
- *   DEPLOYER_TEST_BACKEND=localstack   → LocalStack via @testcontainers/localstack (needs a Docker engine)
+ *   DEPLOYER_TEST_BACKEND=localstack   → LocalStack through testcontainers (needs a Docker engine;
+ *                                        official image or the locally built one: localstack.ts)
  *   otherwise                          → moto server from .venv-moto (`npm run setup:emulator`)
  *
  * Environment published: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
@@ -14,10 +15,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { startLocalStack } from './localstack';
 
 /** moto's version pinned by scripts/setup-emulator.sh */
 export const MOTO_VERSION_PIN = '5.2.5';
-export const LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 const STARTUP_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 150;
 const DEFAULT_TEST_REGION = 'us-east-1';
@@ -129,37 +130,6 @@ async function motoVersion(rootDir: string): Promise<string> {
   });
 }
 
-async function startLocalStack(): Promise<BackendHandle> {
-  // loaded only on this path: testcontainers probes for a Docker engine when it is used
-  const { getContainerRuntimeClient } = await import('testcontainers');
-  try {
-    await getContainerRuntimeClient();
-  } catch (err) {
-    throw new Error(
-      `DEPLOYER_TEST_BACKEND=localstack needs a Docker engine, and none was found (${(err as Error).message}); ` +
-        'unset DEPLOYER_TEST_BACKEND to use moto server',
-    );
-  }
-  const { LocalstackContainer } = await import('@testcontainers/localstack');
-  // LocalStack runs Lambda functions in containers of their own: without the Docker socket it marks
-  // new functions Failed, and the deployer's FunctionActiveV2 wait fails
-  const socket = process.env.DEPLOYER_DOCKER_SOCKET ?? '/var/run/docker.sock';
-  const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
-    .withEnvironment({ SERVICES: 's3,lambda,iam,sts' })
-    .withBindMounts([{ source: socket, target: '/var/run/docker.sock' }])
-    .start();
-  const endpoint = container.getConnectionUri();
-  console.log(`test backend: LocalStack ${LOCALSTACK_IMAGE} at ${endpoint}`);
-  return {
-    name: 'localstack',
-    endpoint,
-    users: 1,
-    stop: async () => {
-      await container.stop();
-    },
-  };
-}
-
 function publish(handle: BackendHandle): void {
   process.env.AWS_ENDPOINT_URL = handle.endpoint;
   process.env.AWS_REGION ??= DEFAULT_TEST_REGION;
@@ -188,7 +158,7 @@ export default async function globalSetup(config: { rootDir?: string }): Promise
     handle = { name: 'endpoint', endpoint: given, users: 1, stop: async () => undefined };
     console.log(`test backend: AWS_ENDPOINT_URL ${given}`);
   } else if (process.env.DEPLOYER_TEST_BACKEND === 'localstack') {
-    handle = await startLocalStack();
+    handle = await startLocalStack(config.rootDir ?? path.resolve(__dirname, '..', '..'));
   } else {
     handle = await startMoto(config.rootDir ?? path.resolve(__dirname, '..', '..'));
   }

@@ -61,7 +61,7 @@ export async function run(opts: UnlockCliOptions): Promise<number> {
       'apps-deployer: warning: this lock is live; if its run is still working, another run may now start beside it\n',
     );
   }
-  await removeLock(ports.s3, config.appsBucket, etag); // LockChangedError (exit 1) when it is not that lock
+  await removeLock(ports.s3, config.appsBucket, etag, logger); // LockChangedError (exit 1) when it is not that lock
   process.stdout.write(`lock removed (ETag ${bareEtag(etag)})\n`);
   return ExitCode.Ok;
 }

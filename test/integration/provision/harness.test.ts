@@ -6,6 +6,9 @@ import { Readable } from 'node:stream';
 import { backendName, testPorts, uniqueBucket } from '../../support/emulator';
 import { UPLOAD_PART_SIZE } from '../../../src/aws/clients';
 
+// a multipart upload of several parts: seconds on a busy machine or a containerized emulator
+jest.setTimeout(30_000);
+
 describe('test backend harness', () => {
   it('publishes an endpoint and gives each test its own bucket', async () => {
     // Prepare

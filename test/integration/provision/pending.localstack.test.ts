@@ -1,0 +1,152 @@
+/**
+ * LocalStack only, by design (jest.config.js runs *.localstack.test.ts only with
+ * DEPLOYER_TEST_BACKEND=localstack): Lambda functions that are still Pending when the deployer's
+ * next step runs. AWS keeps a new function Pending for seconds; moto answers Active at once, so only
+ * LocalStack can show that the waits work. LocalStack is Pending while it prepares a function's
+ * runtime; the harness's image stand-in makes the first pull of each runtime take
+ * DOCKER_STANDIN_PULL_SECONDS (5 s), so each test uses a runtime no other test uses (with the official
+ * image and a real Docker, that first pull is a real one).
+ */
+import { CreateFunctionCommand, GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { AwsPorts } from '../../../src/aws/ports';
+import { FUNCTION_TAGS } from '../../../src/provision/types';
+import { functionZip, tempDir, type BundleSpec } from '../../support/bundle-builder';
+import { backendName, testClients } from '../../support/emulator';
+import { assertI1, buildBundle, freshEnv, provisioner, uniqueAppId } from './support';
+
+jest.setTimeout(120_000);
+
+async function oneFunctionSpec(
+  appId: string,
+  runtime: string,
+  handler: string,
+  files: Record<string, string>,
+) {
+  const zip = await functionZip(files);
+  const spec: BundleSpec = {
+    manifest: {
+      app_id: appId,
+      version: '1.0.0',
+      display_name: `Pending ${appId}`,
+      homepage_url: 'https://example.com/app',
+      app_type: 'aws_lambda',
+      aws_lambda: [{ path: '/', name: 'main', handler, runtime }],
+    },
+    functions: { 'main.zip': zip },
+  };
+  return { spec, zip };
+}
+
+/** Ports whose Lambda calls note the function's real state (a GetFunction) around each step. */
+function stateTap(ports: AwsPorts, lambda: LambdaClient) {
+  const seen: string[] = [];
+  const state = async (name: string) =>
+    (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.State ?? '?';
+  const l = ports.lambda;
+  const tapped: AwsPorts = {
+    ...ports,
+    lambda: {
+      ...l,
+      createFunction: async (input) => {
+        const out = await l.createFunction(input);
+        seen.push(`after CreateFunction: ${await state(input.FunctionName!)}`);
+        return out;
+      },
+      getFunction: async (input) => {
+        const out = await l.getFunction(input);
+        seen.push(`deployer read: ${out.Configuration?.State ?? '?'}`);
+        return out;
+      },
+      waitActive: async (name, maxWaitSeconds) => {
+        seen.push(`wait for Active begins: ${await state(name)}`);
+        await l.waitActive(name, maxWaitSeconds);
+        seen.push(`wait for Active ends: ${await state(name)}`);
+      },
+      updateFunctionConfiguration: async (input) => {
+        seen.push(`UpdateFunctionConfiguration sent: ${await state(input.FunctionName!)}`);
+        return l.updateFunctionConfiguration(input);
+      },
+    },
+  };
+  return { ports: tapped, seen };
+}
+
+describe('functions still Pending when the next step runs (LocalStack only, by design)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const clients = testClients();
+
+  beforeAll(async () => {
+    if (backendName() !== 'localstack')
+      throw new Error(`this file needs the LocalStack backend (backend: ${backendName()})`);
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterAll(async () => {
+    await cleanup();
+    clients.s3.destroy();
+    clients.lambda.destroy();
+    clients.iam.destroy();
+  });
+
+  it('a created function is Pending when its wait begins; the manifest follows once it is Active', async () => {
+    const env = await freshEnv(dir);
+    const appId = uniqueAppId('pend');
+    const { spec } = await oneFunctionSpec(appId, 'ruby3.4', 'app.handler', {
+      'app.rb': "def handler(event:, context:)\n  { statusCode: 200, body: 'ok' }\nend\n",
+    });
+    const bundle = await buildBundle(dir, 'pending-create', spec);
+    const { ports, seen } = stateTap(env.ports, clients.lambda);
+    const p = provisioner(env, ports);
+    const { roleArn } = await p.ensureIam();
+
+    const result = await p.provision(bundle, { runId: 'run-pending-1' });
+
+    console.log(`LocalStack, a new function: ${seen.join(' → ')}`);
+    expect(result.status).toBe('provisioned');
+    expect(seen).toContain('after CreateFunction: Pending');
+    expect(seen).toContain('wait for Active begins: Pending');
+    expect(seen.at(-1)).toBe('wait for Active ends: Active');
+    expect(await assertI1(env, bundle, roleArn)).toBe(true);
+  });
+
+  it("another run's function, still Pending, is waited for before its configuration is updated", async () => {
+    const env = await freshEnv(dir);
+    const appId = uniqueAppId('pend');
+    const { spec, zip } = await oneFunctionSpec(appId, 'python3.13', 'app.handler', {
+      'app.py': "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
+    });
+    const bundle = await buildBundle(dir, 'pending-converge', spec);
+    const fn = bundle.functions[0]!;
+    const p0 = provisioner(env);
+    const { roleArn } = await p0.ensureIam();
+    // another run created the function a moment ago (same code, tags; a memory size to converge)
+    await clients.lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: fn.lambdaName,
+        Runtime: 'python3.13',
+        Handler: 'app.handler',
+        Role: roleArn,
+        Code: { ZipFile: zip },
+        Timeout: env.config.lambdaTimeoutSeconds,
+        MemorySize: env.config.lambdaMemoryMb + 128,
+        Tags: {
+          [FUNCTION_TAGS.managedBy]: FUNCTION_TAGS.managedByValue,
+          [FUNCTION_TAGS.appId]: bundle.appId,
+          [FUNCTION_TAGS.version]: bundle.version,
+          [FUNCTION_TAGS.bundleSha256]: bundle.sha256Hex,
+        },
+      }),
+    );
+    const { ports, seen } = stateTap(env.ports, clients.lambda);
+
+    const result = await provisioner(env, ports).provision(bundle, { runId: 'run-pending-2' });
+
+    console.log(`LocalStack, a function another run left Pending: ${seen.join(' → ')}`);
+    expect(result.status).toBe('provisioned');
+    expect(result.functions.map((f) => f.outcome)).toEqual(['updated']);
+    expect(seen).toContain('deployer read: Pending');
+    expect(seen).toContain('wait for Active begins: Pending');
+    expect(seen).toContain('UpdateFunctionConfiguration sent: Active');
+    expect(await assertI1(env, bundle, roleArn)).toBe(true);
+  });
+});

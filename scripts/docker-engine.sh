@@ -10,7 +10,8 @@
 # The engine is never the machine's: its own socket, pid file and exec root under $RUN_DIR (/tmp,
 # short paths for unix sockets), its data root (images, so the LocalStack image is cached between
 # runs) under $DATA_DIR (/var/tmp, outside the checkout so that jest, eslint and prettier never crawl
-# it), both named after this checkout's path. Host networking only: --bridge=none creates no
+# it). The run dir is named after this checkout's path; the data root is one per machine, so that
+# every checkout (a CI run's fresh clone included) reuses the cached image — one engine at a time. Host networking only: --bridge=none creates no
 # bridge, --iptables=false / --ip-forward=false / --ip-masq=false touch no firewall or routing;
 # containers must run with `--network host` and talk to 127.0.0.1. vfs storage works on any file
 # system (no overlay mounts needed).
@@ -18,7 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DOCKER_IO_VERSION="${DOCKER_IO_VERSION:-20.10.24+dfsg1-1+deb12u1+b6}" # Debian 12 (bookworm)
 key="$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)" # one engine per checkout
-DATA_DIR="${APPS_DEPLOYER_DOCKER_DATA:-/var/tmp/apps-deployer-docker-$key}"
+DATA_DIR="${APPS_DEPLOYER_DOCKER_DATA:-/var/tmp/apps-deployer-docker}"
 RUN_DIR="${APPS_DEPLOYER_DOCKER_RUN:-/tmp/apps-deployer-docker-$key}"
 SOCK="$RUN_DIR/docker.sock"
 PIDFILE="$RUN_DIR/dockerd.pid"

@@ -239,7 +239,7 @@ export function loadConfig(
       str(ENV.lambdaRequestsPerSecond),
       DEFAULTS.lambdaRequestsPerSecond,
       1,
-      100,
+      15, // AWS's shared control-plane pool: 15 req/s per account (aws/rate-limit.ts)
     ),
     lockTtlSeconds: int(ENV.lockTtlSeconds, str(ENV.lockTtlSeconds), DEFAULTS.lockTtlSeconds, 10, 3600),
     pushgatewayUrl: url(ENV.pushgatewayUrl, str(ENV.pushgatewayUrl)),

@@ -64,6 +64,8 @@ export const WAITER_MAX_DELAY_SECONDS = 5;
 export const DEFAULT_LAMBDA_REQUESTS_PER_SECOND = DEFAULT_LAMBDA_CONTROL_RPS;
 /** Attempts of the lock's own client (standard mode: exponential backoff, no client-side rate). */
 export const LOCK_MAX_ATTEMPTS = 3;
+/** Each of the lock's requests gives up after this long (then retried, within the lock's deadlines). */
+export const LOCK_REQUEST_TIMEOUT_MS = 5_000;
 
 export interface AwsPortsOptions {
   /** client-side rate of the shared Lambda control-plane pool (config.lambdaRequestsPerSecond, ≤ 15) */
@@ -146,7 +148,13 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   };
 
   const clock = new ServerClock();
-  const newS3 = (overrides: { retryMode?: string; maxAttempts?: number } = {}): S3Client => {
+  const newS3 = (
+    overrides: {
+      retryMode?: string;
+      maxAttempts?: number;
+      requestHandler?: { requestTimeout: number; connectionTimeout: number };
+    } = {},
+  ): S3Client => {
     const client = new S3Client({ ...common, ...overrides, forcePathStyle: config.endpoint !== undefined });
     clock.attach(client);
     client.middlewareStack.add(
@@ -159,7 +167,12 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     return client;
   };
   const s3 = newS3();
-  const lockS3 = newS3({ retryMode: 'standard', maxAttempts: LOCK_MAX_ATTEMPTS });
+  const lockS3 = newS3({
+    retryMode: 'standard',
+    maxAttempts: LOCK_MAX_ATTEMPTS,
+    // a hung request must not outlive the lock's loss deadline (reconcile/lock.ts)
+    requestHandler: { requestTimeout: LOCK_REQUEST_TIMEOUT_MS, connectionTimeout: LOCK_REQUEST_TIMEOUT_MS },
+  });
 
   const limiter =
     options.limiter ??

@@ -27,7 +27,7 @@ async function put(
 function runRecord(i: number, exitCode: number): RunReport {
   const startedAt = new Date(Date.UTC(2024, 0, 1, i, 0, 0)).toISOString();
   return {
-    reportVersion: 1,
+    reportVersion: 2,
     runId: `run-${i}`,
     deployerVersion: '0.1.0',
     startedAt,
@@ -36,6 +36,7 @@ function runRecord(i: number, exitCode: number): RunReport {
     dryRun: false,
     exitCode,
     counts: { provisioned: i, skipped: 2 },
+    unchanged: { 'up-to-date': 2 },
     bundles: [],
     requests: { 'S3.ListObjectsV2': 3, 'S3.PutObject': i },
   };

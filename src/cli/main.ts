@@ -103,10 +103,15 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     );
 
   program
-    .command('status')
-    .description('show provisioned apps, pending and rejected bundles, and the last runs')
+    .command('status [APP_ID]')
+    .description(
+      'show provisioned apps, pending, rejected, conflicting and failed bundles, and the last runs; ' +
+        "with APP_ID, that app's versions in detail",
+    )
     .addOption(jsonOption())
-    .action((opts: { json?: boolean }) => execute(async () => (await import('./commands/status')).run(opts)));
+    .action((appId: string | undefined, opts: { json?: boolean }) =>
+      execute(async () => (await import('./commands/status')).run({ ...opts, appId })),
+    );
 
   program
     .command('unlock')

@@ -23,7 +23,13 @@ import type { Clock, ServerClock } from '../aws/server-clock';
 import type { Logger } from '../log';
 import { LockChangedError, LockHeldError, LockLostError, s3AccessError, type LockHolder } from './errors';
 import { quotedEtag } from './markers';
-import { isConditionalConflict, isNotFound, isPreconditionFailed } from '../aws/errors';
+import {
+  httpStatusOf,
+  isConditionalConflict,
+  isNotFound,
+  isPreconditionFailed,
+  isThrottling,
+} from '../aws/errors';
 import { STATE_KEYS } from './types';
 import { errorMessage } from '../errors';
 
@@ -51,6 +57,13 @@ export function lockBackoffMs(n: number): number {
 /** A lock write answered "not what you expected": 412 or a conditional-request conflict. */
 function isRefused(err: unknown): boolean {
   return isPreconditionFailed(err) || isConditionalConflict(err);
+}
+
+/** An answer that says the request was refused as such (4xx but throttling): retrying cannot help, and
+ * a write refused so never landed. Anything else (5xx, throttling, a reset, a timeout) may have. */
+function isDefinitive(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  return status !== undefined && status >= 400 && status < 500 && !isThrottling(err);
 }
 
 export interface LockBody extends LockHolder {
@@ -231,7 +244,7 @@ export class ReconcileLock {
         return;
       } catch (err) {
         if (!isRefused(err)) {
-          await this.removeIfOurs(err);
+          if (!isDefinitive(err)) await this.removeIfOurs(err);
           throw err;
         }
       }
@@ -256,7 +269,7 @@ export class ReconcileLock {
         return;
       } catch (err) {
         if (!isRefused(err)) {
-          await this.removeIfOurs(err);
+          if (!isDefinitive(err)) await this.removeIfOurs(err);
           throw err;
         }
       }
@@ -328,7 +341,7 @@ export class ReconcileLock {
       try {
         state = await this.read();
       } catch (err) {
-        if (this.localNow() + lockBackoffMs(n) >= deadline) {
+        if (isDefinitive(err) || this.localNow() + lockBackoffMs(n) >= deadline) {
           logger.warn(
             { lock: this.resource, err: { message: errorMessage(err) } },
             'taking the lock failed and it could not be read back: a lock of this run may remain until its TTL',
@@ -370,13 +383,19 @@ export class ReconcileLock {
         if (isNotFound(err)) return { done: true }; // gone (our retried delete, or a removal)
         lastError = err;
         if (isRefused(err)) {
-          const now = await this.read().catch(() => undefined);
-          if (now === undefined) return { done: true };
-          if (now.holder?.runId !== this.body.runId) return { done: false, notOurs: true };
-          if (now.etag === current) return { done: false, error: err };
-          current = now.etag;
-          continue;
-        }
+          const read = await this.read().then(
+            (state) => ({ state }),
+            (readError: unknown) => ({ readError }),
+          );
+          if ('state' in read) {
+            if (read.state === undefined) return { done: true };
+            if (read.state.holder?.runId !== this.body.runId) return { done: false, notOurs: true };
+            if (read.state.etag === current) return { done: false, error: err };
+            current = read.state.etag;
+            continue;
+          }
+          lastError = read.readError;
+        } else if (isDefinitive(err)) return { done: false, error: err };
       }
       if (this.localNow() + lockBackoffMs(n) >= deadline) return { done: false, error: lastError };
       await this.sleep(lockBackoffMs(n));

@@ -307,6 +307,14 @@ describe('ReconcileLock', () => {
     expect(s3Mock.commandCalls(DeleteObjectCommand)).toHaveLength(0);
   });
 
+  it('does not look for a lock of its own after a refusal such as AccessDenied (no write landed)', async () => {
+    s3Mock.on(PutObjectCommand).rejects(s3Error(403, 'AccessDenied'));
+    const c = clocks();
+    await expect(newLock(c).acquire()).rejects.toBeInstanceOf(Error);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(c.slept).toEqual([]);
+  });
+
   it('retries a release failing transiently within its deadline', async () => {
     s3Mock.on(PutObjectCommand).resolves({ ETag: '"l1"' });
     s3Mock

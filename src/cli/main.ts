@@ -103,7 +103,8 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     );
 
   program
-    .command('status [APP_ID]')
+    .command('status')
+    .argument('[APP_ID]', 'one app: its versions with their details (manifest metadata, every reason)')
     .description(
       'show provisioned apps, pending, rejected, conflicting and failed bundles, and the last runs; ' +
         "with APP_ID, that app's versions in detail",

@@ -91,12 +91,19 @@ async function startProxy(target, latencyMs = 0) {
   };
 }
 
-/** Calls of the shared control-plane pool and the rate they achieved while there was work. */
-function sharedPoolRate(log) {
+/**
+ * Calls of the shared control-plane pool and the rate they achieved while there was work (first to
+ * last call); `sustained` leaves out the first `burst` calls, which a full token bucket lets through
+ * at once.
+ */
+function sharedPoolRate(log, burst = 15) {
   const shared = log.filter((e) => e.pool === 'shared').map((e) => e.t);
-  if (shared.length < 2) return { calls: shared.length, rate: NaN, spanS: 0 };
+  if (shared.length < 2) return { calls: shared.length, rate: NaN, sustained: NaN, spanS: 0 };
   const spanS = (shared[shared.length - 1] - shared[0]) / 1000;
-  return { calls: shared.length, rate: (shared.length - 1) / spanS, spanS };
+  const after = shared.slice(burst);
+  const sustained =
+    after.length >= 2 ? (after.length - 1) / ((after[after.length - 1] - after[0]) / 1000) : NaN;
+  return { calls: shared.length, rate: (shared.length - 1) / spanS, sustained, spanS };
 }
 
 /** Requests by "service.op" (S3 by method, Lambda by operation). */

@@ -123,7 +123,8 @@ function line(label, r) {
   const pct = ((r.shared.rate / RATE) * 100).toFixed(0);
   return (
     `  ${label.padEnd(26)} exit ${r.code}, ${r.provisioned} provisioned, ${r.s.toFixed(1)} s, ` +
-    `shared pool ${r.shared.calls} calls at ${r.shared.rate.toFixed(1)}/s (${pct}% of ${RATE}/s), peak RSS ${mb(r.rss)}`
+    `shared pool ${r.shared.calls} calls at ${r.shared.rate.toFixed(1)}/s (${pct}% of ${RATE}/s; ` +
+    `${r.shared.sustained.toFixed(1)}/s after the burst), peak RSS ${mb(r.rss)}`
   );
 }
 

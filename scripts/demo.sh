@@ -31,10 +31,10 @@ expect_exit() { # expect_exit <expected> <actual> <what>
     printf '%s→ exit %s, expected %s (%s)%s\n' "$BOLD" "$2" "$1" "$3" "$RESET"; FAILURES+=("$3: exit $2, expected $1"); fi
 }
 
-# verify <what> <JS expression over `s`, the `apps-deployer status --json` document>
+# verify <what> <JS expression over `s`, the `apps-deployer status [APP_ID] --json` document> [APP_ID]
 verify() {
   local json
-  json="$("${CLI[@]}" status --json)" || { FAILURES+=("$1: status --json failed"); return; }
+  json="$("${CLI[@]}" status "${@:3}" --json)" || { FAILURES+=("$1: status --json failed"); return; }
   if printf '%s' "$json" | node -e '
     let t = ""; process.stdin.on("data", (c) => (t += c)).on("end", () => {
       const s = JSON.parse(t); process.exit(new Function("s", `return (${process.argv[1]});`)(s) ? 0 : 1);
@@ -134,8 +134,12 @@ set +e; apps_deployer reconcile; code=$?; set -e
 expect_exit 1 "$code" "first reconcile: the broken bundle is rejected"
 verify "hello-world and weather-bot are provisioned" \
   's.provisioned.map((a) => a.appId).sort().join() === "com.example.hello-world,com.example.weather-bot"'
+verify "nothing is pending, one bundle is rejected" \
+  's.rejected.length === 1 && s.pending.length === 0'
+# the reasons are details of one app: `status APP_ID` reads them
 verify "broken-app is rejected with its reasons, nothing is pending" \
-  's.rejected.length === 1 && s.rejected[0].appId === "com.example.broken-app" && s.rejected[0].issues.length >= 2 && s.pending.length === 0'
+  's.rejected.length === 1 && s.rejected[0].appId === "com.example.broken-app" && s.rejected[0].issues.length >= 2 && s.pending.length === 0' \
+  com.example.broken-app
 
 
 section "5. Second reconcile: nothing to do"

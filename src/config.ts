@@ -279,9 +279,10 @@ export function loadConfig(
       str(ENV.lambdaRequestsPerSecond),
       DEFAULTS.lambdaRequestsPerSecond,
       1,
-      100,
+      15, // AWS's shared control-plane pool: 15 req/s per account (aws/rate-limit.ts)
     ),
-    lockTtlSeconds: int(ENV.lockTtlSeconds, str(ENV.lockTtlSeconds), DEFAULTS.lockTtlSeconds, 10, 3600),
+    // DESIGN.md "One writer": a TTL of at least 60 s (reconcile/lock.ts holds its deadlines at 60 s)
+    lockTtlSeconds: int(ENV.lockTtlSeconds, str(ENV.lockTtlSeconds), DEFAULTS.lockTtlSeconds, 60, 3600),
     pushgatewayUrl: url(ENV.pushgatewayUrl, str(ENV.pushgatewayUrl)),
     notifyWebhookUrl: url(ENV.notifyWebhookUrl, str(ENV.notifyWebhookUrl)),
     alertWebhookUrl: url(ENV.alertWebhookUrl, str(ENV.alertWebhookUrl)),

@@ -6,7 +6,11 @@
  * - retries: the SDK's 'adaptive' mode (backoff + client-side throttling) with config.maxAttempts;
  * - credentials: explicit (provision's APPS_PROVISION_AWS_*) or the SDK's default chain (IRSA, ...);
  * - every request the SDK sends (each attempt) is counted by operation ("S3.PutObject") in `requests`;
- * - Lambda control-plane requests pass a client-side token bucket (AWS allows ~15 req/s per account);
+ * - Lambda and IAM requests pass client-side token buckets that mirror AWS's per-account quota pools
+ *   (rate-limit.ts: the shared control-plane pool, GetFunction's own, IAM's), each call counted in the
+ *   pool AWS counts it in; the waiters poll GetFunction, so they use GetFunction's pool;
+ * - `lockS3`: an S3 client of the lock's own, in standard retry mode: the bulk client's adaptive mode
+ *   delays requests client-side under throttling, which must not hold back the lock's renewals;
  * - `upload` streams a body of unknown length (multipart above UPLOAD_PART_SIZE) via @aws-sdk/lib-storage;
  * - `waitActive` / `waitUpdated` are the SDK's FunctionActiveV2 / FunctionUpdatedV2 waiters with a deadline;
  * - `clock` follows S3's clock (the Date header of every S3 response), for the reconcile lock.
@@ -44,8 +48,8 @@ import {
 } from '@aws-sdk/client-iam';
 import type { AwsConfig } from '../config';
 import type { Logger } from '../log';
-import type { AwsPorts, IamPort, LambdaPort, RequestCounter, S3Port, UploadInput } from './ports';
-import { TokenBucket } from './rate-limit';
+import type { AwsPorts, IamPort, LambdaPort, LockS3Port, RequestCounter, S3Port, UploadInput } from './ports';
+import { DEFAULT_LAMBDA_CONTROL_RPS, QuotaPools, quotaPoolOf, type PoolLimiter } from './rate-limit';
 import { ServerClock } from './server-clock';
 import { WaiterFailedError, WaiterTimeoutError } from './errors';
 
@@ -56,18 +60,22 @@ export const UPLOAD_QUEUE_SIZE = 2;
 /** Waiter polling delays (seconds). */
 export const WAITER_MIN_DELAY_SECONDS = 1;
 export const WAITER_MAX_DELAY_SECONDS = 5;
-/** Default client-side rate of Lambda control-plane requests. */
-export const DEFAULT_LAMBDA_REQUESTS_PER_SECOND = 10;
+/** Default client-side rate of the shared Lambda control-plane pool. */
+export const DEFAULT_LAMBDA_REQUESTS_PER_SECOND = DEFAULT_LAMBDA_CONTROL_RPS;
+/** Attempts of the lock's own client (standard mode: exponential backoff, no client-side rate). */
+export const LOCK_MAX_ATTEMPTS = 3;
+/** Each of the lock's requests gives up after this long (then retried, within the lock's deadlines). */
+export const LOCK_REQUEST_TIMEOUT_MS = 5_000;
 
 export interface AwsPortsOptions {
-  /** client-side limit on Lambda control-plane requests (config.lambdaRequestsPerSecond) */
+  /** client-side rate of the shared Lambda control-plane pool (config.lambdaRequestsPerSecond, ≤ 15) */
   lambdaRequestsPerSecond?: number;
   /** debug lines for waits on the rate limit; nothing secret is logged */
   logger?: Logger;
   /** share one counter between several factories (default: a new one) */
   requests?: RequestCounter;
-  /** the limiter Lambda requests pass (default: a TokenBucket at lambdaRequestsPerSecond) */
-  lambdaLimiter?: { take(): Promise<void> };
+  /** the pools Lambda and IAM requests pass (default: QuotaPools at lambdaRequestsPerSecond) */
+  limiter?: PoolLimiter;
 }
 
 /** Counts requests by operation in memory. */
@@ -139,28 +147,51 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
       : undefined,
   };
 
-  const s3 = new S3Client({ ...common, forcePathStyle: config.endpoint !== undefined });
   const clock = new ServerClock();
-  clock.attach(s3);
-  s3.middlewareStack.add(
-    (next, context) => (args) => {
-      requests.add(`S3.${operationName(context.commandName)}`);
-      return next(args);
-    },
-    { ...PER_ATTEMPT, name: 'appsDeployerCountS3' },
-  );
+  const newS3 = (
+    overrides: {
+      retryMode?: string;
+      maxAttempts?: number;
+      requestHandler?: { requestTimeout: number; connectionTimeout: number };
+    } = {},
+  ): S3Client => {
+    const client = new S3Client({ ...common, ...overrides, forcePathStyle: config.endpoint !== undefined });
+    clock.attach(client);
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        requests.add(`S3.${operationName(context.commandName)}`);
+        return next(args);
+      },
+      { ...PER_ATTEMPT, name: 'appsDeployerCountS3' },
+    );
+    return client;
+  };
+  const s3 = newS3();
+  const lockS3 = newS3({
+    retryMode: 'standard',
+    maxAttempts: LOCK_MAX_ATTEMPTS,
+    // a hung request must not outlive the lock's loss deadline (reconcile/lock.ts)
+    requestHandler: { requestTimeout: LOCK_REQUEST_TIMEOUT_MS, connectionTimeout: LOCK_REQUEST_TIMEOUT_MS },
+  });
+
+  const limiter =
+    options.limiter ??
+    new QuotaPools({ lambdaControl: options.lambdaRequestsPerSecond ?? DEFAULT_LAMBDA_REQUESTS_PER_SECOND });
+  /** Each attempt takes a token from the pool AWS counts it in, then is counted by operation. */
+  const pass = async (service: 'Lambda' | 'IAM', commandName: unknown): Promise<void> => {
+    const operation = operationName(commandName);
+    const pool = quotaPoolOf(service, operation);
+    const started = Date.now();
+    await limiter.take(pool);
+    const waited = Date.now() - started;
+    if (waited > 250) options.logger?.debug({ waitedMs: waited, pool, operation }, 'rate limit: waited');
+    requests.add(`${service}.${operation}`);
+  };
 
   const lambda = new LambdaClient(common);
-  const limiter =
-    options.lambdaLimiter ??
-    new TokenBucket({ ratePerSecond: options.lambdaRequestsPerSecond ?? DEFAULT_LAMBDA_REQUESTS_PER_SECOND });
   lambda.middlewareStack.add(
     (next, context) => async (args) => {
-      const started = Date.now();
-      await limiter.take();
-      const waited = Date.now() - started;
-      if (waited > 250) options.logger?.debug({ waitedMs: waited }, 'lambda rate limit: waited');
-      requests.add(`Lambda.${operationName(context.commandName)}`);
+      await pass('Lambda', context.commandName);
       return next(args);
     },
     { ...PER_ATTEMPT, name: 'appsDeployerLambdaRateAndCount' },
@@ -168,12 +199,20 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
 
   const iam = new IAMClient(common);
   iam.middlewareStack.add(
-    (next, context) => (args) => {
-      requests.add(`IAM.${operationName(context.commandName)}`);
+    (next, context) => async (args) => {
+      await pass('IAM', context.commandName);
       return next(args);
     },
-    { ...PER_ATTEMPT, name: 'appsDeployerCountIam' },
+    { ...PER_ATTEMPT, name: 'appsDeployerIamRateAndCount' },
   );
+
+  const lockPort: LockS3Port = {
+    getObject: (input) => lockS3.send(new GetObjectCommand(input)),
+    putObject: (input) => lockS3.send(new PutObjectCommand(input)),
+    deleteObject: (input) => lockS3.send(new DeleteObjectCommand(input)),
+    headObject: (input) => lockS3.send(new HeadObjectCommand(input)),
+    emulatorEndpoint: config.endpoint,
+  };
 
   const s3Port: S3Port = {
     emulatorEndpoint: config.endpoint,
@@ -258,7 +297,15 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     createGroup: (input) => iam.send(new CreateGroupCommand(input)),
   };
 
-  return { s3: s3Port, lambda: lambdaPort, iam: iamPort, requests, region: config.region, clock };
+  return {
+    s3: s3Port,
+    lockS3: lockPort,
+    lambda: lambdaPort,
+    iam: iamPort,
+    requests,
+    region: config.region,
+    clock,
+  };
 }
 
 /** The waiter's failure message is the JSON of its last result; keep the function's own reason. */

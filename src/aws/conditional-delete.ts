@@ -22,7 +22,10 @@ export interface ConditionalDeleteInput {
   IfMatch: string;
 }
 
-const warned = new WeakSet<S3Port>();
+/** What a conditional delete needs of an S3 client (the bulk client's port, or the lock's own). */
+export type ConditionalDeletePort = Pick<S3Port, 'deleteObject' | 'headObject' | 'emulatorEndpoint'>;
+
+const warned = new WeakSet<ConditionalDeletePort>();
 
 /** 501 NotImplemented: the service does not implement a header or operation. */
 export function isNotImplemented(err: unknown): boolean {
@@ -47,7 +50,7 @@ function s3Error(name: string, status: number, message: string): S3ServiceExcept
  * 404 when it is gone, the SDK error otherwise).
  */
 export async function deleteIfMatch(
-  s3: S3Port,
+  s3: ConditionalDeletePort,
   input: ConditionalDeleteInput,
   logger?: Logger,
 ): Promise<DeleteObjectCommandOutput> {

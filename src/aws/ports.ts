@@ -80,6 +80,12 @@ export interface S3Port {
   upload(input: UploadInput): Promise<{ ETag?: string }>;
 }
 
+/** The lock's own S3 calls: a client of their own (aws/clients.ts), in standard retry mode. */
+export type LockS3Port = Pick<
+  S3Port,
+  'getObject' | 'putObject' | 'deleteObject' | 'headObject' | 'emulatorEndpoint'
+>;
+
 export interface LambdaPort {
   getFunction(input: GetFunctionCommandInput): Promise<GetFunctionCommandOutput>;
   createFunction(input: CreateFunctionCommandInput): Promise<CreateFunctionCommandOutput>;
@@ -127,6 +133,9 @@ export interface RequestCounter {
 
 export interface AwsPorts {
   s3: S3Port;
+  /** the reconcile lock's S3 client (standard retries, never the bulk client's adaptive rate limiter);
+   * absent in ports built by hand (tests): the lock then uses `s3` */
+  lockS3?: LockS3Port;
   lambda: LambdaPort;
   iam: IamPort;
   requests: RequestCounter;

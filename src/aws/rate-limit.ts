@@ -55,3 +55,75 @@ export class TokenBucket {
     this.tokens -= 1;
   }
 }
+
+/**
+ * The per-account request quotas AWS applies, mirrored client-side (DESIGN.md "Isolation"):
+ *  - lambdaControl: every Lambda control-plane call but GetFunction, GetPolicy and Invoke share one
+ *    pool (AWS: 15 req/s per account and region; ours defaults to 10 and may be set up to 15, leaving
+ *    room for other tenants of the account);
+ *  - lambdaGetFunction: GetFunction has its own pool (AWS: 100 req/s, not adjustable); the
+ *    FunctionActiveV2 / FunctionUpdatedV2 waiters poll with GetFunction, so they count here;
+ *  - lambdaGetPolicy: GetPolicy has its own (AWS: 15 req/s);
+ *  - iam: IAM is a global service that throttles each account with token buckets per API whose sizes
+ *    AWS does not publish ("Rate exceeded"); the deployer makes a handful of IAM calls per run, so one
+ *    conservative pool for all of them;
+ *  - unlimited: Invoke (counted by concurrency, not by rate) and everything else not rate-limited here.
+ */
+export type QuotaPool = 'lambdaControl' | 'lambdaGetFunction' | 'lambdaGetPolicy' | 'iam' | 'unlimited';
+
+/** AWS's documented Lambda API request quotas (requests per second, per account and region). */
+export const AWS_LAMBDA_QUOTAS = { control: 15, getFunction: 100, getPolicy: 15 } as const;
+/** Our default share of the shared control-plane pool. */
+export const DEFAULT_LAMBDA_CONTROL_RPS = 10;
+/** IAM: AWS publishes no figure; a rate well below what IAM has been seen to allow. */
+export const DEFAULT_IAM_RPS = 5;
+
+/** Lambda operations AWS does not count in the shared control-plane pool. */
+const LAMBDA_OWN_POOLS: Readonly<Record<string, QuotaPool>> = {
+  GetFunction: 'lambdaGetFunction',
+  GetPolicy: 'lambdaGetPolicy',
+  Invoke: 'unlimited',
+  InvokeAsync: 'unlimited',
+  InvokeWithResponseStream: 'unlimited',
+};
+
+/** The pool AWS counts a call in: service ("Lambda", "IAM", "S3") and operation ("GetFunction"). */
+export function quotaPoolOf(service: string, operation: string): QuotaPool {
+  if (service === 'Lambda') return LAMBDA_OWN_POOLS[operation] ?? 'lambdaControl';
+  if (service === 'IAM') return 'iam';
+  return 'unlimited';
+}
+
+export interface QuotaRates {
+  /** the shared Lambda control-plane pool (config.lambdaRequestsPerSecond, at most 15) */
+  lambdaControl?: number;
+  lambdaGetFunction?: number;
+  lambdaGetPolicy?: number;
+  iam?: number;
+}
+
+/** Takes a token from a pool before a request is sent. */
+export interface PoolLimiter {
+  take(pool: QuotaPool): Promise<void>;
+}
+
+/** One token bucket per pool; 'unlimited' passes at once. */
+export class QuotaPools implements PoolLimiter {
+  private readonly buckets: Map<QuotaPool, TokenBucket>;
+
+  constructor(rates: QuotaRates = {}, clock: Pick<TokenBucketOptions, 'now' | 'sleep'> = {}) {
+    // the configuration caps it at AWS's 15/s (config.ts); tests against an emulator may go faster
+    const control = rates.lambdaControl ?? DEFAULT_LAMBDA_CONTROL_RPS;
+    const bucket = (ratePerSecond: number): TokenBucket => new TokenBucket({ ratePerSecond, ...clock });
+    this.buckets = new Map<QuotaPool, TokenBucket>([
+      ['lambdaControl', bucket(control)],
+      ['lambdaGetFunction', bucket(rates.lambdaGetFunction ?? AWS_LAMBDA_QUOTAS.getFunction)],
+      ['lambdaGetPolicy', bucket(rates.lambdaGetPolicy ?? AWS_LAMBDA_QUOTAS.getPolicy)],
+      ['iam', bucket(rates.iam ?? DEFAULT_IAM_RPS)],
+    ]);
+  }
+
+  take(pool: QuotaPool): Promise<void> {
+    return this.buckets.get(pool)?.take() ?? Promise.resolve();
+  }
+}

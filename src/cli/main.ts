@@ -108,9 +108,15 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
 
   program
     .command('status')
-    .description('show provisioned apps, pending and rejected bundles, and the last runs')
+    .argument('[APP_ID]', 'one app: its versions with their details (manifest metadata, every reason)')
+    .description(
+      'show provisioned apps, pending, rejected, conflicting and failed bundles, and the last runs; ' +
+        "with APP_ID, that app's versions in detail",
+    )
     .addOption(jsonOption())
-    .action((opts: { json?: boolean }) => execute(async () => (await import('./commands/status')).run(opts)));
+    .action((appId: string | undefined, opts: { json?: boolean }) =>
+      execute(async () => (await import('./commands/status')).run({ ...opts, appId })),
+    );
 
   program
     .command('unlock')

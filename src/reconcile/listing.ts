@@ -13,6 +13,8 @@ export interface ListedObject {
   /** as S3 lists it, with its quotes ("\"9b2c…\"") */
   etag: string;
   size: number;
+  /** as S3 lists it (status shows when a manifest went live; the plan never uses it) */
+  lastModified?: Date;
 }
 
 export interface Listings {
@@ -55,7 +57,7 @@ export async function listAll(
     }
     for (const o of res.Contents ?? []) {
       if (o.Key === undefined) continue;
-      out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0 });
+      out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: o.LastModified });
     }
     if (!res.IsTruncated) return out;
     token = res.NextContinuationToken;

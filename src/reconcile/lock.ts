@@ -4,21 +4,35 @@
  *  - taken with PutObject If-None-Match: *; on 412 the lock is read: expired by S3's clock (its
  *    LastModified + its TTL, against S3's Date) → taken over with If-Match: <its ETag>; else
  *    LockHeldError (exit 3) naming the holder;
- *  - renewed every TTL/3 with If-Match: <our ETag>; a renewal that fails (or is overdue) marks the lock
- *    lost, and assertCanWrite() then throws LockLostError before every write;
- *  - released with DeleteObject If-Match: <our ETag> (an emulator without it: aws/conditional-delete.ts).
+ *  - renewed every TTL/3 with If-Match: <our ETag>; a renewal that fails transiently is retried with
+ *    backoff until the loss deadline (3/4 of the TTL after the last confirmed write, a quarter of the
+ *    TTL before any other run may judge it expired); a renewal refused (another holder) or not done
+ *    by that deadline marks the lock lost, and assertCanWrite() then throws LockLostError before
+ *    every write. With the shortest TTL (60 s): renewals every 20 s, loss at 45 s, expiry at 60 s;
+ *  - released with DeleteObject If-Match: <our ETag>, retried within LOCK_RELEASE_DEADLINE_MS;
+ *  - when the conditional create fails for good (its answer lost, the retries exhausted), the lock is
+ *    read back and removed when it holds our run id: a write that landed unseen leaves no lock behind.
  * A conditional write retried by the SDK after a 5xx or a reset can answer 412 for our own success:
  * on every 412 the lock is read back and its run id compared before concluding.
+ * The lock uses an S3 client of its own (AwsPorts.lockS3: standard retries, a request timeout), so the
+ * bulk client's adaptive rate limiter never delays a renewal under throttling.
  */
 import { hostname } from 'node:os';
 import { deleteIfMatch } from '../aws/conditional-delete';
-import type { S3Port } from '../aws/ports';
+import type { LockS3Port, S3Port } from '../aws/ports';
 import type { Clock, ServerClock } from '../aws/server-clock';
 import type { Logger } from '../log';
 import { LockChangedError, LockHeldError, LockLostError, s3AccessError, type LockHolder } from './errors';
 import { quotedEtag } from './markers';
-import { isConditionalConflict, isNotFound, isPreconditionFailed } from '../aws/errors';
+import {
+  httpStatusOf,
+  isConditionalConflict,
+  isNotFound,
+  isPreconditionFailed,
+  isThrottling,
+} from '../aws/errors';
 import { STATE_KEYS } from './types';
+import { errorMessage } from '../errors';
 
 /** Renew this many times per TTL. */
 export const LOCK_RENEWALS_PER_TTL = 3;
@@ -26,6 +40,32 @@ export const LOCK_RENEWALS_PER_TTL = 3;
 export const LOCK_OVERDUE_FRACTION = 0.75;
 /** Attempts to take the lock when it keeps changing under us (deleted, taken over). */
 export const LOCK_ACQUIRE_ATTEMPTS = 3;
+/** How long a release (and the clean-up after a failed create) keeps retrying transient failures. */
+export const LOCK_RELEASE_DEADLINE_MS = 20_000;
+/** Backoff between the lock's own retries (doubling, capped). */
+export const LOCK_RETRY_BASE_MS = 500;
+export const LOCK_RETRY_MAX_MS = 4_000;
+/** The shortest TTL DESIGN.md allows ("One writer"). */
+export const LOCK_MIN_TTL_SECONDS = 60;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The n-th backoff delay (n from 0). */
+export function lockBackoffMs(n: number): number {
+  return Math.min(LOCK_RETRY_MAX_MS, LOCK_RETRY_BASE_MS * 2 ** n);
+}
+
+/** A lock write answered "not what you expected": 412 or a conditional-request conflict. */
+function isRefused(err: unknown): boolean {
+  return isPreconditionFailed(err) || isConditionalConflict(err);
+}
+
+/** An answer that says the request was refused as such (4xx but throttling): retrying cannot help, and
+ * a write refused so never landed. Anything else (5xx, throttling, a reset, a timeout) may have. */
+function isDefinitive(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  return status !== undefined && status >= 400 && status < 500 && !isThrottling(err);
+}
 
 export interface LockBody extends LockHolder {
   renewedAt?: string;
@@ -71,7 +111,7 @@ function parseLockBody(text: string): LockBody | undefined {
 
 /** Reads the lock; undefined when there is none. Expiry is judged by S3's clock when `clock` has one. */
 export async function readLock(
-  s3: S3Port,
+  s3: LockS3Port,
   bucket: string,
   options: { clock?: Clock; fallbackTtlSeconds: number },
 ): Promise<LockState | undefined> {
@@ -102,10 +142,20 @@ export async function readLock(
   };
 }
 
+/** The one conditional delete of the lock (release, clean-up, unlock): only while its ETag is `etag`. */
+export async function deleteLockIfMatch(
+  s3: LockS3Port,
+  bucket: string,
+  etag: string,
+  logger?: Logger,
+): Promise<void> {
+  await deleteIfMatch(s3, { Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: quotedEtag(etag) }, logger);
+}
+
 /** Removes the lock if its ETag is still `etag` (apps-deployer unlock). */
 export async function removeLock(s3: S3Port, bucket: string, etag: string, logger?: Logger): Promise<void> {
   try {
-    await deleteIfMatch(s3, { Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: quotedEtag(etag) }, logger);
+    await deleteLockIfMatch(s3, bucket, etag, logger);
   } catch (err) {
     if (isPreconditionFailed(err) || isConditionalConflict(err)) {
       const now = await s3
@@ -120,7 +170,8 @@ export async function removeLock(s3: S3Port, bucket: string, etag: string, logge
 }
 
 export interface LockOptions {
-  s3: S3Port;
+  /** the lock's own client (AwsPorts.lockS3), or the bulk one when there is none */
+  s3: LockS3Port;
   bucket: string;
   runId: string;
   ttlSeconds: number;
@@ -133,6 +184,8 @@ export interface LockOptions {
   pid?: number;
   /** monotonic milliseconds (tests) */
   localNow?: () => number;
+  /** waits between the lock's own retries (tests) */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The reconcile lock held by this run. */
@@ -140,6 +193,7 @@ export class ReconcileLock {
   readonly resource: string;
   private readonly body: LockBody;
   private readonly localNow: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private etag: string | undefined;
   private lostReason: string | undefined;
   private lostCause: unknown;
@@ -151,6 +205,7 @@ export class ReconcileLock {
   constructor(private readonly options: LockOptions) {
     this.resource = lockResource(options.bucket);
     this.localNow = options.localNow ?? (() => performance.now());
+    this.sleep = options.sleep ?? defaultSleep;
     this.body = {
       runId: options.runId,
       host: options.host ?? hostname(),
@@ -194,7 +249,10 @@ export class ReconcileLock {
         this.startRenewing();
         return;
       } catch (err) {
-        if (!isPreconditionFailed(err) && !isConditionalConflict(err)) throw err;
+        if (!isRefused(err)) {
+          if (!isDefinitive(err)) await this.removeIfOurs(err);
+          throw err;
+        }
       }
       last = await this.read();
       if (!last) continue; // released meanwhile: try again
@@ -216,7 +274,10 @@ export class ReconcileLock {
         this.startRenewing();
         return;
       } catch (err) {
-        if (!isPreconditionFailed(err) && !isConditionalConflict(err)) throw err;
+        if (!isRefused(err)) {
+          if (!isDefinitive(err)) await this.removeIfOurs(err);
+          throw err;
+        }
       }
       const after = await this.read();
       if (after?.holder?.runId === this.body.runId) {
@@ -253,7 +314,8 @@ export class ReconcileLock {
     return this.renewing;
   }
 
-  /** Stops renewing and deletes the lock if it is still ours. Never throws (logs instead). */
+  /** Stops renewing and deletes the lock if it is still ours, retrying transient failures within
+   * LOCK_RELEASE_DEADLINE_MS. Never throws (logs instead). */
   async release(): Promise<void> {
     if (this.released) return;
     this.stopRenewing();
@@ -261,38 +323,125 @@ export class ReconcileLock {
     this.released = true;
     const etag = this.etag;
     if (etag === undefined) return;
-    const { s3, bucket, logger } = this.options;
-    try {
-      await deleteIfMatch(s3, { Bucket: bucket, Key: STATE_KEYS.lock, IfMatch: etag }, logger);
-      logger.debug({ lock: this.resource }, 'lock released');
-    } catch (err) {
-      if (isNotFound(err)) return;
-      if (isPreconditionFailed(err) || isConditionalConflict(err)) {
-        logger.warn({ lock: this.resource }, 'lock not released: it is no longer ours');
-        return;
-      }
+    const outcome = await this.deleteOurs(etag, this.localNow() + LOCK_RELEASE_DEADLINE_MS);
+    const { logger } = this.options;
+    if (outcome.done) logger.debug({ lock: this.resource }, 'lock released');
+    else if (outcome.notOurs) logger.warn({ lock: this.resource }, 'lock not released: it is no longer ours');
+    else
       logger.warn(
-        { lock: this.resource, err: { message: (err as Error).message } },
+        { lock: this.resource, err: { message: errorMessage(outcome.error) } },
         'lock not released; it expires after its TTL, or remove it with `apps-deployer unlock`',
       );
+  }
+
+  /**
+   * After a conditional create (or takeover) that failed for good: our write may have landed with its
+   * answer lost. Reads the lock back and removes it when it holds our run id, so that the next runs do
+   * not find a lock of a run that never ran. Never throws.
+   */
+  private async removeIfOurs(cause: unknown): Promise<void> {
+    const { logger } = this.options;
+    const deadline = this.localNow() + LOCK_RELEASE_DEADLINE_MS;
+    for (let n = 0; ; n++) {
+      let state: LockState | undefined;
+      try {
+        state = await this.read();
+      } catch (err) {
+        if (isDefinitive(err) || this.localNow() + lockBackoffMs(n) >= deadline) {
+          logger.warn(
+            { lock: this.resource, err: { message: errorMessage(err) } },
+            'taking the lock failed and it could not be read back: a lock of this run may remain until its TTL',
+          );
+          return;
+        }
+        await this.sleep(lockBackoffMs(n));
+        continue;
+      }
+      if (state?.holder?.runId !== this.body.runId) return; // none, or another run's
+      const outcome = await this.deleteOurs(state.etag, deadline);
+      logger.warn(
+        { lock: this.resource, removed: outcome.done, cause: errorMessage(cause) },
+        outcome.done
+          ? 'taking the lock failed after our write had landed: removed it'
+          : 'taking the lock failed after our write had landed and it could not be removed',
+      );
+      return;
     }
+  }
+
+  /**
+   * Deletes the lock while its ETag is `etag`, retrying transient failures until `deadline` (local ms).
+   * On 412 the lock is read back: still ours under another ETag (a renewal whose answer was lost) →
+   * deleted with that one; another run's → notOurs.
+   */
+  private async deleteOurs(
+    etag: string,
+    deadline: number,
+  ): Promise<{ done: boolean; notOurs?: boolean; error?: unknown }> {
+    const { s3, bucket } = this.options;
+    let current = etag;
+    let lastError: unknown;
+    for (let n = 0; ; n++) {
+      try {
+        await deleteLockIfMatch(s3, bucket, current, this.options.logger);
+        return { done: true };
+      } catch (err) {
+        if (isNotFound(err)) return { done: true }; // gone (our retried delete, or a removal)
+        lastError = err;
+        if (isRefused(err)) {
+          const read = await this.read().then(
+            (state) => ({ state }),
+            (readError: unknown) => ({ readError }),
+          );
+          if ('state' in read) {
+            if (read.state === undefined) return { done: true };
+            if (read.state.holder?.runId !== this.body.runId) return { done: false, notOurs: true };
+            if (read.state.etag === current) return { done: false, error: err };
+            current = read.state.etag;
+            continue;
+          }
+          lastError = read.readError;
+        } else if (isDefinitive(err)) return { done: false, error: err };
+      }
+      if (this.localNow() + lockBackoffMs(n) >= deadline) return { done: false, error: lastError };
+      await this.sleep(lockBackoffMs(n));
+    }
+  }
+
+  /** The local time after which the lock counts as lost (3/4 of the TTL after the last confirmation). */
+  private lossDeadline(): number {
+    return this.lastConfirmedAt + this.options.ttlSeconds * 1000 * LOCK_OVERDUE_FRACTION;
   }
 
   private async renewOnce(): Promise<void> {
     const { s3, logger } = this.options;
-    const sentAt = this.localNow();
-    const body: LockBody = { ...this.body, renewedAt: new Date().toISOString() };
-    try {
-      const res = await s3.putObject(this.putInput({ IfMatch: this.etag }, body));
-      this.confirmed(res.ETag, sentAt);
-      logger.debug({ lock: this.resource, etag: this.etag }, 'lock renewed');
-      return;
-    } catch (err) {
-      if (!isPreconditionFailed(err) && !isConditionalConflict(err)) {
-        this.markLost(`renewal failed: ${(err as Error).message}`, err);
+    for (let n = 0; ; n++) {
+      if (this.released || this.lostReason) return;
+      const sentAt = this.localNow();
+      const body: LockBody = { ...this.body, renewedAt: new Date().toISOString() };
+      try {
+        const res = await s3.putObject(this.putInput({ IfMatch: this.etag }, body));
+        this.confirmed(res.ETag, sentAt);
+        logger.debug({ lock: this.resource, etag: this.etag }, 'lock renewed');
         return;
+      } catch (err) {
+        if (isRefused(err)) return this.judgeRefusedRenewal(sentAt);
+        // throttled, 5xx, reset: try again while the lock is still safely ours
+        if (this.localNow() + lockBackoffMs(n) >= this.lossDeadline()) {
+          this.markLost(`renewal failed: ${errorMessage(err)}`, err);
+          return;
+        }
+        logger.warn(
+          { lock: this.resource, err: { message: errorMessage(err) } },
+          'lock renewal failed: retrying',
+        );
+        await this.sleep(lockBackoffMs(n));
       }
     }
+  }
+
+  /** A renewal answered 412: our own retried write, or another holder. */
+  private async judgeRefusedRenewal(sentAt: number): Promise<void> {
     try {
       const now = await this.read();
       if (now?.holder?.runId === this.body.runId) {
@@ -305,7 +454,7 @@ export class ReconcileLock {
           : 'the lock object was deleted',
       );
     } catch (err) {
-      this.markLost(`renewal failed: ${(err as Error).message}`, err);
+      this.markLost(`renewal failed: ${errorMessage(err)}`, err);
     }
   }
 

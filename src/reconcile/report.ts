@@ -1,10 +1,19 @@
 /**
  * The run report (RunReport) and the run record: the same document, written under
  * deployer/runs/<startedAt ISO with ':' replaced by '-'>_<runId>.json, so that records sort by time.
+ * Its size follows the work of the run, not the fleet: unchanged bundles are counted (by outcome and
+ * by plan action), only the bundles judged in the run are listed; the record is compact JSON.
  */
 import type { S3Port } from '../aws/ports';
 import { DeployerError, ExitCode, errorMessage } from '../errors';
-import { REPORT_VERSION, STATE_KEYS, type BundleOutcome, type BundleReport, type RunReport } from './types';
+import {
+  REPORT_VERSION,
+  STATE_KEYS,
+  type BundleOutcome,
+  type BundleReport,
+  type PlanAction,
+  type RunReport,
+} from './types';
 
 /** Outcomes that make a run exit 1: found in THIS run (known ones are 'skipped'). */
 const FAILING: ReadonlySet<BundleOutcome['status']> = new Set(['failed', 'rejected', 'conflict']);
@@ -20,6 +29,13 @@ export function exitCodeOf(bundles: readonly BundleReport[], runError: unknown):
 export function countOutcomes(bundles: readonly BundleReport[]): RunReport['counts'] {
   const counts: RunReport['counts'] = {};
   for (const b of bundles) counts[b.outcome.status] = (counts[b.outcome.status] ?? 0) + 1;
+  return counts;
+}
+
+/** Unchanged ('skipped') bundles by plan action. */
+export function countUnchanged(bundles: readonly BundleReport[]): Partial<Record<PlanAction, number>> {
+  const counts: Partial<Record<PlanAction, number>> = {};
+  for (const b of bundles) if (b.outcome.status === 'skipped') counts[b.action] = (counts[b.action] ?? 0) + 1;
   return counts;
 }
 
@@ -45,24 +61,27 @@ export async function writeRunRecord(s3: S3Port, bucket: string, report: RunRepo
   await s3.putObject({
     Bucket: bucket,
     Key: key,
-    Body: JSON.stringify({ ...report, recordKey: key }, null, 2),
+    Body: JSON.stringify({ ...report, recordKey: key }),
     ContentType: 'application/json',
   });
   return key;
 }
 
+/** The report of a run from the reports of all its bundles (unchanged ones are counted, not listed). */
 export function newReport(
-  fields: Omit<RunReport, 'reportVersion' | 'counts' | 'exitCode'> & {
+  fields: Omit<RunReport, 'reportVersion' | 'counts' | 'unchanged' | 'exitCode'> & {
     runError?: unknown;
     runErrorCode?: string;
   },
 ): RunReport {
-  const { runError, runErrorCode, ...rest } = fields;
+  const { runError, runErrorCode, bundles, ...rest } = fields;
   const report: RunReport = {
     reportVersion: REPORT_VERSION,
     ...rest,
-    exitCode: exitCodeOf(rest.bundles, runError),
-    counts: countOutcomes(rest.bundles),
+    exitCode: exitCodeOf(bundles, runError),
+    counts: countOutcomes(bundles),
+    unchanged: countUnchanged(bundles),
+    bundles: bundles.filter((b) => b.outcome.status !== 'skipped'),
   };
   if (runError !== undefined) {
     report.error = {

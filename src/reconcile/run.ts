@@ -119,8 +119,8 @@ export async function reconcile(
     runError: unknown,
     dryRun: boolean,
     plan: Plan | undefined,
-    /** a real run: release the lock, then write the run record */
-    release?: () => Promise<void>,
+    /** a real run: write the run record while the lock is held, then release it */
+    release?: { canWrite: () => boolean; release: () => Promise<void> },
   ): Promise<ReconcileResult> => {
     const base = () => ({
       runId,
@@ -136,12 +136,15 @@ export async function reconcile(
     });
     let recordKey: string | undefined;
     if (release) {
-      await release();
-      try {
-        recordKey = await writeRunRecord(ports.s3, config.appsBucket, newReport(base()));
-      } catch (err) {
-        logger.warn({ err: { message: errorMessage(err) } }, 'run record not written');
-      }
+      // the record is written while the lock is still held (one writer), then the lock is released
+      if (release.canWrite()) {
+        try {
+          recordKey = await writeRunRecord(ports.s3, config.appsBucket, newReport(base()));
+        } catch (err) {
+          logger.warn({ err: { message: errorMessage(err) } }, 'run record not written');
+        }
+      } else logger.warn('run record not written: the lock was lost');
+      await release.release();
     }
     // counts every request of the run, the lock's release and the record's own write included
     const report: RunReport = { ...newReport(base()), ...(recordKey ? { recordKey } : {}) };
@@ -189,7 +192,7 @@ export async function reconcile(
   }
 
   const lock = new ReconcileLock({
-    s3: ports.s3,
+    s3: ports.lockS3 ?? ports.s3,
     bucket: config.appsBucket,
     runId,
     ttlSeconds: config.lockTtlSeconds,
@@ -280,7 +283,10 @@ export async function reconcile(
   } finally {
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
-  return finish(bundles, runError, false, plan, () => lock.release());
+  return finish(bundles, runError, false, plan, {
+    canWrite: () => lock.held,
+    release: () => lock.release(),
+  });
 }
 
 interface RunScope {

@@ -7,9 +7,10 @@ import type { Issue } from '../bundle/types';
 import type { FailureClass } from '../aws/failure-class';
 import type { ProvisionResult } from '../provision/types';
 
-/** Version of the plan and report JSON documents. */
+/** Version of the plan and report JSON documents. Report v2: `bundles` lists only the bundles judged
+ * in the run (changed, rejected, conflicting, failed); unchanged ones are counted in `unchanged`. */
 export const PLAN_VERSION = 1;
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
 /** Version of the bundle validation rules. Bump it when rules change: rejections recorded under an
  * older version are checked again (their marker no longer matches). */
@@ -142,7 +143,12 @@ export interface RunReport {
   durationMs: number;
   dryRun: boolean;
   exitCode: number;
+  /** every release bundle of the run by outcome ('skipped' = unchanged or known) */
   counts: Partial<Record<BundleOutcome['status'], number>>;
+  /** the unchanged ('skipped') bundles by plan action (up-to-date, known-conflict, known-rejection…):
+   * counted, never listed, so that a report's size follows the work, not the fleet */
+  unchanged: Partial<Record<PlanAction, number>>;
+  /** only the bundles judged in this run (every outcome but 'skipped') */
   bundles: BundleReport[];
   /** AWS requests sent by operation ("S3.ListObjectsV2": 3) */
   requests: Record<string, number>;

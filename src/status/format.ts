@@ -49,19 +49,30 @@ export function formatStatus(s: StatusReport): string {
   );
   out.push(lockLine(s.lock));
 
-  out.push('', `Provisioned apps (${s.provisioned.length})`);
+  const scope = s.appId !== undefined ? ` of ${s.appId}` : '';
+  out.push('', `Provisioned apps${scope} (${s.provisioned.length})`);
   if (s.provisioned.length === 0) out.push('  none');
-  else
+  else if (s.details)
     out.push(
       renderTable(
-        ['APP', 'VERSION', 'DEPLOYED AT', 'RUN', 'RELEASE KEY'],
+        ['APP', 'VERSION', 'DEPLOYED AT', 'RUN', 'DEPLOYER', 'RELEASE KEY', 'BUNDLE SHA256'],
         s.provisioned.map((a) => [
           t(a.appId),
           t(a.version),
           when(a.deployedAt),
           t(a.runId ?? '-'),
+          t(a.deployerVersion ?? '-'),
           t(a.releaseKey ?? '-'),
+          t(a.bundleSha256 ?? '-'),
         ]),
+        '  ',
+      ),
+    );
+  else
+    out.push(
+      renderTable(
+        ['APP', 'VERSION', 'DEPLOYED AT'],
+        s.provisioned.map((a) => [a.appId, a.version, when(a.deployedAt)]),
         '  ',
       ),
     );
@@ -99,13 +110,16 @@ export function formatStatus(s: StatusReport): string {
   if (s.conflicts.length === 0) out.push('  none');
   for (const c of s.conflicts) out.push(...judgedBlock(c, 'conflict'));
 
-  out.push(
-    '',
-    `Failed (${s.failed.length}): AWS refused these bundles after validation; retried only by ` +
-      '`reconcile --retry-failed [--only APP_ID]` or a new upload',
-  );
-  if (s.failed.length === 0) out.push('  none');
-  for (const f of s.failed) out.push(...judgedBlock(f, 'failed'));
+  if (s.failed.length > 0) {
+    out.push(
+      '',
+      `Failed (${s.failed.length}): AWS refused these bundles after validation; retried only by ` +
+        '`reconcile --retry-failed [--only APP_ID]` or a new upload',
+    );
+    for (const f of s.failed) out.push(...judgedBlock(f, 'failed'));
+  }
+  if (!s.details && s.rejected.length + s.conflicts.length + s.failed.length > 0)
+    out.push('', 'Details (issues, when, which run): `apps-deployer status APP_ID`');
 
   out.push('', `Up to date: ${s.upToDate} release bundle${s.upToDate === 1 ? '' : 's'}`);
 

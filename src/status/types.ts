@@ -1,21 +1,25 @@
 /**
  * The `status` document: what is deployed, what is waiting, what was refused and why, and how the
- * last runs went. Built from the apps bucket and the release listing; `status --json` prints it.
+ * last runs went. Built from the three listings a run makes (release prefix, manifests/, deployer/
+ * markers), the lock and the last run records; `status APP_ID` adds each version's details (manifest
+ * metadata, marker bodies). `status --json` prints it.
+ * Version 2: details (manifest metadata, issues) only with an app id; `failed` added; `appId`.
  */
 import type { Issue } from '../bundle/types';
 import type { ReleaseLayout } from '../config';
 import type { BundleOutcome, PlanAction } from '../reconcile/types';
 import type { LayoutMove } from './layout';
 
-export const STATUS_VERSION = 1;
+export const STATUS_VERSION = 2;
 
 export interface ProvisionedApp {
   appId: string;
   version: string;
   manifestKey: string;
-  /** LastModified of the manifest: when the version went live */
+  /** LastModified of the manifest (from the listing): when the version went live */
   deployedAt?: string;
-  /** from the manifest's metadata (written by the deployer; absent for manifests written by others) */
+  /** from the manifest's metadata, read with `status APP_ID` only (written by the deployer; absent for
+   * manifests written by others) */
   runId?: string;
   deployerVersion?: string;
   releaseKey?: string;
@@ -37,12 +41,12 @@ export interface JudgedBundle {
   appId?: string;
   version?: string;
   etag: string;
-  /** the marker the verdict was read from */
+  /** the marker holding the verdict (from the listing) */
   markerKey?: string;
-  /** when and by which run it was judged (marker body) */
+  /** when and by which run it was judged (marker body, read with `status APP_ID` only) */
   at?: string;
   runId?: string;
-  /** rejections: the validation issues; non-canonical keys and conflicts: the message */
+  /** rejections: the validation issues (`status APP_ID`); non-canonical keys and conflicts: the message */
   issues: Issue[];
   message?: string;
 }
@@ -79,6 +83,10 @@ export type LockState =
 export interface StatusReport {
   statusVersion: typeof STATUS_VERSION;
   generatedAt: string;
+  /** `status APP_ID`: the document covers that app only, with the details of each version */
+  appId?: string;
+  /** whether manifest metadata and marker bodies were read (only for one app) */
+  details: boolean;
   appsBucket: string;
   releaseBucket: string;
   releasePrefix: string;

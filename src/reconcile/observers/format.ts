@@ -175,8 +175,9 @@ function outcomeLabel(b: BundleReport): string {
  * full list of problems of every rejected, conflicting or failed bundle. */
 export function formatSummaryTable(report: RunReport): string {
   const out: string[] = [];
+  // report v2 lists only the bundles judged in the run; the unchanged ones are counted
   const judged = report.bundles.filter((b) => b.outcome.status !== 'skipped');
-  const skipped = report.bundles.filter((b) => b.outcome.status === 'skipped');
+  const unchangedTotal = report.counts.skipped ?? 0;
   if (judged.length > 0) {
     out.push(
       renderTable(
@@ -194,15 +195,17 @@ export function formatSummaryTable(report: RunReport): string {
     out.push('');
   }
 
-  const counts: Partial<Record<OutcomeStatus, number>> = {};
-  for (const b of report.bundles) counts[b.outcome.status] = (counts[b.outcome.status] ?? 0) + 1;
-  const known = skipped.filter((b) => b.action !== 'up-to-date').length;
+  const counts: Partial<Record<OutcomeStatus, number>> = report.counts;
+  const known = Object.entries(report.unchanged ?? {})
+    .filter(([action]) => action !== 'up-to-date')
+    .reduce((a, [, n]) => a + (n ?? 0), 0);
   const knownNote = known > 0 ? ` (${known} known rejection/conflict)` : '';
   const label = (k: OutcomeStatus): string => (k === 'skipped' ? `unchanged${knownNote}` : k);
   const totalRequests = Object.values(report.requests).reduce((a, b) => a + b, 0);
+  const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
   let totals: string;
-  if (report.bundles.length === 0) totals = 'no release bundles';
-  else if (judged.length === 0) totals = `nothing to do, ${skipped.length} unchanged${knownNote}`;
+  if (total === 0) totals = 'no release bundles';
+  else if (judged.length === 0) totals = `nothing to do, ${unchangedTotal} unchanged${knownNote}`;
   else totals = countsLine(OUTCOME_ORDER, counts, label);
   out.push(
     `${report.dryRun ? 'Dry run' : 'Run'} ${t(report.runId)}: ${totals} — ` +

@@ -122,7 +122,7 @@ describe('upload and status CLI', () => {
       statusVersion: number;
       pending: { releaseKey: string; action: string }[];
     };
-    expect(doc.statusVersion).toBe(1);
+    expect(doc.statusVersion).toBe(2);
     expect(doc.pending).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ releaseKey: 'bundles/com.example.pending_0.1.0.zip', action: 'provision' }),

@@ -163,10 +163,8 @@ describe('apps-deployer reconcile (built CLI, subprocess)', () => {
     // known from then on: reported, not failing again
     const known = await cli(['reconcile', '--json'], env.vars);
     expect(known.code).toBe(0);
-    expect(report(known).bundles[0]).toMatchObject({
-      action: 'known-conflict',
-      outcome: { status: 'skipped' },
-    });
+    // report v2: unchanged bundles (known ones included) are counted, not listed
+    expect(report(known)).toMatchObject({ bundles: [], unchanged: { 'known-conflict': 1 } });
   });
 
   it('two runs started together: one provisions, the other exits 3 naming the holder', async () => {

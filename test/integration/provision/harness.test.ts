@@ -47,10 +47,10 @@ describe('test backend harness', () => {
     expect(ports.requests.snapshot()['S3.CompleteMultipartUpload']).toBeGreaterThanOrEqual(1);
   });
 
-  it('counts every request by operation and sends every Lambda request through the rate limiter', async () => {
-    // Prepare: a limiter that counts its tokens
-    let tokens = 0;
-    const ports = testPorts({ lambdaLimiter: { take: async () => void tokens++ } });
+  it('counts every request by operation and sends every Lambda request through its quota pool', async () => {
+    // Prepare: a limiter that records the pool of each token
+    const taken: string[] = [];
+    const ports = testPorts({ limiter: { take: async (pool) => void taken.push(pool) } });
 
     // Act: a Lambda call that fails (no such function) and a waiter that polls it until its deadline
     await expect(
@@ -65,6 +65,8 @@ describe('test backend harness', () => {
     // Assess
     const lambdaRequests = ports.requests.snapshot()['Lambda.GetFunction'] ?? 0;
     expect(lambdaRequests).toBeGreaterThanOrEqual(2);
-    expect(tokens).toBe(lambdaRequests);
+    expect(taken).toHaveLength(lambdaRequests);
+    // GetFunction and the waiters' polls (GetFunction) count in GetFunction's own pool, not the shared one
+    expect(new Set(taken)).toEqual(new Set(['lambdaGetFunction']));
   });
 });

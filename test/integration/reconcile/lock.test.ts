@@ -2,12 +2,15 @@
  * The reconcile lock against the emulator (moto server): conditional create, expiry by S3's clock,
  * takeover of a stale lock, renewal, loss, release, unlock.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createAwsPorts } from '../../../src/aws/clients';
 import { ExitCode } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import { LockChangedError, LockHeldError, LockLostError } from '../../../src/reconcile/errors';
 import { ReconcileLock, readLock, removeLock } from '../../../src/reconcile/lock';
-import { testClients, testPorts, uniqueBucket } from '../../support/emulator';
+import { testAwsConfig, testClients, testPorts, uniqueBucket } from '../../support/emulator';
 
 jest.setTimeout(30_000);
 
@@ -24,7 +27,7 @@ function newLock(bucket: string, runId: string, ttlSeconds = 60) {
   return {
     ports,
     lock: new ReconcileLock({
-      s3: ports.s3,
+      s3: ports.lockS3 ?? ports.s3,
       bucket,
       runId,
       ttlSeconds,
@@ -44,7 +47,84 @@ async function putForeignLock(bucket: string, ttlSeconds: number, runId = 'crash
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'deployer/lock', Body: JSON.stringify(body) }));
 }
 
+/**
+ * A proxy in front of the emulator that forwards every request but drops the answer (resets the
+ * connection after the emulator has handled it) of each request `drop` selects.
+ */
+async function answerDroppingProxy(
+  drop: (req: http.IncomingMessage) => boolean,
+): Promise<{ url: string; dropped: () => number; close: () => Promise<void> }> {
+  const target = new URL(testAwsConfig().endpoint!);
+  let dropped = 0;
+  const server = http.createServer((req, res) => {
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        if (drop(req)) {
+          answer.resume();
+          answer.on('end', () => {
+            dropped++;
+            req.socket.destroy(); // the write happened; its answer never arrives
+          });
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => req.socket.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dropped: () => dropped,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe('reconcile lock (emulator)', () => {
+  it('removes its own lock when every answer to the conditional create was lost', async () => {
+    // Prepare: the answers to the lock's If-None-Match PUT are dropped after the emulator wrote it
+    const bucket = await uniqueBucket('lock-lost-answer');
+    const proxy = await answerDroppingProxy(
+      (req) =>
+        req.method === 'PUT' && req.url?.includes('deployer/lock') === true && 'if-none-match' in req.headers,
+    );
+    try {
+      const ports = createAwsPorts({ ...testAwsConfig(), endpoint: proxy.url });
+      const lock = new ReconcileLock({
+        s3: ports.lockS3!,
+        bucket,
+        runId: 'run-lost-answer',
+        ttlSeconds: 60,
+        logger: silentLogger(),
+        clock: ports.clock,
+      });
+
+      // Act
+      const err = await lock.acquire().catch((e: unknown) => e);
+
+      // Assess: the run could not take the lock; no lock of its own is left for the next runs
+      expect(err).toBeInstanceOf(Error);
+      expect(proxy.dropped()).toBeGreaterThanOrEqual(1);
+      expect(lock.held).toBe(false);
+      await expect(
+        s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'deployer/lock' })),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      const next = newLock(bucket, 'next-run').lock;
+      await next.acquire();
+      await next.release();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('feeds the S3 clock from response Date headers', async () => {
     const bucket = await uniqueBucket('lock-clock');
     const ports = testPorts();

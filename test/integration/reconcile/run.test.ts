@@ -138,7 +138,14 @@ describe('reconcile (emulator)', () => {
 
     // Assess: nothing to do, known rejections are not failures, only listings + lock + run record
     expect(second.report.exitCode).toBe(ExitCode.Ok);
-    expect(new Set(Object.values(outcomes(second)))).toEqual(new Set(['skipped']));
+    // report v2: unchanged bundles are counted, not listed
+    expect(outcomes(second)).toEqual({});
+    expect(second.report.counts).toEqual({ skipped: 5 });
+    expect(second.report.unchanged).toEqual({
+      'up-to-date': 2,
+      'known-rejection': 2,
+      'known-non-canonical': 1,
+    });
     expect(second.plan?.counts).toEqual({ 'up-to-date': 2, 'known-rejection': 2, 'known-non-canonical': 1 });
     // the lock's release: DeleteObject If-Match (AWS, moto), or on a 501 (LocalStack 4.14) the
     // emulator fallback: read, compare the ETag, delete
@@ -213,11 +220,8 @@ describe('reconcile (emulator)', () => {
     const later = await run(e, {}, { ports });
 
     // Assess: reported (exit 1) once; later known, without a download, exit 0; the first app untouched
-    expect(outcomes(found)).toEqual({
-      [first.key]: 'skipped',
-      [older.key]: 'skipped',
-      [second.key]: 'conflict',
-    });
+    expect(outcomes(found)).toEqual({ [second.key]: 'conflict' });
+    expect(found.report.unchanged).toEqual({ 'up-to-date': 1 });
     expect(found.report.exitCode).toBe(ExitCode.Failed);
     expect(found.report.bundles.find((b) => b.releaseKey === second.key)?.outcome).toMatchObject({
       message: expect.stringContaining(second.key),

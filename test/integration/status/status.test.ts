@@ -9,6 +9,8 @@ import { MANIFEST_METADATA } from '../../../src/provision/types';
 import type { MarkerBody, RunReport } from '../../../src/reconcile/types';
 import { testClients, testPorts, uniqueBucket } from '../../support/emulator';
 
+jest.setTimeout(30_000);
+
 const PREFIX = 'bundles/';
 
 async function put(
@@ -27,7 +29,7 @@ async function put(
 function runRecord(i: number, exitCode: number): RunReport {
   const startedAt = new Date(Date.UTC(2024, 0, 1, i, 0, 0)).toISOString();
   return {
-    reportVersion: 1,
+    reportVersion: 2,
     runId: `run-${i}`,
     deployerVersion: '0.1.0',
     startedAt,
@@ -36,6 +38,7 @@ function runRecord(i: number, exitCode: number): RunReport {
     dryRun: false,
     exitCode,
     counts: { provisioned: i, skipped: 2 },
+    unchanged: { 'up-to-date': 2 },
     bundles: [],
     requests: { 'S3.ListObjectsV2': 3, 'S3.PutObject': i },
   };
@@ -46,6 +49,9 @@ describe('getStatus', () => {
   let apps: string;
   let release: string;
   let report: StatusReport;
+  let requests: Record<string, number>;
+  /** `status APP_ID` for three apps */
+  const detailed: Record<string, StatusReport> = {};
 
   beforeAll(async () => {
     // Prepare
@@ -170,22 +176,35 @@ describe('getStatus', () => {
     );
 
     // Act
-    report = await getStatus(
-      testPorts().s3,
-      { appsBucket: apps, releaseBucket: release, releasePrefix: PREFIX },
-      { lockTtlSeconds: 300 },
-    );
+    const ports = testPorts();
+    const where = { appsBucket: apps, releaseBucket: release, releasePrefix: PREFIX };
+    report = await getStatus(ports.s3, where, { lockTtlSeconds: 300 });
+    requests = ports.requests.snapshot();
+    for (const appId of ['com.example.hello', 'com.example.broken', 'com.example.clash'])
+      detailed[appId] = await getStatus(testPorts().s3, where, { lockTtlSeconds: 300, appId });
   });
 
   afterAll(() => s3.destroy());
 
-  it('lists provisioned apps with the metadata of their manifests', () => {
+  it('lists provisioned apps from the manifests listing alone: no request per manifest or marker', () => {
     expect(report.provisioned.map((a) => `${a.appId} ${a.version}`)).toEqual([
       'com.example.clash 1.0.0',
       'com.example.gone 3.0.0',
       'com.example.hello 1.0.0',
     ]);
-    const hello = report.provisioned.find((a) => a.appId === 'com.example.hello')!;
+    const listed = report.provisioned.find((a) => a.appId === 'com.example.hello')!;
+    expect(Date.parse(listed.deployedAt ?? '')).toBeGreaterThan(Date.now() - 10 * 60_000);
+    expect(listed.runId).toBeUndefined();
+    expect(report.details).toBe(false);
+    // the three listings and the runs listing; the lock and the 5 newest run records: nothing per bundle
+    expect(requests).toEqual({ 'S3.ListObjectsV2': 4, 'S3.GetObject': 6 });
+  });
+
+  it('status APP_ID: that app only, with the metadata of each version', () => {
+    const one = detailed['com.example.hello']!;
+    expect(one).toMatchObject({ appId: 'com.example.hello', details: true, pending: [], rejected: [] });
+    expect(one.provisioned).toHaveLength(1);
+    const hello = one.provisioned[0]!;
     expect(hello).toMatchObject({
       manifestKey: 'manifests/com.example.hello_1.0.0.json',
       runId: 'run-5',
@@ -194,7 +213,6 @@ describe('getStatus', () => {
       bundleSha256: 'ab'.repeat(32),
     });
     expect(Date.parse(hello.deployedAt ?? '')).toBeGreaterThan(Date.now() - 10 * 60_000);
-    expect(report.provisioned.find((a) => a.appId === 'com.example.gone')?.runId).toBeUndefined();
   });
 
   it("shows what the next reconcile will do, with the plan's own rules", () => {
@@ -210,14 +228,20 @@ describe('getStatus', () => {
       `${PREFIX}My App.zip`,
       `${PREFIX}com.example.broken_0.1.0.zip`,
     ]);
-    const broken = report.rejected.find((r) => r.appId === 'com.example.broken')!;
+    // from the listings: the verdict and its marker; the marker's body only with `status APP_ID`
+    expect(report.rejected.find((r) => r.appId === 'com.example.broken')).toMatchObject({
+      markerKey: expect.stringContaining('deployer/seen/com.example.broken_0.1.0/'),
+      issues: [],
+    });
+    const broken = detailed['com.example.broken']!.rejected[0]!;
     expect(broken.runId).toBe('run-4');
     expect(broken.at).toBe('2024-01-01T04:00:05.000Z');
     expect(broken.issues.map((i) => i.path)).toEqual(['$.aws_lambda[0].runtime', '$.aws_lambda[1]']);
     const odd = report.rejected.find((r) => r.appId === undefined)!;
     expect(odd.message).toContain('not <prefix><app_id>_<version>.zip');
     expect(report.conflicts).toHaveLength(1);
-    expect(report.conflicts[0]).toMatchObject({
+    expect(report.failed).toEqual([]);
+    expect(detailed['com.example.clash']!.conflicts[0]).toMatchObject({
       appId: 'com.example.clash',
       version: '1.0.0',
       runId: 'run-6',
@@ -247,11 +271,16 @@ describe('getStatus', () => {
     const text = formatStatus(report);
     expect(text).toContain('Lock: held by run run-8 on cron-abc (pid 7)');
     expect(text).toContain('Provisioned apps (3)');
-    expect(text).toMatch(/com\.example\.hello +1\.0\.0 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +run-5/);
+    expect(text).toMatch(/com\.example\.hello +1\.0\.0 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/m);
     expect(text).toContain('Pending (2)');
     expect(text).toMatch(/provision +com\.example\.weather +2\.0\.0/);
     expect(text).toContain('Rejected (2)');
-    expect(text).toContain('    error  $.aws_lambda[0].runtime: go1.x is blocked');
+    expect(text).toContain('`apps-deployer status APP_ID`');
+    const one = formatStatus(detailed['com.example.broken']!);
+    expect(one).toContain('    error  $.aws_lambda[0].runtime: go1.x is blocked');
+    expect(formatStatus(detailed['com.example.hello']!)).toMatch(
+      /com\.example\.hello +1\.0\.0 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +run-5/,
+    );
     expect(text).toContain('Conflicts (1)');
     expect(text).toMatch(/2024-01-01 04:00:00Z +4\.0s +1 +7 +4 provisioned · 2 unchanged +run-4/);
     expect(text).toMatch(/3 provisioned · 2 unchanged · run failed: LOCK_LOST +run-3/);

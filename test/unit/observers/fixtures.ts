@@ -104,10 +104,15 @@ export function runReport(
   exitCode: number,
   extra: Partial<RunReport> = {},
 ): RunReport {
+  // report v2: every bundle counted, unchanged ones by action, only the judged ones listed
   const counts: RunReport['counts'] = {};
-  for (const b of bundles) counts[b.outcome.status] = (counts[b.outcome.status] ?? 0) + 1;
+  const unchanged: RunReport['unchanged'] = {};
+  for (const b of bundles) {
+    counts[b.outcome.status] = (counts[b.outcome.status] ?? 0) + 1;
+    if (b.outcome.status === 'skipped') unchanged[b.action] = (unchanged[b.action] ?? 0) + 1;
+  }
   return {
-    reportVersion: 1,
+    reportVersion: 2,
     runId: RUN_ID,
     deployerVersion: '0.1.0',
     startedAt: '2024-01-01T10:00:00.000Z',
@@ -116,7 +121,8 @@ export function runReport(
     dryRun: false,
     exitCode,
     counts,
-    bundles,
+    unchanged,
+    bundles: bundles.filter((b) => b.outcome.status !== 'skipped'),
     requests: { 'S3.ListObjectsV2': 3, 'S3.PutObject': 2 },
     ...extra,
   };

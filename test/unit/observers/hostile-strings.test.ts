@@ -122,6 +122,7 @@ describe('hostile strings from a bundle', () => {
       ],
       conflicts: [],
       failed: [],
+      details: false,
       upToDate: 0,
       runs: [],
       problems: [`cannot read ${RELEASE_KEY}`],

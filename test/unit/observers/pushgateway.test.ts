@@ -112,3 +112,18 @@ describe('PushgatewayObserver', () => {
     expect(text).toContain('apps_deployer_last_run_exit_code 3');
   });
 });
+
+describe('metricsText size', () => {
+  it('is the same for 1 and 10,000 unchanged bundles: counts only, no series per bundle', () => {
+    const fleet = (n: number) =>
+      runReport(
+        Array.from({ length: n }, (_, i) => skipped(`com.example.app${i}`, '1.0.0')),
+        0,
+      );
+    const one = metricsText(fleet(1));
+    const many = metricsText(fleet(10_000));
+    expect(many.split('\n')).toHaveLength(one.split('\n').length);
+    expect(sample(many, 'apps_deployer_bundles{outcome="skipped"}')).toBe(10_000);
+    expect(Buffer.byteLength(many)).toBeLessThan(2048);
+  });
+});

@@ -31,7 +31,18 @@ function clocks() {
   let local = 0;
   const clock = new ServerClock(() => local);
   clock.observe('Wed, 01 Jan 2025 10:05:00 GMT');
-  return { clock, advance: (ms: number) => (local += ms), localNow: () => local };
+  const slept: number[] = [];
+  return {
+    clock,
+    slept,
+    advance: (ms: number) => (local += ms),
+    localNow: () => local,
+    /** the lock's backoff waits: advance the local clock */
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      local += ms;
+    },
+  };
 }
 
 function newLock(c: ReturnType<typeof clocks>, ttlSeconds = 300) {
@@ -43,6 +54,7 @@ function newLock(c: ReturnType<typeof clocks>, ttlSeconds = 300) {
     logger: silentLogger(),
     clock: c.clock,
     localNow: c.localNow,
+    sleep: c.sleep,
     host: 'me',
     pid: 1,
     startedAt: '2025-01-01T10:05:00.000Z',
@@ -177,14 +189,46 @@ describe('ReconcileLock', () => {
     await lock.release();
   });
 
-  it('stops every write once a renewal fails', async () => {
+  it('retries a renewal throttled or failing until the loss deadline, then stops every write', async () => {
+    // Prepare: TTL 60 s (the shortest allowed): loss deadline 45 s after the last confirmed write
     s3Mock.on(PutObjectCommand, { IfNoneMatch: '*' }).resolves({ ETag: '"l1"' });
-    s3Mock.on(PutObjectCommand, { IfMatch: '"l1"' }).rejects(s3Error(503, 'ServiceUnavailable'));
-    const lock = newLock(clocks());
+    s3Mock.on(PutObjectCommand, { IfMatch: '"l1"' }).rejects(s3Error(503, 'SlowDown'));
+    const c = clocks();
+    const lock = newLock(c, 60);
     await lock.acquire();
+    c.advance(20_000); // the timer's first renewal
+
+    // Act
     await lock.renew();
+
+    // Assess: retried with backoff, never past 45 s, then lost
+    const renewals = s3Mock.commandCalls(PutObjectCommand, { IfMatch: '"l1"' });
+    expect(renewals.length).toBeGreaterThan(3);
+    expect(c.localNow()).toBeLessThanOrEqual(45_000);
     expect(lock.lost).toBe(true);
     expect(() => lock.assertCanWrite()).toThrow(LockLostError);
+    await lock.release();
+  });
+
+  it('keeps the lock when a renewal succeeds after throttling, within the deadline', async () => {
+    s3Mock.on(PutObjectCommand, { IfNoneMatch: '*' }).resolves({ ETag: '"l1"' });
+    s3Mock
+      .on(PutObjectCommand, { IfMatch: '"l1"' })
+      .rejectsOnce(s3Error(503, 'SlowDown'))
+      .rejectsOnce(s3Error(500, 'InternalError'))
+      .resolves({ ETag: '"l2"' });
+    const c = clocks();
+    const lock = newLock(c, 60);
+    await lock.acquire();
+    c.advance(20_000);
+    await lock.renew();
+    expect(lock.held).toBe(true);
+    expect(lock.currentEtag).toBe('"l2"');
+    expect(c.slept).toEqual([500, 1000]);
+    // confirmed at ~21.5 s: writes allowed until ~66.5 s
+    c.advance(40_000);
+    expect(() => lock.assertCanWrite()).not.toThrow();
+    s3Mock.on(DeleteObjectCommand).resolves({});
     await lock.release();
   });
 
@@ -233,5 +277,83 @@ describe('ReconcileLock', () => {
     await lock.acquire();
     await lock.release();
     expect(() => lock.assertCanWrite()).toThrow(LockLostError);
+  });
+
+  it('removes its own lock when the create failed for good but had landed (answer lost)', async () => {
+    // Prepare: the create's answers are lost (5xx after the retries), yet the write landed
+    s3Mock.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(s3Error(500, 'InternalError'));
+    s3Mock
+      .on(GetObjectCommand)
+      .resolves(lockObject({ ...other(), runId: 'my-run' }, '"mine"', new Date('2025-01-01T10:05:00Z')));
+    s3Mock.on(DeleteObjectCommand).rejectsOnce(s3Error(503, 'SlowDown')).resolves({});
+    const lock = newLock(clocks());
+
+    // Act
+    const err = await lock.acquire().catch((e: unknown) => e);
+
+    // Assess: the run fails (transient), and the lock holding its run id is removed with If-Match
+    expect(err).toBeInstanceOf(Error);
+    expect(lock.held).toBe(false);
+    const deletes = s3Mock.commandCalls(DeleteObjectCommand);
+    expect(deletes).toHaveLength(2);
+    expect(deletes[1]!.args[0].input).toMatchObject({ Key: 'deployer/lock', IfMatch: '"mine"' });
+  });
+
+  it("leaves another run's lock alone after a failed create", async () => {
+    s3Mock.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(s3Error(500, 'InternalError'));
+    s3Mock.on(GetObjectCommand).resolves(lockObject(other(), '"o1"', new Date('2025-01-01T10:05:00Z')));
+    const lock = newLock(clocks());
+    await expect(lock.acquire()).rejects.toBeInstanceOf(Error);
+    expect(s3Mock.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+  });
+
+  it('does not look for a lock of its own after a refusal such as AccessDenied (no write landed)', async () => {
+    s3Mock.on(PutObjectCommand).rejects(s3Error(403, 'AccessDenied'));
+    const c = clocks();
+    await expect(newLock(c).acquire()).rejects.toBeInstanceOf(Error);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(c.slept).toEqual([]);
+  });
+
+  it('retries a release failing transiently within its deadline', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"l1"' });
+    s3Mock
+      .on(DeleteObjectCommand)
+      .rejectsOnce(s3Error(503, 'SlowDown'))
+      .rejectsOnce(s3Error(500, 'InternalError'))
+      .resolves({});
+    const c = clocks();
+    const lock = newLock(c);
+    await lock.acquire();
+    await lock.release();
+    expect(s3Mock.commandCalls(DeleteObjectCommand)).toHaveLength(3);
+    expect(c.slept).toEqual([500, 1000]);
+  });
+
+  it('gives a release up at its deadline, without throwing', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"l1"' });
+    s3Mock.on(DeleteObjectCommand).rejects(s3Error(503, 'SlowDown'));
+    const c = clocks();
+    const lock = newLock(c);
+    await lock.acquire();
+    await expect(lock.release()).resolves.toBeUndefined();
+    expect(c.localNow()).toBeLessThanOrEqual(20_000);
+    expect(s3Mock.commandCalls(DeleteObjectCommand).length).toBeGreaterThan(3);
+  });
+
+  it('releases its lock under the ETag of a renewal whose answer was lost', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"l1"' });
+    s3Mock
+      .on(DeleteObjectCommand, { IfMatch: '"l1"' })
+      .rejects(s3Error(412, 'PreconditionFailed'))
+      .on(DeleteObjectCommand, { IfMatch: '"l7"' })
+      .resolves({});
+    s3Mock
+      .on(GetObjectCommand)
+      .resolves(lockObject({ ...other(), runId: 'my-run' }, '"l7"', new Date('2025-01-01T10:05:00Z')));
+    const lock = newLock(clocks());
+    await lock.acquire();
+    await lock.release();
+    expect(s3Mock.commandCalls(DeleteObjectCommand, { IfMatch: '"l7"' })).toHaveLength(1);
   });
 });

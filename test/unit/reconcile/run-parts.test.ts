@@ -5,7 +5,14 @@ import { silentLogger } from '../../../src/log';
 import { LockLostError, RunAbortedError } from '../../../src/reconcile/errors';
 import { ObserverDispatch } from '../../../src/reconcile/observe';
 import { runPool } from '../../../src/reconcile/pool';
-import { exitCodeOf, requestsSince, runRecordKey } from '../../../src/reconcile/report';
+import {
+  exitCodeOf,
+  newReport,
+  requestsSince,
+  runRecordKey,
+  writeRunRecord,
+} from '../../../src/reconcile/report';
+import type { S3Port } from '../../../src/aws/ports';
 import { newRunId } from '../../../src/reconcile/run';
 import { Semaphore, UPLOAD_BUFFER_BUDGET_BYTES, UPLOAD_SLOTS } from '../../../src/reconcile/upload-budget';
 import type { BundleOutcome, BundleReport, RunObserver } from '../../../src/reconcile/types';
@@ -48,6 +55,59 @@ describe('runPool', () => {
 });
 
 describe('run report', () => {
+  it('counts unchanged bundles and lists only what the run judged: its record does not grow with the fleet', async () => {
+    // Prepare: 10,000 unchanged bundles (a few known) and one provisioned, one failed
+    const unchanged = (i: number, action: BundleReport['action']): BundleReport => ({
+      releaseKey: `bundles/app${i}_1.0.zip`,
+      etag: '"0123456789abcdef0123456789abcdef"',
+      appId: `app${i}`,
+      version: '1.0',
+      action,
+      outcome: { status: 'skipped' },
+      durationMs: 0,
+    });
+    const fleet = Array.from({ length: 10_000 }, (_, i) =>
+      unchanged(i, i % 1000 === 0 ? 'known-rejection' : 'up-to-date'),
+    );
+    const failedOne: BundleReport = {
+      ...unchanged(10_001, 'provision'),
+      outcome: { status: 'failed', code: 'AWS_THROTTLED', message: 'Rate exceeded' },
+    };
+    const fields = {
+      runId: 'r1',
+      deployerVersion: '0',
+      startedAt: '2025-01-01T00:00:00.000Z',
+      finishedAt: '2025-01-01T00:00:01.000Z',
+      durationMs: 1000,
+      dryRun: false,
+      requests: { 'S3.ListObjectsV2': 30 },
+    };
+
+    // Act
+    const noop = newReport({ ...fields, bundles: fleet });
+    const withWork = newReport({ ...fields, bundles: [...fleet, failedOne] });
+    let written = '';
+    const s3 = {
+      putObject: async (input: { Body?: unknown }) => {
+        written = String(input.Body);
+        return {};
+      },
+    } as unknown as S3Port;
+    await writeRunRecord(s3, 'apps', noop);
+
+    // Assess
+    expect(noop).toMatchObject({
+      reportVersion: 2,
+      exitCode: 0,
+      counts: { skipped: 10_000 },
+      unchanged: { 'up-to-date': 9_990, 'known-rejection': 10 },
+      bundles: [],
+    });
+    expect(withWork.bundles).toEqual([failedOne]);
+    expect(withWork.exitCode).toBe(1);
+    expect(Buffer.byteLength(written)).toBeLessThan(1024);
+  });
+
   const b = (outcome: BundleOutcome): BundleReport => ({
     releaseKey: 'k',
     etag: 'e',

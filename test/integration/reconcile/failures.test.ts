@@ -136,7 +136,13 @@ describe('failure classes (emulator + fault proxy)', () => {
       releasePrefix: PREFIX,
     });
     expect(status.failed.map((f) => [f.releaseKey, f.markerKey])).toEqual([[refused.key, failedMarker]]);
-    expect(status.failed[0]?.message).toMatch(/Could not unzip/);
+    // the listing names the verdict; `status APP_ID` reads its marker for the reason AWS gave
+    const detailed = await getStatus(
+      ports().s3,
+      { appsBucket: e.appsBucket, releaseBucket: e.releaseBucket, releasePrefix: PREFIX },
+      { appId: bad },
+    );
+    expect(detailed.failed[0]?.message).toMatch(/Could not unzip/);
 
     // Run 3: the operator fixed the cause (the proxy lets it through) and retries that app alone
     proxy.clearRules();

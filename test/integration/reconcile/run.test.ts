@@ -221,7 +221,7 @@ describe('reconcile (emulator)', () => {
 
     // Assess: reported (exit 1) once; later known, without a download, exit 0; the first app untouched
     expect(outcomes(found)).toEqual({ [second.key]: 'conflict' });
-    expect(found.report.unchanged).toEqual({ 'up-to-date': 1 });
+    expect(found.report.unchanged).toEqual({ 'up-to-date': 2 }); // both apps, provisioned together first
     expect(found.report.exitCode).toBe(ExitCode.Failed);
     expect(found.report.bundles.find((b) => b.releaseKey === second.key)?.outcome).toMatchObject({
       message: expect.stringContaining(second.key),

@@ -238,7 +238,7 @@ describe('getStatus', () => {
     expect(broken.at).toBe('2024-01-01T04:00:05.000Z');
     expect(broken.issues.map((i) => i.path)).toEqual(['$.aws_lambda[0].runtime', '$.aws_lambda[1]']);
     const odd = report.rejected.find((r) => r.appId === undefined)!;
-    expect(odd.message).toContain('not <prefix><app_id>_<version>.zip');
+    expect(odd.message).toMatch(/not canonical/);
     expect(report.conflicts).toHaveLength(1);
     expect(report.failed).toEqual([]);
     expect(detailed['com.example.clash']!.conflicts[0]).toMatchObject({

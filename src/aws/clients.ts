@@ -169,7 +169,8 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   const s3 = newS3();
   const lockS3 = newS3({
     retryMode: 'standard',
-    maxAttempts: LOCK_MAX_ATTEMPTS,
+    // the lock retries within its own deadlines; an operator's lower bound (APPS_DEPLOYER_AWS_MAX_ATTEMPTS) holds
+    maxAttempts: Math.min(LOCK_MAX_ATTEMPTS, config.maxAttempts),
     // a hung request must not outlive the lock's loss deadline (reconcile/lock.ts)
     requestHandler: { requestTimeout: LOCK_REQUEST_TIMEOUT_MS, connectionTimeout: LOCK_REQUEST_TIMEOUT_MS },
   });

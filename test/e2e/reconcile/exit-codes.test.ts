@@ -219,7 +219,10 @@ describe('a permanent failure through the CLI', () => {
     const status = await cli(['status', '--json'], viaProxy);
     const doc = JSON.parse(status.stdout) as { failed: { releaseKey: string; message?: string }[] };
     expect(doc.failed.map((f) => f.releaseKey)).toEqual([app.key]);
-    expect(doc.failed[0]?.message).toContain('Unzipped size must be smaller');
+    // the listing names the verdict; `status APP_ID` reads the marker for AWS's reason
+    const detailed = await cli(['status', app.appId, '--json'], viaProxy);
+    const one = JSON.parse(detailed.stdout) as { failed: { releaseKey: string; message?: string }[] };
+    expect(one.failed[0]?.message).toContain('Unzipped size must be smaller');
 
     proxy.clearRules();
     const retried = await cli(['reconcile', '--retry-failed', '--only', app.appId], viaProxy);

@@ -3,6 +3,7 @@
  * is collected and reported in one ConfigError (exit 2). Contract: DESIGN.md "Configuration".
  */
 import { ConfigError } from './errors';
+import { loadFunctionSettings, SETTINGS_ENV } from './settings/config';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -51,6 +52,13 @@ export interface DeployerConfig {
   logLevel: string;
   lambdaTimeoutSeconds: number;
   lambdaMemoryMb: number;
+  /** APPS_DEPLOYER_LAMBDA_SUBNET_IDS / _SECURITY_GROUP_IDS: VpcConfig of every function (both or neither) */
+  lambdaSubnetIds: string[];
+  lambdaSecurityGroupIds: string[];
+  /** APPS_DEPLOYER_LAMBDA_ENVIRONMENT: environment variables of every function */
+  lambdaEnvironment: Record<string, string>;
+  /** APPS_DEPLOYER_LAMBDA_LOG_RETENTION_DAYS: the log groups /aws/lambda/<name> are created with it */
+  lambdaLogRetentionDays?: number;
   /** client-side rate limit on the Lambda control plane */
   lambdaRequestsPerSecond: number;
   lockTtlSeconds: number;
@@ -84,8 +92,17 @@ export const ENV = {
   releaseLayout: 'APPS_DEPLOYER_RELEASE_LAYOUT',
   region: 'AWS_REGION',
   endpoint: 'AWS_ENDPOINT_URL',
-  provisionAccessKey: ['APPS_PROVISION_AWS_ACCESS_KEY', 'MM_APPS_DEPLOY_AWS_ACCESS_KEY'],
-  provisionSecretKey: ['APPS_PROVISION_AWS_SECRET_KEY', 'MM_APPS_DEPLOY_AWS_SECRET_KEY'],
+  // ours first, then upstream's: appsctl 1.x (MM_APPS_DEPLOY_*), appsctl 0.7 (MM_APPS_PROVISION_*)
+  provisionAccessKey: [
+    'APPS_PROVISION_AWS_ACCESS_KEY',
+    'MM_APPS_DEPLOY_AWS_ACCESS_KEY',
+    'MM_APPS_PROVISION_AWS_ACCESS_KEY',
+  ],
+  provisionSecretKey: [
+    'APPS_PROVISION_AWS_SECRET_KEY',
+    'MM_APPS_DEPLOY_AWS_SECRET_KEY',
+    'MM_APPS_PROVISION_AWS_SECRET_KEY',
+  ],
   provisionRegion: 'MM_APPS_AWS_REGION',
   executeRoleName: 'APPS_DEPLOYER_EXECUTE_ROLE',
   invokePolicyName: 'APPS_DEPLOYER_INVOKE_POLICY',
@@ -96,6 +113,10 @@ export const ENV = {
   logLevel: 'APPS_DEPLOYER_LOG_LEVEL',
   lambdaTimeoutSeconds: 'APPS_DEPLOYER_LAMBDA_TIMEOUT',
   lambdaMemoryMb: 'APPS_DEPLOYER_LAMBDA_MEMORY',
+  lambdaSubnetIds: SETTINGS_ENV.subnetIds,
+  lambdaSecurityGroupIds: SETTINGS_ENV.securityGroupIds,
+  lambdaEnvironment: SETTINGS_ENV.environment,
+  lambdaLogRetentionDays: SETTINGS_ENV.logRetentionDays,
   lambdaRequestsPerSecond: 'APPS_DEPLOYER_LAMBDA_RPS',
   lockTtlSeconds: 'APPS_DEPLOYER_LOCK_TTL_SECONDS',
   pushgatewayUrl: 'APPS_DEPLOYER_PUSHGATEWAY_URL',
@@ -226,6 +247,26 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`log level must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
+  const lambdaTimeoutSeconds = int(
+    ENV.lambdaTimeoutSeconds,
+    str(ENV.lambdaTimeoutSeconds),
+    DEFAULTS.lambdaTimeoutSeconds,
+    1,
+    900,
+  );
+  const lambdaMemoryMb = int(
+    ENV.lambdaMemoryMb,
+    str(ENV.lambdaMemoryMb),
+    DEFAULTS.lambdaMemoryMb,
+    128,
+    10240,
+  );
+  const settings = loadFunctionSettings(
+    str,
+    { timeoutSeconds: lambdaTimeoutSeconds, memoryMb: lambdaMemoryMb },
+    problems,
+  );
+
   const config: DeployerConfig = {
     aws: { region, endpoint, credentials, maxAttempts: DEFAULTS.maxAttempts },
     appsBucket,
@@ -245,14 +286,12 @@ export function loadConfig(
       DEFAULTS.maxConcurrency,
     ),
     logLevel,
-    lambdaTimeoutSeconds: int(
-      ENV.lambdaTimeoutSeconds,
-      str(ENV.lambdaTimeoutSeconds),
-      DEFAULTS.lambdaTimeoutSeconds,
-      1,
-      900,
-    ),
-    lambdaMemoryMb: int(ENV.lambdaMemoryMb, str(ENV.lambdaMemoryMb), DEFAULTS.lambdaMemoryMb, 128, 10240),
+    lambdaTimeoutSeconds,
+    lambdaMemoryMb,
+    lambdaSubnetIds: settings.subnetIds,
+    lambdaSecurityGroupIds: settings.securityGroupIds,
+    lambdaEnvironment: settings.environment,
+    lambdaLogRetentionDays: settings.logRetentionDays,
     lambdaRequestsPerSecond: int(
       ENV.lambdaRequestsPerSecond,
       str(ENV.lambdaRequestsPerSecond),

@@ -42,9 +42,15 @@ import {
   ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  DescribeLogGroupsCommand,
+  PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import type { AwsConfig } from '../config';
 import type { Logger } from '../log';
-import type { AwsPorts, IamPort, LambdaPort, RequestCounter, S3Port, UploadInput } from './ports';
+import type { AwsPorts, IamPort, LambdaPort, LogsPort, RequestCounter, S3Port, UploadInput } from './ports';
 import { TokenBucket } from './rate-limit';
 import { ServerClock } from './server-clock';
 import { WaiterFailedError, WaiterTimeoutError } from './errors';
@@ -113,6 +119,10 @@ export const DEPLOYER_IAM_ACTIONS = {
     'iam:AttachGroupPolicy',
     'iam:ListAttachedGroupPolicies',
   ],
+  logs: ['logs:DescribeLogGroups', 'logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+  /** Lambda checks that the caller may describe the VPC it puts a function in (VpcConfig); these
+   * actions support no resource-level permissions, hence "*" (reads only) */
+  ec2: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
 } as const;
 
 /** "PutObjectCommand" → "PutObject" */
@@ -174,6 +184,24 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     },
     { ...PER_ATTEMPT, name: 'appsDeployerCountIam' },
   );
+
+  const logs = new CloudWatchLogsClient(common);
+  logs.middlewareStack.add(
+    (next, context) => (args) => {
+      requests.add(`Logs.${operationName(context.commandName)}`);
+      return next(args);
+    },
+    { ...PER_ATTEMPT, name: 'appsDeployerCountLogs' },
+  );
+  const logsPort: LogsPort = {
+    describeLogGroups: (input) => logs.send(new DescribeLogGroupsCommand(input)),
+    createLogGroup: async (input) => {
+      await logs.send(new CreateLogGroupCommand(input));
+    },
+    putRetentionPolicy: async (input) => {
+      await logs.send(new PutRetentionPolicyCommand(input));
+    },
+  };
 
   const s3Port: S3Port = {
     headObject: (input) => s3.send(new HeadObjectCommand(input)),
@@ -257,7 +285,15 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     createGroup: (input) => iam.send(new CreateGroupCommand(input)),
   };
 
-  return { s3: s3Port, lambda: lambdaPort, iam: iamPort, requests, region: config.region, clock };
+  return {
+    s3: s3Port,
+    lambda: lambdaPort,
+    iam: iamPort,
+    logs: logsPort,
+    requests,
+    region: config.region,
+    clock,
+  };
 }
 
 /** The waiter's failure message is the JSON of its last result; keep the function's own reason. */

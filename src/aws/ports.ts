@@ -57,6 +57,12 @@ import type {
   CreateGroupCommandInput,
   CreateGroupCommandOutput,
 } from '@aws-sdk/client-iam';
+import type {
+  CreateLogGroupCommandInput,
+  DescribeLogGroupsCommandInput,
+  DescribeLogGroupsCommandOutput,
+  PutRetentionPolicyCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
 
 export interface UploadInput {
   Bucket: string;
@@ -115,6 +121,13 @@ export interface IamPort {
   createGroup(input: CreateGroupCommandInput): Promise<CreateGroupCommandOutput>;
 }
 
+/** CloudWatch Logs: the functions' log groups (/aws/lambda/<name>), created with their retention. */
+export interface LogsPort {
+  describeLogGroups(input: DescribeLogGroupsCommandInput): Promise<DescribeLogGroupsCommandOutput>;
+  createLogGroup(input: CreateLogGroupCommandInput): Promise<void>;
+  putRetentionPolicy(input: PutRetentionPolicyCommandInput): Promise<void>;
+}
+
 /** Counts the requests the SDK sends, by operation ("S3.PutObject"): for reports and for tests that
  * prove a second run sends no create/update/put. */
 export interface RequestCounter {
@@ -127,6 +140,7 @@ export interface AwsPorts {
   s3: S3Port;
   lambda: LambdaPort;
   iam: IamPort;
+  logs: LogsPort;
   requests: RequestCounter;
   /** Account id and region, for ARNs; resolved lazily by the factory. */
   region: string;

@@ -10,11 +10,13 @@
  * aws:RequestTag/mattermost-apps-managed-by), and every TagResource carries the full tag set.
  */
 import type { FunctionConfiguration, GetFunctionCommandOutput, Runtime } from '@aws-sdk/client-lambda';
+import { effectiveSettings } from '../settings/effective';
 import { isAwsError, isNotFound } from '../aws/errors';
 import type { Bundle, BundleFunction } from '../bundle/types';
 import { codeKey } from './code';
 import type { StepContext } from './context';
 import { ConflictError, ProvisionStepError } from './errors';
+import { ensureLogGroup } from './logs';
 import { FUNCTION_TAGS, type ResourceOutcome } from './types';
 
 export interface DesiredConfig {
@@ -23,6 +25,9 @@ export interface DesiredConfig {
   Role: string;
   Timeout: number;
   MemorySize: number;
+  /** empty lists: no VPC (sent as such to take a function out of it) */
+  VpcConfig: { SubnetIds: string[]; SecurityGroupIds: string[] };
+  Environment: { Variables: Record<string, string> };
 }
 
 export type FunctionAction =
@@ -40,15 +45,33 @@ export type FunctionAction =
       tags: Record<string, string>;
     };
 
-export function desiredConfig(ctx: StepContext, fn: BundleFunction, roleArn: string): DesiredConfig {
+export function desiredConfig(
+  ctx: StepContext,
+  bundle: Pick<Bundle, 'appId'>,
+  fn: BundleFunction,
+  roleArn: string,
+): DesiredConfig {
+  const settings = effectiveSettings(ctx.config, bundle.appId);
   return {
     Runtime: fn.runtime,
     Handler: fn.handler,
     Role: roleArn,
-    Timeout: ctx.config.lambdaTimeoutSeconds,
-    MemorySize: ctx.config.lambdaMemoryMb,
+    Timeout: settings.timeoutSeconds,
+    MemorySize: settings.memoryMb,
+    VpcConfig: { SubnetIds: [...settings.subnetIds], SecurityGroupIds: [...settings.securityGroupIds] },
+    Environment: { Variables: { ...settings.environment } },
   };
 }
+
+const sameSet = (a: readonly string[] | undefined, b: readonly string[]): boolean => {
+  const x = new Set(a ?? []);
+  return x.size === new Set(b).size && b.every((v) => x.has(v));
+};
+
+const sameMap = (a: Record<string, string> | undefined, b: Record<string, string>): boolean => {
+  const x = a ?? {};
+  return Object.keys(x).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => x[k] === v);
+};
 
 export function desiredTags(bundle: Bundle): Record<string, string> {
   return {
@@ -66,6 +89,13 @@ function configDiff(current: FunctionConfiguration | undefined, want: DesiredCon
   if (current?.Role !== want.Role) diff.Role = want.Role;
   if (current?.Timeout !== want.Timeout) diff.Timeout = want.Timeout;
   if (current?.MemorySize !== want.MemorySize) diff.MemorySize = want.MemorySize;
+  if (
+    !sameSet(current?.VpcConfig?.SubnetIds, want.VpcConfig.SubnetIds) ||
+    !sameSet(current?.VpcConfig?.SecurityGroupIds, want.VpcConfig.SecurityGroupIds)
+  )
+    diff.VpcConfig = want.VpcConfig;
+  if (!sameMap(current?.Environment?.Variables, want.Environment.Variables))
+    diff.Environment = want.Environment;
   return diff;
 }
 
@@ -128,7 +158,7 @@ export async function inspectFunction(
       },
     );
   }
-  const config = configDiff(conf, desiredConfig(ctx, fn, roleArn));
+  const config = configDiff(conf, desiredConfig(ctx, bundle, fn, roleArn));
   const wantTags = desiredTags(bundle);
   const tagChanges = Object.keys(tagsDiff(tags, wantTags)).length > 0 ? wantTags : {};
   const waitFirst =
@@ -174,7 +204,8 @@ async function createFunction(
   fn: BundleFunction,
   roleArn: string,
 ): Promise<'created' | 'exists'> {
-  const want = desiredConfig(ctx, fn, roleArn);
+  const want = desiredConfig(ctx, bundle, fn, roleArn);
+  const inVpc = want.VpcConfig.SubnetIds.length > 0;
   const created = await ctx.retry('function', fn.lambdaName, async () => {
     try {
       return await ctx.ports.lambda.createFunction({
@@ -184,6 +215,8 @@ async function createFunction(
         Role: want.Role,
         Timeout: want.Timeout,
         MemorySize: want.MemorySize,
+        ...(inVpc ? { VpcConfig: want.VpcConfig } : {}),
+        ...(Object.keys(want.Environment.Variables).length > 0 ? { Environment: want.Environment } : {}),
         PackageType: 'Zip',
         Code: { S3Bucket: ctx.config.appsBucket, S3Key: codeKey(fn) },
         Description: `Mattermost app ${bundle.appId} ${bundle.version}: ${fn.name}`.slice(0, 256),
@@ -279,6 +312,12 @@ export async function ensureFunction(
     await converge(ctx, fn, action);
     outcome = 'updated';
   }
+  const logs = await ensureLogGroup(
+    ctx,
+    fn.lambdaName,
+    effectiveSettings(ctx.config, bundle.appId).logRetentionDays,
+  );
+  if (logs !== 'unchanged' && outcome === 'unchanged') outcome = 'updated';
   ctx.emit({ type: 'step', step: 'function', resource: fn.lambdaName, outcome });
   return outcome;
 }

@@ -351,6 +351,10 @@ describe('helm chart apps-deployer', () => {
         logLevel: v.logLevel,
         lambdaTimeoutSeconds: v.lambdaTimeoutSeconds,
         lambdaMemoryMb: v.lambdaMemoryMb,
+        lambdaSubnetIds: v.lambdaSubnetIds,
+        lambdaSecurityGroupIds: v.lambdaSecurityGroupIds,
+        lambdaEnvironment: v.lambdaEnvironment,
+        lambdaLogRetentionDays: v.lambdaLogRetentionDays,
         lambdaRequestsPerSecond: v.lambdaRequestsPerSecond,
         lockTtlSeconds: v.lockTtlSeconds,
         pushgatewayUrl: v.pushgatewayUrl,
@@ -411,6 +415,16 @@ describe('helm chart apps-deployer', () => {
         '/config/releasePrefix',
       ],
       ['a bad bucket name', ['--set', 'config.appsBucket=Bad_Bucket'], '/config/appsBucket'],
+      [
+        'a subnet id that is not one',
+        ['--set', 'config.lambdaSubnetIds={vpc-12345678}'],
+        '/config/lambdaSubnetIds',
+      ],
+      [
+        'a log retention CloudWatch refuses',
+        ['--set', 'config.lambdaLogRetentionDays=10'],
+        '/config/lambdaLogRetentionDays',
+      ],
       ['a schedule that is not cron', ['--set', 'schedule=hourly'], '/schedule'],
       ['a memory limit below 512Mi', ['--set', 'resources.limits.memory=256Mi'], 'at least 512Mi'],
       [

@@ -16,6 +16,7 @@
  *  - never judged → check-reupload when the version's manifest exists, else provision.
  */
 import { parseReleaseKey } from '../bundle/names';
+import { recordedFingerprints } from '../settings/fingerprint';
 import { squattedApp } from './squatting';
 import type { Listings, ListingLocation } from './listing';
 import { bareEtag, canonicalStem, indexMarkers, nonCanonicalStem, type ParsedMarker } from './markers';
@@ -38,6 +39,9 @@ export interface PlanInput {
   only?: string;
   /** defaults to VALIDATOR_VERSION (tests pass others) */
   validatorVersion?: number;
+  /** the fingerprint each app's function settings must have (settings/fingerprint.ts); when given,
+   * an up-to-date item of an app whose recorded fingerprint differs becomes converge-settings */
+  settingsFingerprint?: (appId: string) => string;
 }
 
 /** Actions that make the run download (or mark) the object. */
@@ -47,6 +51,7 @@ export const WORK_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
   'recheck-rejected',
   'reject-non-canonical',
   'reject-name-taken',
+  'converge-settings',
 ]);
 
 export function needsWork(item: PlanItem): boolean {
@@ -122,6 +127,11 @@ export function buildPlan(input: PlanInput): Plan {
   const manifests = manifestStems(listings.manifests.map((o) => o.key));
   const layout = location.releaseLayout ?? 'flat';
   const squatted = squattedApp(manifests);
+  const fingerprints = recordedFingerprints(listings.markers.map((o) => o.key));
+  const settingsStale = (appId: string): string | undefined => {
+    const want = input.settingsFingerprint?.(appId);
+    return want === undefined || fingerprints.get(appId)?.has(want) ? undefined : want;
+  };
 
   const items: PlanItem[] = [];
   const sorted = [...listings.release].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -142,12 +152,15 @@ export function buildPlan(input: PlanInput): Plan {
     }
     if (input.only !== undefined && parsed.appId !== input.only) continue;
     const stem = canonicalStem(parsed.appId, parsed.version);
-    const decision = decideCanonical(
+    let decision = decideCanonical(
       markers.get(stem)?.get(etag) ?? [],
       manifests.has(stem),
       replace,
       validatorVersion,
     );
+    const stale = decision.action === 'up-to-date' ? settingsStale(parsed.appId) : undefined;
+    if (stale !== undefined)
+      decision = { action: 'converge-settings', reason: `function settings changed (fingerprint ${stale})` };
     const owner =
       decision.action === 'provision' || decision.action === 'recheck-rejected'
         ? squatted(parsed.appId)

@@ -27,6 +27,9 @@ import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
 import { runPool } from './pool';
 import { limitUploads } from './upload-budget';
+import { recordSettings } from './settings';
+import { effectiveSettings } from '../settings/effective';
+import { settingsFingerprint } from '../settings/fingerprint';
 import { newReport, requestsSince, writeRunRecord } from './report';
 import type { BundleOutcome, BundleReport, Plan, PlanItem, RunObserver, RunReport } from './types';
 
@@ -151,6 +154,7 @@ export async function reconcile(
     return { plan, report };
   };
 
+  const fingerprintOf = (appId: string): string => settingsFingerprint(effectiveSettings(config, appId));
   /** The three listings, judged: no request per bundle. */
   const listAndPlan = async (): Promise<{ listings: Listings; plan: Plan }> => {
     const listings = await listState(ports.s3, location, options.pageSize);
@@ -161,6 +165,7 @@ export async function reconcile(
       listings,
       replace: options.replace,
       only: options.only,
+      settingsFingerprint: fingerprintOf,
     });
     return { listings, plan };
   };
@@ -241,6 +246,18 @@ export async function reconcile(
     for (const item of plan.items) {
       bundles.push(results.get(item) ?? bundleReport(item, { status: 'skipped' }, 0));
     }
+    if (!lock.lost)
+      await recordSettings(
+        ports.s3,
+        config.appsBucket,
+        runId,
+        listings,
+        work,
+        results,
+        fingerprintOf,
+        assertCanWrite,
+        logger,
+      );
     if (lock.lost) runError = safeError(() => lock.assertCanWrite());
   } catch (err) {
     runError = err;

@@ -54,6 +54,9 @@ export type PlanAction =
   | 'recheck-rejected'
   /** judged before (provisioned / identical) and the manifest exists */
   | 'up-to-date'
+  /** up to date, but the app's function settings changed (its settings fingerprint differs or is
+   * missing): converge its functions from the bundle (settings/fingerprint.ts) */
+  | 'converge-settings'
   | 'known-conflict'
   | 'known-rejection'
   /** a key that is not <prefix><app_id>_<version>.zip, seen for the first time: reject and mark */

@@ -10,6 +10,7 @@ import { OUTCOME_STATUSES } from '../types';
 /** Actions that make a run download and judge the bundle. */
 export const ACTIVE_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
   'provision',
+  'converge-settings',
   'check-reupload',
   'recheck-rejected',
   'reject-non-canonical',
@@ -26,6 +27,7 @@ export const ACTION_LABELS: Record<PlanAction, string> = {
   'reject-non-canonical': 'reject (key not canonical)',
   'known-non-canonical': 'known non-canonical key',
   'reject-name-taken': "reject (another app's function names)",
+  'converge-settings': 'converge function settings',
 };
 
 const ACTION_ORDER: PlanAction[] = [
@@ -34,6 +36,7 @@ const ACTION_ORDER: PlanAction[] = [
   'recheck-rejected',
   'reject-non-canonical',
   'reject-name-taken',
+  'converge-settings',
   'known-conflict',
   'known-rejection',
   'known-non-canonical',

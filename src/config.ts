@@ -3,7 +3,8 @@
  * is collected and reported in one ConfigError (exit 2). Contract: DESIGN.md "Configuration".
  */
 import { ConfigError } from './errors';
-import { loadFunctionSettings, SETTINGS_ENV } from './settings/config';
+import { checkEnvironment, loadFunctionSettings, SETTINGS_ENV } from './settings/config';
+import { loadOverrides, type Overrides } from './settings/overrides';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -59,6 +60,9 @@ export interface DeployerConfig {
   lambdaEnvironment: Record<string, string>;
   /** APPS_DEPLOYER_LAMBDA_LOG_RETENTION_DAYS: the log groups /aws/lambda/<name> are created with it */
   lambdaLogRetentionDays?: number;
+  /** APPS_DEPLOYER_OVERRIDES_FILE: per-app settings, by app id (settings/overrides.ts) */
+  overridesFile?: string;
+  appOverrides: Overrides;
   /** client-side rate limit on the Lambda control plane */
   lambdaRequestsPerSecond: number;
   lockTtlSeconds: number;
@@ -117,6 +121,7 @@ export const ENV = {
   lambdaSecurityGroupIds: SETTINGS_ENV.securityGroupIds,
   lambdaEnvironment: SETTINGS_ENV.environment,
   lambdaLogRetentionDays: SETTINGS_ENV.logRetentionDays,
+  overridesFile: 'APPS_DEPLOYER_OVERRIDES_FILE',
   lambdaRequestsPerSecond: 'APPS_DEPLOYER_LAMBDA_RPS',
   lockTtlSeconds: 'APPS_DEPLOYER_LOCK_TTL_SECONDS',
   pushgatewayUrl: 'APPS_DEPLOYER_PUSHGATEWAY_URL',
@@ -266,6 +271,16 @@ export function loadConfig(
     { timeoutSeconds: lambdaTimeoutSeconds, memoryMb: lambdaMemoryMb },
     problems,
   );
+  const overridesFile = str(ENV.overridesFile);
+  const appOverrides = loadOverrides(overridesFile, ENV.overridesFile, problems);
+  for (const [appId, o] of Object.entries(appOverrides)) {
+    if (o.environment !== undefined)
+      checkEnvironment(
+        `${overridesFile}: /apps/${appId}/environment (with ${ENV.lambdaEnvironment})`,
+        { ...settings.environment, ...o.environment },
+        problems,
+      );
+  }
 
   const config: DeployerConfig = {
     aws: { region, endpoint, credentials, maxAttempts: DEFAULTS.maxAttempts },
@@ -292,6 +307,8 @@ export function loadConfig(
     lambdaSecurityGroupIds: settings.securityGroupIds,
     lambdaEnvironment: settings.environment,
     lambdaLogRetentionDays: settings.logRetentionDays,
+    overridesFile,
+    appOverrides,
     lambdaRequestsPerSecond: int(
       ENV.lambdaRequestsPerSecond,
       str(ENV.lambdaRequestsPerSecond),

@@ -17,7 +17,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   LambdaClient,
   CreateFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  GetAccountSettingsCommand,
   GetFunctionCommand,
+  PutFunctionConcurrencyCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateFunctionCodeCommand,
@@ -101,7 +104,11 @@ export const DEPLOYER_IAM_ACTIONS = {
     'lambda:UpdateFunctionConfiguration',
     'lambda:TagResource',
     'lambda:UntagResource',
+    'lambda:PutFunctionConcurrency',
+    'lambda:DeleteFunctionConcurrency',
   ],
+  /** account-level reads (no resource type: "*") */
+  lambdaAccount: ['lambda:GetAccountSettings'],
   iam: [
     'iam:GetRole',
     'iam:CreateRole',
@@ -256,6 +263,13 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     untagResource: async (input) => {
       await lambda.send(new UntagResourceCommand(input));
     },
+    putFunctionConcurrency: async (input) => {
+      await lambda.send(new PutFunctionConcurrencyCommand(input));
+    },
+    deleteFunctionConcurrency: async (input) => {
+      await lambda.send(new DeleteFunctionConcurrencyCommand(input));
+    },
+    getAccountSettings: () => lambda.send(new GetAccountSettingsCommand({})),
     waitActive: (name, maxWaitSeconds) =>
       wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),
     waitUpdated: (name, maxWaitSeconds) =>

@@ -29,6 +29,9 @@ import type {
   UpdateFunctionCodeCommandOutput,
   UpdateFunctionConfigurationCommandInput,
   UpdateFunctionConfigurationCommandOutput,
+  PutFunctionConcurrencyCommandInput,
+  DeleteFunctionConcurrencyCommandInput,
+  GetAccountSettingsCommandOutput,
 } from '@aws-sdk/client-lambda';
 import type {
   AttachGroupPolicyCommandInput,
@@ -93,6 +96,11 @@ export interface LambdaPort {
   ): Promise<UpdateFunctionConfigurationCommandOutput>;
   tagResource(input: TagResourceCommandInput): Promise<void>;
   untagResource(input: UntagResourceCommandInput): Promise<void>;
+  /** reserved concurrency (per-app overrides) */
+  putFunctionConcurrency(input: PutFunctionConcurrencyCommandInput): Promise<void>;
+  deleteFunctionConcurrency(input: DeleteFunctionConcurrencyCommandInput): Promise<void>;
+  /** the account's concurrency limits (UnreservedConcurrentExecutions) */
+  getAccountSettings(): Promise<GetAccountSettingsCommandOutput>;
   /** Waits FunctionActiveV2 with a deadline (seconds). */
   waitActive(functionName: string, maxWaitSeconds: number): Promise<void>;
   /** Waits FunctionUpdatedV2 with a deadline (seconds). */

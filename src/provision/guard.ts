@@ -14,6 +14,8 @@ export const WRITE_OPERATIONS = {
     'updateFunctionConfiguration',
     'tagResource',
     'untagResource',
+    'putFunctionConcurrency',
+    'deleteFunctionConcurrency',
   ],
   iam: [
     'createRole',

@@ -9,7 +9,12 @@
  * Tags are sent IN the CreateFunction request (the deployer's policy allows CreateFunction only with
  * aws:RequestTag/mattermost-apps-managed-by), and every TagResource carries the full tag set.
  */
-import type { FunctionConfiguration, GetFunctionCommandOutput, Runtime } from '@aws-sdk/client-lambda';
+import type {
+  Architecture,
+  FunctionConfiguration,
+  GetFunctionCommandOutput,
+  Runtime,
+} from '@aws-sdk/client-lambda';
 import { effectiveSettings } from '../settings/effective';
 import { isAwsError, isNotFound } from '../aws/errors';
 import type { Bundle, BundleFunction } from '../bundle/types';
@@ -17,6 +22,7 @@ import { codeKey } from './code';
 import type { StepContext } from './context';
 import { ConflictError, ProvisionStepError } from './errors';
 import { ensureLogGroup } from './logs';
+import { ensureReservedConcurrency } from './reserved';
 import { FUNCTION_TAGS, type ResourceOutcome } from './types';
 
 export interface DesiredConfig {
@@ -32,9 +38,13 @@ export interface DesiredConfig {
 
 export type FunctionAction =
   | { kind: 'create' }
-  | { kind: 'unchanged' }
+  | { kind: 'unchanged'; reservedConcurrency?: number }
   | {
       kind: 'converge';
+      /** the function's reserved concurrency now (GetFunction's Concurrency) */
+      reservedConcurrency?: number;
+      /** Architectures to send with the code (it must match the binary) */
+      architecture: string;
       functionArn: string;
       /** the function is still being created or updated: wait before changing it */
       waitFirst?: 'active' | 'updated';
@@ -159,6 +169,9 @@ export async function inspectFunction(
     );
   }
   const config = configDiff(conf, desiredConfig(ctx, bundle, fn, roleArn));
+  const architecture = effectiveSettings(ctx.config, bundle.appId).architecture;
+  const otherArchitecture = (conf?.Architectures?.[0] ?? 'x86_64') !== architecture;
+  const reservedConcurrency = current.Concurrency?.ReservedConcurrentExecutions;
   const wantTags = desiredTags(bundle);
   const tagChanges = Object.keys(tagsDiff(tags, wantTags)).length > 0 ? wantTags : {};
   const waitFirst =
@@ -169,16 +182,19 @@ export async function inspectFunction(
   if (
     sameCode &&
     !failed &&
+    !otherArchitecture &&
     Object.keys(config).length === 0 &&
     Object.keys(tagChanges).length === 0 &&
     !waitFirst
   )
-    return { kind: 'unchanged' };
+    return { kind: 'unchanged', reservedConcurrency };
   return {
     kind: 'converge',
+    reservedConcurrency,
+    architecture,
     functionArn: conf?.FunctionArn ?? fn.lambdaName,
     waitFirst,
-    updateCode: !sameCode || failed,
+    updateCode: !sameCode || failed || otherArchitecture,
     config,
     tags: tagChanges,
   };
@@ -205,6 +221,7 @@ async function createFunction(
   roleArn: string,
 ): Promise<'created' | 'exists'> {
   const want = desiredConfig(ctx, bundle, fn, roleArn);
+  const { architecture } = effectiveSettings(ctx.config, bundle.appId);
   const inVpc = want.VpcConfig.SubnetIds.length > 0;
   const created = await ctx.retry('function', fn.lambdaName, async () => {
     try {
@@ -217,6 +234,7 @@ async function createFunction(
         MemorySize: want.MemorySize,
         ...(inVpc ? { VpcConfig: want.VpcConfig } : {}),
         ...(Object.keys(want.Environment.Variables).length > 0 ? { Environment: want.Environment } : {}),
+        Architectures: [architecture],
         PackageType: 'Zip',
         Code: { S3Bucket: ctx.config.appsBucket, S3Key: codeKey(fn) },
         Description: `Mattermost app ${bundle.appId} ${bundle.version}: ${fn.name}`.slice(0, 256),
@@ -249,6 +267,7 @@ async function converge(
         FunctionName: name,
         S3Bucket: ctx.config.appsBucket,
         S3Key: codeKey(fn),
+        Architectures: [action.architecture as Architecture],
       }),
     );
     checkCode(ctx, fn, out.CodeSha256, 'function');
@@ -312,12 +331,14 @@ export async function ensureFunction(
     await converge(ctx, fn, action);
     outcome = 'updated';
   }
-  const logs = await ensureLogGroup(
-    ctx,
-    fn.lambdaName,
-    effectiveSettings(ctx.config, bundle.appId).logRetentionDays,
-  );
-  if (logs !== 'unchanged' && outcome === 'unchanged') outcome = 'updated';
+  // after the function: its reserved concurrency and its log group
+  const settings = effectiveSettings(ctx.config, bundle.appId);
+  const current = action.kind === 'create' ? undefined : action.reservedConcurrency;
+  const extras = [
+    await ensureReservedConcurrency(ctx, bundle.appId, fn.lambdaName, settings.reservedConcurrency, current),
+    await ensureLogGroup(ctx, fn.lambdaName, settings.logRetentionDays),
+  ];
+  if (extras.some((o) => o !== 'unchanged') && outcome === 'unchanged') outcome = 'updated';
   ctx.emit({ type: 'step', step: 'function', resource: fn.lambdaName, outcome });
   return outcome;
 }

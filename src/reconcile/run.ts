@@ -27,7 +27,7 @@ import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
 import { runPool } from './pool';
 import { limitUploads } from './upload-budget';
-import { recordSettings } from './settings';
+import { recordSettings, warnUnknownOverrides } from './settings';
 import { effectiveSettings } from '../settings/effective';
 import { settingsFingerprint } from '../settings/fingerprint';
 import { newReport, requestsSince, writeRunRecord } from './report';
@@ -167,6 +167,7 @@ export async function reconcile(
       only: options.only,
       settingsFingerprint: fingerprintOf,
     });
+    warnUnknownOverrides(config.appOverrides, plan, logger);
     return { listings, plan };
   };
 

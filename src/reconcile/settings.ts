@@ -8,7 +8,19 @@ import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { recordFingerprint, recordedFingerprints } from '../settings/fingerprint';
 import type { Listings } from './listing';
-import type { BundleReport, PlanItem } from './types';
+import type { BundleReport, Plan, PlanItem } from './types';
+
+/** Override app ids that match no release object are a warning (a typo, or an app not yet released). */
+export function warnUnknownOverrides(overrides: Record<string, unknown>, plan: Plan, logger: Logger): void {
+  if (plan.only !== undefined) return;
+  const known = new Set(plan.items.map((i) => i.appId));
+  const unknown = Object.keys(overrides).filter((id) => !known.has(id));
+  if (unknown.length > 0)
+    logger.warn(
+      { appIds: unknown },
+      'APPS_DEPLOYER_OVERRIDES_FILE names app ids with no release bundle (a typo?); their settings apply to nothing',
+    );
+}
 
 /**
  * After the work: records the settings fingerprint of every app whose fingerprint was stale and

@@ -26,6 +26,8 @@ export function settingsFingerprint(s: EffectiveSettings): string {
     securityGroups: [...s.securityGroupIds].sort(),
     environment: Object.entries(s.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     logRetentionDays: s.logRetentionDays ?? null,
+    architecture: s.architecture,
+    reservedConcurrency: s.reservedConcurrency ?? null,
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 32);
 }

@@ -5,7 +5,7 @@
  * sends no Lambda write; leaving the VPC takes the functions out of it.
  * moto does not check that subnet and security-group ids exist (AWS does): well-formed ids suffice.
  */
-import { GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, GetFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Bundle } from '../../../src/bundle/types';
@@ -171,5 +171,51 @@ describe('function settings per deployment', () => {
     env.ports.requests.reset();
     await provisionAll(env, [bundle], outside);
     expect(writeRequests(env.ports.requests.snapshot())).toEqual({});
+  });
+
+  it('gives one app arm64 and reserved concurrency from the overrides; removing them converges', async () => {
+    // Prepare
+    const env = await freshEnv(dir);
+    const [heavy, light] = [uniqueAppId('oh'), uniqueAppId('ol')];
+    const bundles = [
+      await buildBundle(dir, 'heavy', await simpleAppSpec(heavy, '1.0.0')),
+      await buildBundle(dir, 'light', await simpleAppSpec(light, '1.0.0')),
+    ];
+    const [heavyFn, lightFn] = bundles.map((b) => b.functions[0]?.lambdaName as string);
+    const withOverrides: DeployerConfig = {
+      ...env.config,
+      appOverrides: { [heavy]: { architecture: 'arm64', reservedConcurrency: 5, timeout: 300 } },
+    };
+    const reservedOf = async (name: string) =>
+      (await clients.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: name })))
+        .ReservedConcurrentExecutions;
+
+    // Act
+    await provisionAll(env, bundles, withOverrides);
+
+    // Assess: only the overridden app carries them
+    const h = await configurationOf(heavyFn as string);
+    const l = await configurationOf(lightFn as string);
+    expect([h?.Architectures, h?.Timeout, await reservedOf(heavyFn as string)]).toEqual([['arm64'], 300, 5]);
+    expect([l?.Architectures, l?.Timeout, await reservedOf(lightFn as string)]).toEqual([
+      ['x86_64'],
+      env.config.lambdaTimeoutSeconds,
+      undefined,
+    ]);
+    env.ports.requests.reset();
+    await provisionAll(env, bundles, withOverrides);
+    expect(writeRequests(env.ports.requests.snapshot())).toEqual({});
+
+    // Act: the reserved concurrency is dropped from the overrides
+    const dropped: DeployerConfig = {
+      ...env.config,
+      appOverrides: { [heavy]: { architecture: 'arm64', timeout: 300 } },
+    };
+    env.ports.requests.reset();
+    await provisionAll(env, bundles, dropped);
+
+    // Assess
+    expect(await reservedOf(heavyFn as string)).toBeUndefined();
+    expect(writeRequests(env.ports.requests.snapshot())).toEqual({ 'Lambda.DeleteFunctionConcurrency': 1 });
   });
 });

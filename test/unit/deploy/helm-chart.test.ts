@@ -5,7 +5,8 @@
  * and the NOTES an operator follows for a manual run and an unlock.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_RELEASE_LAYOUT, DEFAULTS, ENV, loadConfig } from '../../../src/config';
 import {
@@ -336,6 +337,8 @@ describe('helm chart apps-deployer', () => {
         ...data,
         [ENV.notifyWebhookUrl]: 'https://mattermost.example.com/hooks/notify',
         [ENV.alertWebhookUrl]: 'https://mattermost.example.com/hooks/alert',
+        // the file exists in the pod (mounted); read apart in the appOverrides test below
+        [ENV.overridesFile]: '',
       });
       const v = values.config;
       expect(config).toMatchObject({
@@ -362,6 +365,21 @@ describe('helm chart apps-deployer', () => {
       expect(config.aws).toMatchObject({ region: v.region, endpoint: v.endpointUrl });
     });
 
+    it('renders appOverrides into a mounted ConfigMap that the deployer reads as its overrides file', () => {
+      const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-overrides'));
+      const text = (cm as { data?: Record<string, string> } | undefined)?.data?.['overrides.yaml'] ?? '';
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'chart-overrides-'));
+      writeFileSync(path.join(dir, 'overrides.yaml'), text);
+      const data = only(objects, 'ConfigMap').data ?? {};
+      expect(data[ENV.overridesFile]).toBe('/etc/apps-deployer/overrides.yaml');
+      const config = loadConfig({ ...data, [ENV.overridesFile]: path.join(dir, 'overrides.yaml') });
+      expect(config.appOverrides).toEqual({
+        'com.example.heavy': { timeout: 300, architecture: 'arm64', reservedConcurrency: 10 },
+      });
+      const mounts = container(podSpec(objects)).volumeMounts as unknown[];
+      expect(mounts).toContainEqual({ name: 'overrides', mountPath: '/etc/apps-deployer', readOnly: true });
+    });
+
     it('pins the image by digest, appends extra args and honours the schedule options', () => {
       const spec = cronJobSpec(objects);
       expect(spec.schedule).toBe('15 */2 * * *');
@@ -373,6 +391,7 @@ describe('helm chart apps-deployer', () => {
       expect(c.env?.find((e) => e.name === 'AWS_STS_REGIONAL_ENDPOINTS')?.value).toBe('regional');
       expect(spec.jobTemplate.spec.template.spec.volumes).toEqual([
         { name: 'tmp', emptyDir: { sizeLimit: '2Gi', medium: 'Memory' } },
+        { name: 'overrides', configMap: { name: expect.stringMatching(/-overrides$/) as unknown } },
       ]);
       expect(objects.map((o) => o.kind)).not.toContain('Pod'); // tests.enabled: false
       expect(only(objects, 'ServiceAccount').metadata.name).toBe('mm-apps-deployer-sa');

@@ -18,6 +18,7 @@ const base: EffectiveSettings = {
   securityGroupIds: ['sg-11111111'],
   environment: { A: '1', B: '2' },
   logRetentionDays: 14,
+  architecture: 'x86_64',
 };
 
 describe('settingsFingerprint', () => {
@@ -38,6 +39,8 @@ describe('settingsFingerprint', () => {
     ['security groups', { securityGroupIds: [] }],
     ['environment', { environment: { A: '1', B: '3' } }],
     ['log retention', { logRetentionDays: undefined }],
+    ['architecture', { architecture: 'arm64' }],
+    ['reserved concurrency', { reservedConcurrency: 5 }],
   ])('changes with the %s', (_what, change) => {
     expect(settingsFingerprint({ ...base, ...change })).not.toBe(settingsFingerprint(base));
   });

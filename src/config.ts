@@ -19,6 +19,15 @@ export interface AwsConfig {
   /** Explicit credentials (provision's APPS_PROVISION_AWS_*); otherwise the default chain (IRSA, ...). */
   credentials?: AwsCredentials;
   maxAttempts: number;
+  /** APPS_DEPLOYER_RELEASE_ROLE_ARN: requests to the release bucket use this assumed role's
+   * credentials (upstream's AppsAssumeRole); everything else the deployer's own */
+  releaseAccess?: ReleaseAccess;
+}
+
+export interface ReleaseAccess {
+  bucket: string;
+  roleArn: string;
+  externalId?: string;
 }
 
 /** APPS_DEPLOYER_RELEASE_LAYOUT: how release keys are shaped (bundle/names.ts releaseKey). */
@@ -122,6 +131,8 @@ export const ENV = {
   lambdaEnvironment: SETTINGS_ENV.environment,
   lambdaLogRetentionDays: SETTINGS_ENV.logRetentionDays,
   overridesFile: 'APPS_DEPLOYER_OVERRIDES_FILE',
+  releaseRoleArn: 'APPS_DEPLOYER_RELEASE_ROLE_ARN',
+  releaseExternalId: 'APPS_DEPLOYER_RELEASE_EXTERNAL_ID',
   lambdaRequestsPerSecond: 'APPS_DEPLOYER_LAMBDA_RPS',
   lockTtlSeconds: 'APPS_DEPLOYER_LOCK_TTL_SECONDS',
   pushgatewayUrl: 'APPS_DEPLOYER_PUSHGATEWAY_URL',
@@ -282,8 +293,16 @@ export function loadConfig(
       );
   }
 
+  const releaseAccess = loadReleaseAccess(str, releaseBucket, appsBucket, problems);
+
   const config: DeployerConfig = {
-    aws: { region, endpoint, credentials, maxAttempts: DEFAULTS.maxAttempts },
+    aws: {
+      region,
+      endpoint,
+      credentials,
+      maxAttempts: DEFAULTS.maxAttempts,
+      ...(releaseAccess ? { releaseAccess } : {}),
+    },
     appsBucket,
     releaseBucket,
     releasePrefix,
@@ -328,6 +347,36 @@ export function loadConfig(
     );
   }
   return config;
+}
+
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** The cross-account release bucket's role (DESIGN.md "Cross-account release bucket"). */
+function loadReleaseAccess(
+  str: (name: string) => string | undefined,
+  releaseBucket: string,
+  appsBucket: string,
+  problems: string[],
+): ReleaseAccess | undefined {
+  const roleArn = str(ENV.releaseRoleArn);
+  const externalId = str(ENV.releaseExternalId);
+  if (roleArn === undefined) {
+    if (externalId !== undefined)
+      problems.push(`${ENV.releaseExternalId} is set without ${ENV.releaseRoleArn}`);
+    return undefined;
+  }
+  if (!ROLE_ARN_RE.test(roleArn))
+    problems.push(
+      `${ENV.releaseRoleArn} "${roleArn.slice(0, 100)}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
+    );
+  if (externalId !== undefined && !EXTERNAL_ID_RE.test(externalId))
+    problems.push(`${ENV.releaseExternalId} must be 2 to 1224 characters of letters, digits and +=,.@:/-_`);
+  if (releaseBucket === appsBucket)
+    problems.push(
+      `${ENV.releaseRoleArn} needs a release bucket of its own (${ENV.releaseBucket}): the apps bucket is written with the deployer's own credentials`,
+    );
+  return { bucket: releaseBucket, roleArn, ...(externalId !== undefined ? { externalId } : {}) };
 }
 
 /**

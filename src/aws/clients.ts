@@ -12,6 +12,8 @@
  * - `clock` follows S3's clock (the Date header of every S3 response), for the reconcile lock.
  */
 import { S3Client, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
@@ -51,7 +53,7 @@ import {
   DescribeLogGroupsCommand,
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { AwsConfig } from '../config';
+import type { AwsConfig, ReleaseAccess } from '../config';
 import type { Logger } from '../log';
 import type { AwsPorts, IamPort, LambdaPort, LogsPort, RequestCounter, S3Port, UploadInput } from './ports';
 import { TokenBucket } from './rate-limit';
@@ -126,11 +128,32 @@ export const DEPLOYER_IAM_ACTIONS = {
     'iam:AttachGroupPolicy',
     'iam:ListAttachedGroupPolicies',
   ],
+  /** the cross-account release bucket's role (APPS_DEPLOYER_RELEASE_ROLE_ARN) */
+  sts: ['sts:AssumeRole'],
   logs: ['logs:DescribeLogGroups', 'logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
   /** Lambda checks that the caller may describe the VPC it puts a function in (VpcConfig); these
    * actions support no resource-level permissions, hence "*" (reads only) */
   ec2: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
 } as const;
+
+/** Sessions of the release role: at most an hour (from IRSA this is role chaining, capped at 1 h). The
+ * SDK refreshes the credentials before they expire (it renews them within minutes of expiry). */
+export const RELEASE_ROLE_SESSION_SECONDS = 3600;
+export const RELEASE_ROLE_SESSION_NAME = 'apps-deployer-release';
+
+/** STS AssumeRole credentials for the release bucket, from the deployer's own (explicit or the chain). */
+function releaseRoleCredentials(config: AwsConfig, release: ReleaseAccess): S3ClientConfig['credentials'] {
+  return fromTemporaryCredentials({
+    params: {
+      RoleArn: release.roleArn,
+      RoleSessionName: RELEASE_ROLE_SESSION_NAME,
+      DurationSeconds: RELEASE_ROLE_SESSION_SECONDS,
+      ...(release.externalId !== undefined ? { ExternalId: release.externalId } : {}),
+    },
+    ...(config.credentials !== undefined ? { masterCredentials: { ...config.credentials } } : {}),
+    clientConfig: { region: config.region, endpoint: config.endpoint, maxAttempts: config.maxAttempts },
+  });
+}
 
 /** "PutObjectCommand" → "PutObject" */
 function operationName(commandName: unknown): string {
@@ -156,16 +179,25 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
       : undefined,
   };
 
-  const s3 = new S3Client({ ...common, forcePathStyle: config.endpoint !== undefined });
+  const countedS3 = (credentials: S3ClientConfig['credentials']): S3Client => {
+    const client = new S3Client({ ...common, credentials, forcePathStyle: config.endpoint !== undefined });
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        requests.add(`S3.${operationName(context.commandName)}`);
+        return next(args);
+      },
+      { ...PER_ATTEMPT, name: 'appsDeployerCountS3' },
+    );
+    return client;
+  };
+  const s3 = countedS3(common.credentials);
   const clock = new ServerClock();
   clock.attach(s3);
-  s3.middlewareStack.add(
-    (next, context) => (args) => {
-      requests.add(`S3.${operationName(context.commandName)}`);
-      return next(args);
-    },
-    { ...PER_ATTEMPT, name: 'appsDeployerCountS3' },
-  );
+  // the release bucket through an assumed role (cross-account), everything else our own credentials
+  const release = config.releaseAccess;
+  const releaseS3 = release ? countedS3(releaseRoleCredentials(config, release)) : undefined;
+  const s3For = (bucket: string | undefined): S3Client =>
+    releaseS3 !== undefined && bucket === release?.bucket ? releaseS3 : s3;
 
   const lambda = new LambdaClient(common);
   const limiter =
@@ -211,14 +243,14 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   };
 
   const s3Port: S3Port = {
-    headObject: (input) => s3.send(new HeadObjectCommand(input)),
-    getObject: (input) => s3.send(new GetObjectCommand(input)),
-    putObject: (input) => s3.send(new PutObjectCommand(input)),
-    deleteObject: (input) => s3.send(new DeleteObjectCommand(input)),
-    listObjectsV2: (input) => s3.send(new ListObjectsV2Command(input)),
+    headObject: (input) => s3For(input.Bucket).send(new HeadObjectCommand(input)),
+    getObject: (input) => s3For(input.Bucket).send(new GetObjectCommand(input)),
+    putObject: (input) => s3For(input.Bucket).send(new PutObjectCommand(input)),
+    deleteObject: (input) => s3For(input.Bucket).send(new DeleteObjectCommand(input)),
+    listObjectsV2: (input) => s3For(input.Bucket).send(new ListObjectsV2Command(input)),
     upload: async (input: UploadInput) => {
       const upload = new Upload({
-        client: s3,
+        client: s3For(input.Bucket),
         params: { ...input },
         partSize: UPLOAD_PART_SIZE,
         queueSize: UPLOAD_QUEUE_SIZE,

@@ -48,6 +48,10 @@ const SAMPLE = {
   K8S_NAMESPACE: 'mattermost-apps',
   K8S_SERVICE_ACCOUNT: 'apps-deployer',
   APP_ID: 'com.example.a',
+  RELEASE_ACCOUNT_ID: '210987654321',
+  RELEASE_ROLE: 'mattermost-apps-release-reader',
+  DEPLOYER_ROLE: 'apps-deployer',
+  RELEASE_EXTERNAL_ID: 'mm-cloud-apps',
 } as const;
 type Placeholder = keyof typeof SAMPLE;
 
@@ -123,6 +127,8 @@ describe('deploy/iam documents', () => {
       'invoke-policy.json',
       'irsa-trust-policy.json',
       'release-bucket-policy.json',
+      'release-role-policy.json',
+      'release-role-trust-policy.json',
       'uploader-per-app-policy.json',
       'uploader-policy.json',
     ]);
@@ -404,6 +410,28 @@ describe('deploy/iam documents', () => {
     ]);
   });
 
+  it('the release role is assumable only by the deployer with the external id, and only reads releases', () => {
+    const trust = loadPolicy('release-role-trust-policy.json');
+    expect(trust.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { AWS: `arn:aws:iam::${SAMPLE.AWS_ACCOUNT_ID}:role/${SAMPLE.DEPLOYER_ROLE}` },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': SAMPLE.RELEASE_EXTERNAL_ID } },
+      }),
+    ]);
+    const reader = loadPolicy('release-role-policy.json');
+    expect([...actionsOf(reader)].sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    const bundle = `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}/${SAMPLE.RELEASE_PREFIX}a_1.zip`;
+    expect(allows(reader, 's3:GetObject', bundle)).toBe(true);
+    expect(allows(reader, 's3:GetObject', `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}/other/a_1.zip`)).toBe(false);
+    const deployer = loadPolicy('deployer-policy.json');
+    const role = `arn:aws:iam::${SAMPLE.RELEASE_ACCOUNT_ID}:role/${SAMPLE.RELEASE_ROLE}`;
+    expect(allows(deployer, 'sts:AssumeRole', role)).toBe(true);
+    expect(allows(deployer, 'sts:AssumeRole', `arn:aws:iam::${SAMPLE.RELEASE_ACCOUNT_ID}:role/Admin`)).toBe(
+      false,
+    );
+  });
+
   it("irsa-trust-policy.json trusts one ServiceAccount through the cluster's OIDC provider", () => {
     const policy = loadPolicy('irsa-trust-policy.json');
     const [s] = policy.Statement;
@@ -578,6 +606,10 @@ function requiredActionsFromSource(): Set<string> {
         }
         if (pkg === '@aws-sdk/client-lambda' && /^waitUntilFunction/.test(name)) {
           required.add('lambda:GetFunction');
+          continue;
+        }
+        if (pkg === '@aws-sdk/credential-providers' && name === 'fromTemporaryCredentials') {
+          required.add('sts:AssumeRole'); // the release bucket's assumed role
           continue;
         }
         const op = /^(\w+)Command$/.exec(name)?.[1];

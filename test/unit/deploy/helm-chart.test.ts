@@ -355,6 +355,7 @@ describe('helm chart apps-deployer', () => {
         lambdaTimeoutSeconds: v.lambdaTimeoutSeconds,
         lambdaMemoryMb: v.lambdaMemoryMb,
         lambdaSubnetIds: v.lambdaSubnetIds,
+        appOverrides: {},
         lambdaSecurityGroupIds: v.lambdaSecurityGroupIds,
         lambdaEnvironment: v.lambdaEnvironment,
         lambdaLogRetentionDays: v.lambdaLogRetentionDays,
@@ -362,7 +363,15 @@ describe('helm chart apps-deployer', () => {
         lockTtlSeconds: v.lockTtlSeconds,
         pushgatewayUrl: v.pushgatewayUrl,
       });
-      expect(config.aws).toMatchObject({ region: v.region, endpoint: v.endpointUrl });
+      expect(config.aws).toMatchObject({
+        region: v.region,
+        endpoint: v.endpointUrl,
+        releaseAccess: {
+          bucket: v.releaseBucket,
+          roleArn: v.releaseRoleArn,
+          externalId: v.releaseExternalId,
+        },
+      });
     });
 
     it('renders appOverrides into a mounted ConfigMap that the deployer reads as its overrides file', () => {

@@ -39,6 +39,7 @@ import {
   CreatePolicyVersionCommand,
   CreateRoleCommand,
   DeletePolicyVersionCommand,
+  DetachRolePolicyCommand,
   GetGroupCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -116,6 +117,7 @@ export const DEPLOYER_IAM_ACTIONS = {
     'iam:CreateRole',
     'iam:PassRole',
     'iam:AttachRolePolicy',
+    'iam:DetachRolePolicy',
     'iam:ListAttachedRolePolicies',
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
@@ -312,6 +314,9 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     getRole: (input) => iam.send(new GetRoleCommand(input)),
     createRole: (input) => iam.send(new CreateRoleCommand(input)),
     attachRolePolicy: (input) => iam.send(new AttachRolePolicyCommand(input)),
+    detachRolePolicy: async (input) => {
+      await iam.send(new DetachRolePolicyCommand(input));
+    },
     listAttachedRolePolicies: (input) => iam.send(new ListAttachedRolePoliciesCommand(input)),
     getPolicy: (input) => iam.send(new GetPolicyCommand(input)),
     getPolicyVersion: (input) => iam.send(new GetPolicyVersionCommand(input)),

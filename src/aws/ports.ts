@@ -37,6 +37,7 @@ import type {
   AttachGroupPolicyCommandInput,
   AttachRolePolicyCommandInput,
   AttachRolePolicyCommandOutput,
+  DetachRolePolicyCommandInput,
   CreatePolicyCommandInput,
   CreatePolicyCommandOutput,
   CreatePolicyVersionCommandInput,
@@ -111,6 +112,8 @@ export interface IamPort {
   getRole(input: GetRoleCommandInput): Promise<GetRoleCommandOutput>;
   createRole(input: CreateRoleCommandInput): Promise<CreateRoleCommandOutput>;
   attachRolePolicy(input: AttachRolePolicyCommandInput): Promise<AttachRolePolicyCommandOutput>;
+  /** only AWSLambdaVPCAccessExecutionRole, once every function has left the VPC */
+  detachRolePolicy(input: DetachRolePolicyCommandInput): Promise<void>;
   listAttachedRolePolicies(
     input: ListAttachedRolePoliciesCommandInput,
   ): Promise<ListAttachedRolePoliciesCommandOutput>;

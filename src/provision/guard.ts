@@ -20,6 +20,7 @@ export const WRITE_OPERATIONS = {
   iam: [
     'createRole',
     'attachRolePolicy',
+    'detachRolePolicy',
     'createPolicy',
     'createPolicyVersion',
     'deletePolicyVersion',

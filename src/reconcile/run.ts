@@ -27,7 +27,7 @@ import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
 import { runPool } from './pool';
 import { limitUploads } from './upload-budget';
-import { recordSettings, warnUnknownOverrides } from './settings';
+import { settleSettings, warnUnknownOverrides } from './settings';
 import { effectiveSettings } from '../settings/effective';
 import { settingsFingerprint } from '../settings/fingerprint';
 import { newReport, requestsSince, writeRunRecord } from './report';
@@ -248,17 +248,18 @@ export async function reconcile(
       bundles.push(results.get(item) ?? bundleReport(item, { status: 'skipped' }, 0));
     }
     if (!lock.lost)
-      await recordSettings(
-        ports.s3,
-        config.appsBucket,
+      await settleSettings({
+        ports,
+        config,
         runId,
         listings,
+        plan,
         work,
         results,
         fingerprintOf,
         assertCanWrite,
         logger,
-      );
+      });
     if (lock.lost) runError = safeError(() => lock.assertCanWrite());
   } catch (err) {
     runError = err;

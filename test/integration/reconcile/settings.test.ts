@@ -4,6 +4,7 @@
  * functions as a plan action of its own, then goes back to the no-op budget.
  */
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import type { DeployerConfig } from '../../../src/config';
 import { ExitCode } from '../../../src/errors';
 import { effectiveSettings } from '../../../src/settings/effective';
@@ -21,13 +22,14 @@ jest.setTimeout(180_000);
 describe('reconcile converges changed function settings app by app', () => {
   let tmp: string;
   let cleanup: () => Promise<void>;
-  const { lambda } = testClients();
+  const { lambda, iam } = testClients();
   beforeAll(async () => {
     ({ dir: tmp, cleanup } = await tempDir());
   });
   afterAll(async () => {
     await cleanup();
     lambda.destroy();
+    iam.destroy();
   });
 
   const timeoutOf = async (name: string) =>
@@ -113,5 +115,39 @@ describe('reconcile converges changed function settings app by app', () => {
     expect(requests['Lambda.UpdateFunctionConfiguration']).toBeUndefined();
     expect(requests['Lambda.GetFunction']).toBeGreaterThanOrEqual(1);
     expect(await fingerprintKeys(e)).toContain(settingsMarkerKey(a, fp));
+  });
+
+  it('switching VPC off takes every function out of the VPC, then detaches the VPC policy, last', async () => {
+    // Prepare: two apps in the VPC
+    const vpc = {
+      lambdaSubnetIds: ['subnet-0a1b2c3d4e5f60718'],
+      lambdaSecurityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const e = await freshEnv(tmp, vpc);
+    const [a, b] = [uniqueAppId('va'), uniqueAppId('vb')];
+    await uploadApp(e, a, '1.0');
+    await uploadApp(e, b, '1.0');
+    await run(e);
+    const attached = async () =>
+      (
+        await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: e.config.executeRoleName }))
+      ).AttachedPolicies?.map((p) => p.PolicyArn?.split('/').pop());
+    const subnetsOf = async (appId: string) =>
+      (await lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(appId, '1.0') }))).Configuration
+        ?.VpcConfig?.SubnetIds ?? [];
+    expect(await attached()).toContain('AWSLambdaVPCAccessExecutionRole');
+    expect(await subnetsOf(a)).toEqual(vpc.lambdaSubnetIds);
+
+    // Act: VPC off
+    const ports = testPorts();
+    const off = await run(withConfig(e, { lambdaSubnetIds: [], lambdaSecurityGroupIds: [] }), {}, { ports });
+
+    // Assess: both apps converged out of the VPC, the policy detached after them
+    expect(off.plan?.counts).toEqual({ 'converge-settings': 2 });
+    expect(await subnetsOf(a)).toEqual([]);
+    expect(await subnetsOf(b)).toEqual([]);
+    expect(await attached()).not.toContain('AWSLambdaVPCAccessExecutionRole');
+    expect(await attached()).toContain('AWSLambdaBasicExecutionRole');
+    expect(ports.requests.snapshot()['IAM.DetachRolePolicy']).toBe(1);
   });
 });

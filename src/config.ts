@@ -4,6 +4,8 @@
  */
 import { MAX_BUNDLE_BYTES } from './bundle/limits';
 import { ConfigError } from './errors';
+import { checkEnvironment, loadFunctionSettings, SETTINGS_ENV } from './settings/config';
+import { loadOverrides, type Overrides } from './settings/overrides';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -18,6 +20,15 @@ export interface AwsConfig {
   /** Explicit credentials (provision's APPS_PROVISION_AWS_*); otherwise the default chain (IRSA, ...). */
   credentials?: AwsCredentials;
   maxAttempts: number;
+  /** APPS_DEPLOYER_RELEASE_ROLE_ARN: requests to the release bucket use this assumed role's
+   * credentials (upstream's AppsAssumeRole); everything else the deployer's own */
+  releaseAccess?: ReleaseAccess;
+}
+
+export interface ReleaseAccess {
+  bucket: string;
+  roleArn: string;
+  externalId?: string;
 }
 
 /** APPS_DEPLOYER_RELEASE_LAYOUT: how release keys are shaped (bundle/names.ts releaseKey). */
@@ -52,6 +63,16 @@ export interface DeployerConfig {
   logLevel: string;
   lambdaTimeoutSeconds: number;
   lambdaMemoryMb: number;
+  /** APPS_DEPLOYER_LAMBDA_SUBNET_IDS / _SECURITY_GROUP_IDS: VpcConfig of every function (both or neither) */
+  lambdaSubnetIds: string[];
+  lambdaSecurityGroupIds: string[];
+  /** APPS_DEPLOYER_LAMBDA_ENVIRONMENT: environment variables of every function */
+  lambdaEnvironment: Record<string, string>;
+  /** APPS_DEPLOYER_LAMBDA_LOG_RETENTION_DAYS: the log groups /aws/lambda/<name> are created with it */
+  lambdaLogRetentionDays?: number;
+  /** APPS_DEPLOYER_OVERRIDES_FILE: per-app settings, by app id (settings/overrides.ts) */
+  overridesFile?: string;
+  appOverrides: Overrides;
   /** client-side rate limit on the Lambda control plane */
   lambdaRequestsPerSecond: number;
   lockTtlSeconds: number;
@@ -90,8 +111,17 @@ export const ENV = {
   releaseLayout: 'APPS_DEPLOYER_RELEASE_LAYOUT',
   region: 'AWS_REGION',
   endpoint: 'AWS_ENDPOINT_URL',
-  provisionAccessKey: ['APPS_PROVISION_AWS_ACCESS_KEY', 'MM_APPS_DEPLOY_AWS_ACCESS_KEY'],
-  provisionSecretKey: ['APPS_PROVISION_AWS_SECRET_KEY', 'MM_APPS_DEPLOY_AWS_SECRET_KEY'],
+  // ours first, then upstream's: appsctl 1.x (MM_APPS_DEPLOY_*), appsctl 0.7 (MM_APPS_PROVISION_*)
+  provisionAccessKey: [
+    'APPS_PROVISION_AWS_ACCESS_KEY',
+    'MM_APPS_DEPLOY_AWS_ACCESS_KEY',
+    'MM_APPS_PROVISION_AWS_ACCESS_KEY',
+  ],
+  provisionSecretKey: [
+    'APPS_PROVISION_AWS_SECRET_KEY',
+    'MM_APPS_DEPLOY_AWS_SECRET_KEY',
+    'MM_APPS_PROVISION_AWS_SECRET_KEY',
+  ],
   provisionRegion: 'MM_APPS_AWS_REGION',
   executeRoleName: 'APPS_DEPLOYER_EXECUTE_ROLE',
   invokePolicyName: 'APPS_DEPLOYER_INVOKE_POLICY',
@@ -102,6 +132,13 @@ export const ENV = {
   logLevel: 'APPS_DEPLOYER_LOG_LEVEL',
   lambdaTimeoutSeconds: 'APPS_DEPLOYER_LAMBDA_TIMEOUT',
   lambdaMemoryMb: 'APPS_DEPLOYER_LAMBDA_MEMORY',
+  lambdaSubnetIds: SETTINGS_ENV.subnetIds,
+  lambdaSecurityGroupIds: SETTINGS_ENV.securityGroupIds,
+  lambdaEnvironment: SETTINGS_ENV.environment,
+  lambdaLogRetentionDays: SETTINGS_ENV.logRetentionDays,
+  overridesFile: 'APPS_DEPLOYER_OVERRIDES_FILE',
+  releaseRoleArn: 'APPS_DEPLOYER_RELEASE_ROLE_ARN',
+  releaseExternalId: 'APPS_DEPLOYER_RELEASE_EXTERNAL_ID',
   lambdaRequestsPerSecond: 'APPS_DEPLOYER_LAMBDA_RPS',
   lockTtlSeconds: 'APPS_DEPLOYER_LOCK_TTL_SECONDS',
   pushgatewayUrl: 'APPS_DEPLOYER_PUSHGATEWAY_URL',
@@ -247,8 +284,46 @@ export function loadConfig(
     DEFAULTS.maxMaxAttempts,
   );
 
+  const lambdaTimeoutSeconds = int(
+    ENV.lambdaTimeoutSeconds,
+    str(ENV.lambdaTimeoutSeconds),
+    DEFAULTS.lambdaTimeoutSeconds,
+    1,
+    900,
+  );
+  const lambdaMemoryMb = int(
+    ENV.lambdaMemoryMb,
+    str(ENV.lambdaMemoryMb),
+    DEFAULTS.lambdaMemoryMb,
+    128,
+    10240,
+  );
+  const settings = loadFunctionSettings(
+    str,
+    { timeoutSeconds: lambdaTimeoutSeconds, memoryMb: lambdaMemoryMb },
+    problems,
+  );
+  const overridesFile = str(ENV.overridesFile);
+  const appOverrides = loadOverrides(overridesFile, ENV.overridesFile, problems);
+  for (const [appId, o] of Object.entries(appOverrides)) {
+    if (o.environment !== undefined)
+      checkEnvironment(
+        `${overridesFile}: /apps/${appId}/environment (with ${ENV.lambdaEnvironment})`,
+        { ...settings.environment, ...o.environment },
+        problems,
+      );
+  }
+
+  const releaseAccess = loadReleaseAccess(str, releaseBucket, appsBucket, problems);
+
   const config: DeployerConfig = {
-    aws: { region, endpoint, credentials, maxAttempts },
+    aws: {
+      region,
+      endpoint,
+      credentials,
+      maxAttempts,
+      ...(releaseAccess ? { releaseAccess } : {}),
+    },
     appsBucket,
     releaseBucket,
     releasePrefix,
@@ -266,14 +341,14 @@ export function loadConfig(
       DEFAULTS.maxConcurrency,
     ),
     logLevel,
-    lambdaTimeoutSeconds: int(
-      ENV.lambdaTimeoutSeconds,
-      str(ENV.lambdaTimeoutSeconds),
-      DEFAULTS.lambdaTimeoutSeconds,
-      1,
-      900,
-    ),
-    lambdaMemoryMb: int(ENV.lambdaMemoryMb, str(ENV.lambdaMemoryMb), DEFAULTS.lambdaMemoryMb, 128, 10240),
+    lambdaTimeoutSeconds,
+    lambdaMemoryMb,
+    lambdaSubnetIds: settings.subnetIds,
+    lambdaSecurityGroupIds: settings.securityGroupIds,
+    lambdaEnvironment: settings.environment,
+    lambdaLogRetentionDays: settings.logRetentionDays,
+    overridesFile,
+    appOverrides,
     lambdaRequestsPerSecond: int(
       ENV.lambdaRequestsPerSecond,
       str(ENV.lambdaRequestsPerSecond),
@@ -295,6 +370,36 @@ export function loadConfig(
     );
   }
   return config;
+}
+
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** The cross-account release bucket's role (DESIGN.md "Cross-account release bucket"). */
+function loadReleaseAccess(
+  str: (name: string) => string | undefined,
+  releaseBucket: string,
+  appsBucket: string,
+  problems: string[],
+): ReleaseAccess | undefined {
+  const roleArn = str(ENV.releaseRoleArn);
+  const externalId = str(ENV.releaseExternalId);
+  if (roleArn === undefined) {
+    if (externalId !== undefined)
+      problems.push(`${ENV.releaseExternalId} is set without ${ENV.releaseRoleArn}`);
+    return undefined;
+  }
+  if (!ROLE_ARN_RE.test(roleArn))
+    problems.push(
+      `${ENV.releaseRoleArn} "${roleArn.slice(0, 100)}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
+    );
+  if (externalId !== undefined && !EXTERNAL_ID_RE.test(externalId))
+    problems.push(`${ENV.releaseExternalId} must be 2 to 1224 characters of letters, digits and +=,.@:/-_`);
+  if (releaseBucket === appsBucket)
+    problems.push(
+      `${ENV.releaseRoleArn} needs a release bucket of its own (${ENV.releaseBucket}): the apps bucket is written with the deployer's own credentials`,
+    );
+  return { bucket: releaseBucket, roleArn, ...(externalId !== undefined ? { externalId } : {}) };
 }
 
 /**

@@ -16,12 +16,17 @@
  * - `clock` follows S3's clock (the Date header of every S3 response), for the reconcile lock.
  */
 import { S3Client, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
   LambdaClient,
   CreateFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  GetAccountSettingsCommand,
   GetFunctionCommand,
+  PutFunctionConcurrencyCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateFunctionCodeCommand,
@@ -38,6 +43,7 @@ import {
   CreatePolicyVersionCommand,
   CreateRoleCommand,
   DeletePolicyVersionCommand,
+  DetachRolePolicyCommand,
   GetGroupCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -46,9 +52,24 @@ import {
   ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
-import type { AwsConfig } from '../config';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  DescribeLogGroupsCommand,
+  PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type { AwsConfig, ReleaseAccess } from '../config';
 import type { Logger } from '../log';
-import type { AwsPorts, IamPort, LambdaPort, LockS3Port, RequestCounter, S3Port, UploadInput } from './ports';
+import type {
+  AwsPorts,
+  IamPort,
+  LambdaPort,
+  LockS3Port,
+  LogsPort,
+  RequestCounter,
+  S3Port,
+  UploadInput,
+} from './ports';
 import { DEFAULT_LAMBDA_CONTROL_RPS, QuotaPools, quotaPoolOf, type PoolLimiter } from './rate-limit';
 import { ServerClock } from './server-clock';
 import { WaiterFailedError, WaiterTimeoutError } from './errors';
@@ -103,12 +124,17 @@ export const DEPLOYER_IAM_ACTIONS = {
     'lambda:UpdateFunctionConfiguration',
     'lambda:TagResource',
     'lambda:UntagResource',
+    'lambda:PutFunctionConcurrency',
+    'lambda:DeleteFunctionConcurrency',
   ],
+  /** account-level reads (no resource type: "*") */
+  lambdaAccount: ['lambda:GetAccountSettings'],
   iam: [
     'iam:GetRole',
     'iam:CreateRole',
     'iam:PassRole',
     'iam:AttachRolePolicy',
+    'iam:DetachRolePolicy',
     'iam:ListAttachedRolePolicies',
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
@@ -121,7 +147,32 @@ export const DEPLOYER_IAM_ACTIONS = {
     'iam:AttachGroupPolicy',
     'iam:ListAttachedGroupPolicies',
   ],
+  /** the cross-account release bucket's role (APPS_DEPLOYER_RELEASE_ROLE_ARN) */
+  sts: ['sts:AssumeRole'],
+  logs: ['logs:DescribeLogGroups', 'logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+  /** Lambda checks that the caller may describe the VPC it puts a function in (VpcConfig); these
+   * actions support no resource-level permissions, hence "*" (reads only) */
+  ec2: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
 } as const;
+
+/** Sessions of the release role: at most an hour (from IRSA this is role chaining, capped at 1 h). The
+ * SDK refreshes the credentials before they expire (it renews them within minutes of expiry). */
+export const RELEASE_ROLE_SESSION_SECONDS = 3600;
+export const RELEASE_ROLE_SESSION_NAME = 'apps-deployer-release';
+
+/** STS AssumeRole credentials for the release bucket, from the deployer's own (explicit or the chain). */
+function releaseRoleCredentials(config: AwsConfig, release: ReleaseAccess): S3ClientConfig['credentials'] {
+  return fromTemporaryCredentials({
+    params: {
+      RoleArn: release.roleArn,
+      RoleSessionName: RELEASE_ROLE_SESSION_NAME,
+      DurationSeconds: RELEASE_ROLE_SESSION_SECONDS,
+      ...(release.externalId !== undefined ? { ExternalId: release.externalId } : {}),
+    },
+    ...(config.credentials !== undefined ? { masterCredentials: { ...config.credentials } } : {}),
+    clientConfig: { region: config.region, endpoint: config.endpoint, maxAttempts: config.maxAttempts },
+  });
+}
 
 /** "PutObjectCommand" → "PutObject" */
 function operationName(commandName: unknown): string {
@@ -150,13 +201,13 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   const clock = new ServerClock();
   const newS3 = (
     overrides: {
+      credentials?: S3ClientConfig['credentials'];
       retryMode?: string;
       maxAttempts?: number;
       requestHandler?: { requestTimeout: number; connectionTimeout: number };
     } = {},
   ): S3Client => {
     const client = new S3Client({ ...common, ...overrides, forcePathStyle: config.endpoint !== undefined });
-    clock.attach(client);
     client.middlewareStack.add(
       (next, context) => (args) => {
         requests.add(`S3.${operationName(context.commandName)}`);
@@ -167,6 +218,7 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     return client;
   };
   const s3 = newS3();
+  clock.attach(s3);
   const lockS3 = newS3({
     retryMode: 'standard',
     // the lock retries within its own deadlines; an operator's lower bound (APPS_DEPLOYER_AWS_MAX_ATTEMPTS) holds
@@ -174,6 +226,12 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     // a hung request must not outlive the lock's loss deadline (reconcile/lock.ts)
     requestHandler: { requestTimeout: LOCK_REQUEST_TIMEOUT_MS, connectionTimeout: LOCK_REQUEST_TIMEOUT_MS },
   });
+  clock.attach(lockS3);
+  // the release bucket through an assumed role (cross-account), everything else our own credentials
+  const release = config.releaseAccess;
+  const releaseS3 = release ? newS3({ credentials: releaseRoleCredentials(config, release) }) : undefined;
+  const s3For = (bucket: string | undefined): S3Client =>
+    releaseS3 !== undefined && bucket === release?.bucket ? releaseS3 : s3;
 
   const limiter =
     options.limiter ??
@@ -215,16 +273,34 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     emulatorEndpoint: config.endpoint,
   };
 
+  const logs = new CloudWatchLogsClient(common);
+  logs.middlewareStack.add(
+    (next, context) => (args) => {
+      requests.add(`Logs.${operationName(context.commandName)}`);
+      return next(args);
+    },
+    { ...PER_ATTEMPT, name: 'appsDeployerCountLogs' },
+  );
+  const logsPort: LogsPort = {
+    describeLogGroups: (input) => logs.send(new DescribeLogGroupsCommand(input)),
+    createLogGroup: async (input) => {
+      await logs.send(new CreateLogGroupCommand(input));
+    },
+    putRetentionPolicy: async (input) => {
+      await logs.send(new PutRetentionPolicyCommand(input));
+    },
+  };
+
   const s3Port: S3Port = {
     emulatorEndpoint: config.endpoint,
-    headObject: (input) => s3.send(new HeadObjectCommand(input)),
-    getObject: (input) => s3.send(new GetObjectCommand(input)),
-    putObject: (input) => s3.send(new PutObjectCommand(input)),
-    deleteObject: (input) => s3.send(new DeleteObjectCommand(input)),
-    listObjectsV2: (input) => s3.send(new ListObjectsV2Command(input)),
+    headObject: (input) => s3For(input.Bucket).send(new HeadObjectCommand(input)),
+    getObject: (input) => s3For(input.Bucket).send(new GetObjectCommand(input)),
+    putObject: (input) => s3For(input.Bucket).send(new PutObjectCommand(input)),
+    deleteObject: (input) => s3For(input.Bucket).send(new DeleteObjectCommand(input)),
+    listObjectsV2: (input) => s3For(input.Bucket).send(new ListObjectsV2Command(input)),
     upload: async (input: UploadInput) => {
       const upload = new Upload({
-        client: s3,
+        client: s3For(input.Bucket),
         params: { ...input },
         partSize: UPLOAD_PART_SIZE,
         queueSize: UPLOAD_QUEUE_SIZE,
@@ -269,6 +345,13 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     untagResource: async (input) => {
       await lambda.send(new UntagResourceCommand(input));
     },
+    putFunctionConcurrency: async (input) => {
+      await lambda.send(new PutFunctionConcurrencyCommand(input));
+    },
+    deleteFunctionConcurrency: async (input) => {
+      await lambda.send(new DeleteFunctionConcurrencyCommand(input));
+    },
+    getAccountSettings: () => lambda.send(new GetAccountSettingsCommand({})),
     waitActive: (name, maxWaitSeconds) =>
       wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),
     waitUpdated: (name, maxWaitSeconds) =>
@@ -279,6 +362,9 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     getRole: (input) => iam.send(new GetRoleCommand(input)),
     createRole: (input) => iam.send(new CreateRoleCommand(input)),
     attachRolePolicy: (input) => iam.send(new AttachRolePolicyCommand(input)),
+    detachRolePolicy: async (input) => {
+      await iam.send(new DetachRolePolicyCommand(input));
+    },
     listAttachedRolePolicies: (input) => iam.send(new ListAttachedRolePoliciesCommand(input)),
     getPolicy: (input) => iam.send(new GetPolicyCommand(input)),
     getPolicyVersion: (input) => iam.send(new GetPolicyVersionCommand(input)),
@@ -303,6 +389,7 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     lockS3: lockPort,
     lambda: lambdaPort,
     iam: iamPort,
+    logs: logsPort,
     requests,
     region: config.region,
     clock,

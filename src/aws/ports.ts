@@ -29,11 +29,15 @@ import type {
   UpdateFunctionCodeCommandOutput,
   UpdateFunctionConfigurationCommandInput,
   UpdateFunctionConfigurationCommandOutput,
+  PutFunctionConcurrencyCommandInput,
+  DeleteFunctionConcurrencyCommandInput,
+  GetAccountSettingsCommandOutput,
 } from '@aws-sdk/client-lambda';
 import type {
   AttachGroupPolicyCommandInput,
   AttachRolePolicyCommandInput,
   AttachRolePolicyCommandOutput,
+  DetachRolePolicyCommandInput,
   CreatePolicyCommandInput,
   CreatePolicyCommandOutput,
   CreatePolicyVersionCommandInput,
@@ -57,6 +61,12 @@ import type {
   CreateGroupCommandInput,
   CreateGroupCommandOutput,
 } from '@aws-sdk/client-iam';
+import type {
+  CreateLogGroupCommandInput,
+  DescribeLogGroupsCommandInput,
+  DescribeLogGroupsCommandOutput,
+  PutRetentionPolicyCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
 
 export interface UploadInput {
   Bucket: string;
@@ -95,6 +105,11 @@ export interface LambdaPort {
   ): Promise<UpdateFunctionConfigurationCommandOutput>;
   tagResource(input: TagResourceCommandInput): Promise<void>;
   untagResource(input: UntagResourceCommandInput): Promise<void>;
+  /** reserved concurrency (per-app overrides) */
+  putFunctionConcurrency(input: PutFunctionConcurrencyCommandInput): Promise<void>;
+  deleteFunctionConcurrency(input: DeleteFunctionConcurrencyCommandInput): Promise<void>;
+  /** the account's concurrency limits (UnreservedConcurrentExecutions) */
+  getAccountSettings(): Promise<GetAccountSettingsCommandOutput>;
   /** Waits FunctionActiveV2 with a deadline (seconds). */
   waitActive(functionName: string, maxWaitSeconds: number): Promise<void>;
   /** Waits FunctionUpdatedV2 with a deadline (seconds). */
@@ -105,6 +120,8 @@ export interface IamPort {
   getRole(input: GetRoleCommandInput): Promise<GetRoleCommandOutput>;
   createRole(input: CreateRoleCommandInput): Promise<CreateRoleCommandOutput>;
   attachRolePolicy(input: AttachRolePolicyCommandInput): Promise<AttachRolePolicyCommandOutput>;
+  /** only AWSLambdaVPCAccessExecutionRole, once every function has left the VPC */
+  detachRolePolicy(input: DetachRolePolicyCommandInput): Promise<void>;
   listAttachedRolePolicies(
     input: ListAttachedRolePoliciesCommandInput,
   ): Promise<ListAttachedRolePoliciesCommandOutput>;
@@ -123,6 +140,13 @@ export interface IamPort {
   createGroup(input: CreateGroupCommandInput): Promise<CreateGroupCommandOutput>;
 }
 
+/** CloudWatch Logs: the functions' log groups (/aws/lambda/<name>), created with their retention. */
+export interface LogsPort {
+  describeLogGroups(input: DescribeLogGroupsCommandInput): Promise<DescribeLogGroupsCommandOutput>;
+  createLogGroup(input: CreateLogGroupCommandInput): Promise<void>;
+  putRetentionPolicy(input: PutRetentionPolicyCommandInput): Promise<void>;
+}
+
 /** Counts the requests the SDK sends, by operation ("S3.PutObject"): for reports and for tests that
  * prove a second run sends no create/update/put. */
 export interface RequestCounter {
@@ -138,6 +162,7 @@ export interface AwsPorts {
   lockS3?: LockS3Port;
   lambda: LambdaPort;
   iam: IamPort;
+  logs: LogsPort;
   requests: RequestCounter;
   /** Account id and region, for ARNs; resolved lazily by the factory. */
   region: string;

@@ -16,6 +16,8 @@ export const SHA256_METADATA = 'sha256';
 
 /** The managed policy that lets Lambda write logs; attached to the execute role. */
 export const BASIC_EXECUTION_POLICY_PATH = 'policy/service-role/AWSLambdaBasicExecutionRole';
+/** The managed policy functions in a VPC need (ENIs); attached to the execute role when VPC is set. */
+export const VPC_EXECUTION_POLICY_PATH = 'policy/service-role/AWSLambdaVPCAccessExecutionRole';
 
 export interface ProvisionTuning {
   /** FunctionActiveV2 after CreateFunction (seconds) */

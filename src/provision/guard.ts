@@ -3,7 +3,7 @@
  * lock renewal throws from it to stop all writes). Reads pass through unguarded. Structural, so no
  * step can forget it.
  */
-import type { AwsPorts, IamPort, LambdaPort, S3Port } from '../aws/ports';
+import type { AwsPorts, IamPort, LambdaPort, LogsPort, S3Port } from '../aws/ports';
 
 /** The write operations of each port. */
 export const WRITE_OPERATIONS = {
@@ -14,20 +14,25 @@ export const WRITE_OPERATIONS = {
     'updateFunctionConfiguration',
     'tagResource',
     'untagResource',
+    'putFunctionConcurrency',
+    'deleteFunctionConcurrency',
   ],
   iam: [
     'createRole',
     'attachRolePolicy',
+    'detachRolePolicy',
     'createPolicy',
     'createPolicyVersion',
     'deletePolicyVersion',
     'attachGroupPolicy',
     'createGroup',
   ],
+  logs: ['createLogGroup', 'putRetentionPolicy'],
 } as const satisfies {
   s3: readonly (keyof S3Port)[];
   lambda: readonly (keyof LambdaPort)[];
   iam: readonly (keyof IamPort)[];
+  logs: readonly (keyof LogsPort)[];
 };
 
 function guardPort<P extends object>(port: P, writes: readonly string[], before: () => void): P {
@@ -50,5 +55,6 @@ export function guardWrites(ports: AwsPorts, assertCanWrite: (() => void) | unde
     s3: guardPort(ports.s3, WRITE_OPERATIONS.s3, assertCanWrite),
     lambda: guardPort(ports.lambda, WRITE_OPERATIONS.lambda, assertCanWrite),
     iam: guardPort(ports.iam, WRITE_OPERATIONS.iam, assertCanWrite),
+    logs: guardPort(ports.logs, WRITE_OPERATIONS.logs, assertCanWrite),
   };
 }

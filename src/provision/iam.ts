@@ -11,7 +11,8 @@
 import type { Role } from '@aws-sdk/client-iam';
 import { isAwsError, isNotFound } from '../aws/errors';
 import { ENV } from '../config';
-import { BASIC_EXECUTION_POLICY_PATH } from './constants';
+import { usesVpc } from '../settings/config';
+import { BASIC_EXECUTION_POLICY_PATH, VPC_EXECUTION_POLICY_PATH } from './constants';
 import type { StepContext } from './context';
 import { IamError } from './errors';
 import { MANAGED_IAM_TAG, refuseUnmanaged, type IamOptions } from './iam-ownership';
@@ -195,16 +196,26 @@ async function ensureRole(
     ctx.ports.iam.listAttachedRolePolicies({ RoleName: roleName, Marker: marker, MaxItems: IAM_PAGE_SIZE }),
   );
   let outcome: ResourceOutcome = created ? 'created' : 'unchanged';
-  if (!attached.includes(basicArn)) {
+  const needed: { arn: string; why: string }[] = [
+    { arn: basicArn, why: 'AWSLambdaBasicExecutionRole (functions cannot write logs)' },
+  ];
+  // functions in a VPC need ENI permissions; detached only once every function has left the VPC
+  if (usesVpc({ subnetIds: ctx.config.lambdaSubnetIds }))
+    needed.push({
+      arn: `arn:${partition}:iam::aws:${VPC_EXECUTION_POLICY_PATH}`,
+      why: 'AWSLambdaVPCAccessExecutionRole (functions cannot start in the VPC)',
+    });
+  for (const { arn, why } of needed) {
+    if (attached.includes(arn)) continue;
     if (ctx.config.createIam) {
       await ctx.retry('iam', roleName, () =>
-        ctx.ports.iam.attachRolePolicy({ RoleName: roleName, PolicyArn: basicArn }),
+        ctx.ports.iam.attachRolePolicy({ RoleName: roleName, PolicyArn: arn }),
       );
       if (!created) outcome = 'updated';
     } else {
       ctx.logger.warn(
-        { role: roleName, policy: basicArn },
-        'the execute role lacks AWSLambdaBasicExecutionRole (functions cannot write logs); IAM creation is disabled, so it was not attached',
+        { role: roleName, policy: arn },
+        `the execute role lacks ${why}; IAM creation is disabled, so it was not attached`,
       );
     }
   }

@@ -9,13 +9,21 @@
  * Tags are sent IN the CreateFunction request (the deployer's policy allows CreateFunction only with
  * aws:RequestTag/mattermost-apps-managed-by), and every TagResource carries the full tag set.
  */
-import type { FunctionConfiguration, GetFunctionCommandOutput, Runtime } from '@aws-sdk/client-lambda';
+import type {
+  Architecture,
+  FunctionConfiguration,
+  GetFunctionCommandOutput,
+  Runtime,
+} from '@aws-sdk/client-lambda';
+import { effectiveSettings } from '../settings/effective';
 import { isAwsError, isNotFound } from '../aws/errors';
 import { functionDescription } from '../bundle/aws-limits';
 import type { Bundle, BundleFunction } from '../bundle/types';
 import { codeKey } from './code';
 import type { StepContext } from './context';
 import { ConflictError, ProvisionStepError } from './errors';
+import { ensureLogGroup } from './logs';
+import { ensureReservedConcurrency } from './reserved';
 import { FUNCTION_TAGS, type ResourceOutcome } from './types';
 
 export interface DesiredConfig {
@@ -24,13 +32,20 @@ export interface DesiredConfig {
   Role: string;
   Timeout: number;
   MemorySize: number;
+  /** empty lists: no VPC (sent as such to take a function out of it) */
+  VpcConfig: { SubnetIds: string[]; SecurityGroupIds: string[] };
+  Environment: { Variables: Record<string, string> };
 }
 
 export type FunctionAction =
   | { kind: 'create' }
-  | { kind: 'unchanged' }
+  | { kind: 'unchanged'; reservedConcurrency?: number }
   | {
       kind: 'converge';
+      /** the function's reserved concurrency now (GetFunction's Concurrency) */
+      reservedConcurrency?: number;
+      /** Architectures to send with the code (it must match the binary) */
+      architecture: string;
       functionArn: string;
       /** the function is still being created or updated: wait before changing it */
       waitFirst?: 'active' | 'updated';
@@ -41,15 +56,33 @@ export type FunctionAction =
       tags: Record<string, string>;
     };
 
-export function desiredConfig(ctx: StepContext, fn: BundleFunction, roleArn: string): DesiredConfig {
+export function desiredConfig(
+  ctx: StepContext,
+  bundle: Pick<Bundle, 'appId'>,
+  fn: BundleFunction,
+  roleArn: string,
+): DesiredConfig {
+  const settings = effectiveSettings(ctx.config, bundle.appId);
   return {
     Runtime: fn.runtime,
     Handler: fn.handler,
     Role: roleArn,
-    Timeout: ctx.config.lambdaTimeoutSeconds,
-    MemorySize: ctx.config.lambdaMemoryMb,
+    Timeout: settings.timeoutSeconds,
+    MemorySize: settings.memoryMb,
+    VpcConfig: { SubnetIds: [...settings.subnetIds], SecurityGroupIds: [...settings.securityGroupIds] },
+    Environment: { Variables: { ...settings.environment } },
   };
 }
+
+const sameSet = (a: readonly string[] | undefined, b: readonly string[]): boolean => {
+  const x = new Set(a ?? []);
+  return x.size === new Set(b).size && b.every((v) => x.has(v));
+};
+
+const sameMap = (a: Record<string, string> | undefined, b: Record<string, string>): boolean => {
+  const x = a ?? {};
+  return Object.keys(x).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => x[k] === v);
+};
 
 export function desiredTags(bundle: Bundle): Record<string, string> {
   return {
@@ -67,6 +100,13 @@ function configDiff(current: FunctionConfiguration | undefined, want: DesiredCon
   if (current?.Role !== want.Role) diff.Role = want.Role;
   if (current?.Timeout !== want.Timeout) diff.Timeout = want.Timeout;
   if (current?.MemorySize !== want.MemorySize) diff.MemorySize = want.MemorySize;
+  if (
+    !sameSet(current?.VpcConfig?.SubnetIds, want.VpcConfig.SubnetIds) ||
+    !sameSet(current?.VpcConfig?.SecurityGroupIds, want.VpcConfig.SecurityGroupIds)
+  )
+    diff.VpcConfig = want.VpcConfig;
+  if (!sameMap(current?.Environment?.Variables, want.Environment.Variables))
+    diff.Environment = want.Environment;
   return diff;
 }
 
@@ -129,7 +169,10 @@ export async function inspectFunction(
       },
     );
   }
-  const config = configDiff(conf, desiredConfig(ctx, fn, roleArn));
+  const config = configDiff(conf, desiredConfig(ctx, bundle, fn, roleArn));
+  const architecture = effectiveSettings(ctx.config, bundle.appId).architecture;
+  const otherArchitecture = (conf?.Architectures?.[0] ?? 'x86_64') !== architecture;
+  const reservedConcurrency = current.Concurrency?.ReservedConcurrentExecutions;
   const wantTags = desiredTags(bundle);
   const tagChanges = Object.keys(tagsDiff(tags, wantTags)).length > 0 ? wantTags : {};
   const waitFirst =
@@ -140,16 +183,19 @@ export async function inspectFunction(
   if (
     sameCode &&
     !failed &&
+    !otherArchitecture &&
     Object.keys(config).length === 0 &&
     Object.keys(tagChanges).length === 0 &&
     !waitFirst
   )
-    return { kind: 'unchanged' };
+    return { kind: 'unchanged', reservedConcurrency };
   return {
     kind: 'converge',
+    reservedConcurrency,
+    architecture,
     functionArn: conf?.FunctionArn ?? fn.lambdaName,
     waitFirst,
-    updateCode: !sameCode || failed,
+    updateCode: !sameCode || failed || otherArchitecture,
     config,
     tags: tagChanges,
   };
@@ -175,7 +221,9 @@ async function createFunction(
   fn: BundleFunction,
   roleArn: string,
 ): Promise<'created' | 'exists'> {
-  const want = desiredConfig(ctx, fn, roleArn);
+  const want = desiredConfig(ctx, bundle, fn, roleArn);
+  const { architecture } = effectiveSettings(ctx.config, bundle.appId);
+  const inVpc = want.VpcConfig.SubnetIds.length > 0;
   const created = await ctx.retry('function', fn.lambdaName, async () => {
     try {
       return await ctx.ports.lambda.createFunction({
@@ -185,6 +233,9 @@ async function createFunction(
         Role: want.Role,
         Timeout: want.Timeout,
         MemorySize: want.MemorySize,
+        ...(inVpc ? { VpcConfig: want.VpcConfig } : {}),
+        ...(Object.keys(want.Environment.Variables).length > 0 ? { Environment: want.Environment } : {}),
+        Architectures: [architecture],
         PackageType: 'Zip',
         Code: { S3Bucket: ctx.config.appsBucket, S3Key: codeKey(fn) },
         Description: functionDescription(bundle.appId, bundle.version, fn.name),
@@ -217,6 +268,7 @@ async function converge(
         FunctionName: name,
         S3Bucket: ctx.config.appsBucket,
         S3Key: codeKey(fn),
+        Architectures: [action.architecture as Architecture],
       }),
     );
     checkCode(ctx, fn, out.CodeSha256, 'function');
@@ -280,6 +332,14 @@ export async function ensureFunction(
     await converge(ctx, fn, action);
     outcome = 'updated';
   }
+  // after the function: its reserved concurrency and its log group
+  const settings = effectiveSettings(ctx.config, bundle.appId);
+  const current = action.kind === 'create' ? undefined : action.reservedConcurrency;
+  const extras = [
+    await ensureReservedConcurrency(ctx, bundle.appId, fn.lambdaName, settings.reservedConcurrency, current),
+    await ensureLogGroup(ctx, fn.lambdaName, settings.logRetentionDays),
+  ];
+  if (extras.some((o) => o !== 'unchanged') && outcome === 'unchanged') outcome = 'updated';
   ctx.emit({ type: 'step', step: 'function', resource: fn.lambdaName, outcome });
   return outcome;
 }

@@ -114,7 +114,9 @@ async function judge(
   logger.debug({ step: 'download', bytes: dl.size, sha256: dl.sha256Hex }, 'downloaded');
 
   let replace = false;
-  if (item.action !== 'provision') {
+  // converge-settings: a bundle already judged provisioned, provisioned again so that its functions
+  // take the new settings (the provisioner converges an existing version without rewriting it)
+  if (item.action !== 'provision' && item.action !== 'converge-settings') {
     const provisioned = await provisionedSha256(ctx, appId, version);
     if (provisioned.exists) {
       if (provisioned.sha256 === dl.sha256Hex) {
@@ -173,7 +175,8 @@ async function judge(
     await mark(ctx, logger, stem, item, outcome, { bundleSha256: dl.sha256Hex, message });
     return { status: 'conflict', message };
   }
-  await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });
+  if (item.action !== 'converge-settings')
+    await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });
   await forgetOtherBytes(ctx, logger, stem, item, result.status === 'provisioned');
   logger.info({ step: 'provision', status: result.status, durationMs: result.durationMs }, 'provisioned');
   return { status: 'provisioned', result };

@@ -20,6 +20,7 @@
  */
 import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { parseReleaseKey } from '../bundle/names';
+import { recordedFingerprints } from '../settings/fingerprint';
 import { squattedApp } from './squatting';
 import type { Listings, ListingLocation } from './listing';
 import { bareEtag, canonicalStem, indexMarkers, nonCanonicalStem, type ParsedMarker } from './markers';
@@ -46,6 +47,9 @@ export interface PlanInput {
   retryFailed?: boolean;
   /** objects listed larger than this are rejected without a download (default MAX_BUNDLE_BYTES) */
   maxBundleBytes?: number;
+  /** the fingerprint each app's function settings must have (settings/fingerprint.ts); when given,
+   * an up-to-date item of an app whose recorded fingerprint differs becomes converge-settings */
+  settingsFingerprint?: (appId: string) => string;
 }
 
 /** Actions that make the run download (or mark) the object. */
@@ -56,6 +60,7 @@ export const WORK_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
   'reject-non-canonical',
   'reject-name-taken',
   'reject-oversized',
+  'converge-settings',
 ]);
 
 /** Actions that download the object. */
@@ -158,6 +163,11 @@ export function buildPlan(input: PlanInput): Plan {
   const manifests = manifestStems(listings.manifests.map((o) => o.key));
   const layout = location.releaseLayout ?? 'flat';
   const squatted = squattedApp(manifests);
+  const fingerprints = recordedFingerprints(listings.markers.map((o) => o.key));
+  const settingsStale = (appId: string): string | undefined => {
+    const want = input.settingsFingerprint?.(appId);
+    return want === undefined || fingerprints.get(appId)?.has(want) ? undefined : want;
+  };
 
   const items: PlanItem[] = [];
   const sorted = [...listings.release].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -179,6 +189,9 @@ export function buildPlan(input: PlanInput): Plan {
     if (input.only !== undefined && parsed.appId !== input.only) continue;
     const stem = canonicalStem(parsed.appId, parsed.version);
     let decision = decideCanonical(markers.get(stem)?.get(etag) ?? [], manifests.has(stem), decide);
+    const stale = decision.action === 'up-to-date' ? settingsStale(parsed.appId) : undefined;
+    if (stale !== undefined)
+      decision = { action: 'converge-settings', reason: `function settings changed (fingerprint ${stale})` };
     if (DOWNLOAD_ACTIONS.has(decision.action) && obj.size > maxBundleBytes)
       decision = {
         action: 'reject-oversized',

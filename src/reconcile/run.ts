@@ -31,6 +31,9 @@ import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
 import { runPool } from './pool';
 import { limitUploads } from './upload-budget';
+import { settleSettings, warnUnknownOverrides } from './settings';
+import { effectiveSettings } from '../settings/effective';
+import { settingsFingerprint } from '../settings/fingerprint';
 import { newReport, requestsSince, writeRunRecord } from './report';
 import type { BundleOutcome, BundleReport, Plan, PlanItem, RunObserver, RunReport } from './types';
 
@@ -163,6 +166,7 @@ export async function reconcile(
   };
 
   const maxBundleBytes = options.maxBundleBytes ?? MAX_BUNDLE_BYTES;
+  const fingerprintOf = (appId: string): string => settingsFingerprint(effectiveSettings(config, appId));
   /** The three listings, judged: no request per bundle. A failure here is before any bundle work:
    * configuration → exit 2, transient → exit 4 (toRunError). */
   const listAndPlan = async (): Promise<{ listings: Listings; plan: Plan }> => {
@@ -181,7 +185,9 @@ export async function reconcile(
       only: options.only,
       retryFailed: options.retryFailed,
       maxBundleBytes,
+      settingsFingerprint: fingerprintOf,
     });
+    warnUnknownOverrides(config.appOverrides, plan, logger);
     return { listings, plan };
   };
 
@@ -274,6 +280,19 @@ export async function reconcile(
     for (const item of plan.items) {
       bundles.push(results.get(item) ?? bundleReport(item, { status: 'skipped' }, 0));
     }
+    if (!lock.lost)
+      await settleSettings({
+        ports,
+        config,
+        runId,
+        listings,
+        plan,
+        work,
+        results,
+        fingerprintOf,
+        assertCanWrite,
+        logger,
+      });
     if (lock.lost) runError = safeError(() => lock.assertCanWrite());
     else if (stopped) runError = stopped;
     else if (options.signal?.aborted) runError = new RunAbortedError('the run');

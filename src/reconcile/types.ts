@@ -60,6 +60,9 @@ export type PlanAction =
   | 'recheck-rejected'
   /** judged before (provisioned / identical) and the manifest exists */
   | 'up-to-date'
+  /** up to date, but the app's function settings changed (its settings fingerprint differs or is
+   * missing): converge its functions from the bundle (settings/fingerprint.ts) */
+  | 'converge-settings'
   | 'known-conflict'
   | 'known-rejection'
   /** marked failed (AWS refused its content): left until a new upload or --retry-failed */

@@ -53,6 +53,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/* repository[:tag][@digest]; the tag defaults to the chart's appVersion. */}}
+{{/* Per-app overrides (APPS_DEPLOYER_OVERRIDES_FILE): a ConfigMap mounted read-only. */}}
+{{- define "apps-deployer.overridesConfigMapName" -}}
+{{- printf "%s-overrides" (include "apps-deployer.fullname" .) }}
+{{- end }}
+{{- define "apps-deployer.overridesDir" -}}/etc/apps-deployer{{- end }}
+{{- define "apps-deployer.overridesFile" -}}/etc/apps-deployer/overrides.yaml{{- end }}
+
 {{- define "apps-deployer.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag }}
 {{- if .Values.image.digest }}
@@ -168,6 +175,11 @@ containers:
     volumeMounts:
       - name: tmp
         mountPath: /tmp
+      {{- if $.Values.appOverrides }}
+      - name: overrides
+        mountPath: {{ include "apps-deployer.overridesDir" $ }}
+        readOnly: true
+      {{- end }}
 volumes:
   - name: tmp
     emptyDir:
@@ -175,6 +187,11 @@ volumes:
       {{- with $.Values.tmp.medium }}
       medium: {{ . }}
       {{- end }}
+  {{- if $.Values.appOverrides }}
+  - name: overrides
+    configMap:
+      name: {{ include "apps-deployer.overridesConfigMapName" $ }}
+  {{- end }}
 {{- with $.Values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
@@ -201,6 +218,11 @@ containers list whole, so the container is complete here; its name is the pod's 
 {{- if $env }}
 {{- $_ := set $container "env" $env }}
 {{- end }}
-{{- $spec := dict "serviceAccountName" (include "apps-deployer.serviceAccountName" $) "automountServiceAccountToken" $.Values.automountServiceAccountToken "securityContext" $.Values.podSecurityContext "containers" (list $container) "volumes" (list (dict "name" "tmp" "emptyDir" (dict "sizeLimit" $.Values.tmp.sizeLimit))) }}
+{{- $volumes := list (dict "name" "tmp" "emptyDir" (dict "sizeLimit" $.Values.tmp.sizeLimit)) }}
+{{- if $.Values.appOverrides }}
+{{- $_ := set $container "volumeMounts" (append $container.volumeMounts (dict "name" "overrides" "mountPath" (include "apps-deployer.overridesDir" $) "readOnly" true)) }}
+{{- $volumes = append $volumes (dict "name" "overrides" "configMap" (dict "name" (include "apps-deployer.overridesConfigMapName" $))) }}
+{{- end }}
+{{- $spec := dict "serviceAccountName" (include "apps-deployer.serviceAccountName" $) "automountServiceAccountToken" $.Values.automountServiceAccountToken "securityContext" $.Values.podSecurityContext "containers" (list $container) "volumes" $volumes }}
 {{- dict "apiVersion" "v1" "spec" $spec | toJson }}
 {{- end }}

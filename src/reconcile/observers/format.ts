@@ -13,6 +13,7 @@ import { escapeTerminal as t } from '../../text/escape';
 /** Actions that make a run download and judge the bundle. */
 export const ACTIVE_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
   'provision',
+  'converge-settings',
   'check-reupload',
   'recheck-rejected',
   'reject-non-canonical',
@@ -31,6 +32,7 @@ export const ACTION_LABELS: Record<PlanAction, string> = {
   'reject-non-canonical': 'reject (key not canonical)',
   'known-non-canonical': 'known non-canonical key',
   'reject-name-taken': "reject (another app's function names)",
+  'converge-settings': 'converge function settings',
 };
 
 const ACTION_ORDER: PlanAction[] = [
@@ -40,6 +42,7 @@ const ACTION_ORDER: PlanAction[] = [
   'reject-non-canonical',
   'reject-name-taken',
   'reject-oversized',
+  'converge-settings',
   'known-conflict',
   'known-rejection',
   'known-failure',

@@ -5,6 +5,7 @@
 import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Plan, RunReport } from '../../../src/reconcile/types';
+import { SETTINGS_MARKER_PREFIX } from '../../../src/settings/fingerprint';
 import { bundleBuffer, simpleAppSpec } from '../../support/bundle-builder';
 import { testClients } from '../../support/emulator';
 import {
@@ -29,6 +30,9 @@ import {
 jest.setTimeout(300_000);
 
 const clients = testClients();
+/** the markers under deployer/seen/, without the settings fingerprints recorded there */
+const judgementMarkers = async (bucket: string) =>
+  (await listKeys(clients.s3, bucket, 'deployer/seen/')).filter((k) => !k.startsWith(SETTINGS_MARKER_PREFIX));
 beforeAll(() => assertBuilt());
 afterAll(() => {
   clients.s3.destroy();
@@ -97,7 +101,7 @@ describe('apps-deployer reconcile (built CLI, subprocess)', () => {
     expect(reasons.some((r) => /zip/i.test(r))).toBe(true);
     for (const app of good) await assertI1(clients, env.appsBucket, app);
     expect(await listKeys(clients.s3, env.appsBucket, 'manifests/')).toHaveLength(7);
-    expect(await listKeys(clients.s3, env.appsBucket, 'deployer/seen/')).toHaveLength(10);
+    expect(await judgementMarkers(env.appsBucket)).toHaveLength(10);
     expect(await listKeys(clients.s3, env.appsBucket, 'deployer/lock')).toEqual([]);
     expect(await listKeys(clients.s3, env.appsBucket, 'deployer/runs/')).toEqual([r1.recordKey]);
 
@@ -262,7 +266,7 @@ describe('apps-deployer reconcile (built CLI, subprocess)', () => {
     } while (marker);
     expect(fns.sort()).toEqual([...names].sort());
     // one judgement per release object
-    const seen = await listKeys(clients.s3, env.appsBucket, 'deployer/seen/');
+    const seen = await judgementMarkers(env.appsBucket);
     expect(seen).toHaveLength(apps.length);
     for (const key of seen)
       expect((await getJson(clients.s3, env.appsBucket, key)).outcome).toMatch(/^(provisioned|identical)$/);

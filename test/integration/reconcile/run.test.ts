@@ -16,6 +16,7 @@ import { backendName, conditionalDeleteMode, testClients, testPorts } from '../.
 import {
   freshEnv,
   keys,
+  markerKeys,
   outcomes,
   readJson,
   run,
@@ -110,7 +111,7 @@ describe('reconcile (emulator)', () => {
       [`manifests/${a}_1.0.0.json`, `manifests/${b}_2.0.json`].sort(),
     );
     await lambda.send(new GetFunctionCommand({ FunctionName: `${a.replace(/\./g, '-')}_1-0-0_fn0` }));
-    const markers = await keys(e, 'deployer/seen/');
+    const markers = await markerKeys(e);
     expect(markers).toHaveLength(5);
     expect(markers).toContain(
       `deployer/seen/${a}_1.0.0/${good1.etag.replace(/"/g, '')}/provisioned-v${VALIDATOR_VERSION}`,
@@ -241,7 +242,7 @@ describe('reconcile (emulator)', () => {
     const v = await uploadApp(e, app, '3.0');
     await run(e);
     // the marker is lost (as if the run died right after writing the manifest)
-    const marker = (await keys(e, 'deployer/seen/'))[0]!;
+    const marker = (await markerKeys(e))[0]!;
     const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
     await e.s3.send(new DeleteObjectCommand({ Bucket: e.appsBucket, Key: marker }));
     const next = await run(e);
@@ -249,7 +250,7 @@ describe('reconcile (emulator)', () => {
     expect(outcomes(next)).toEqual({ [v.key]: 'identical' });
     expect(next.report.exitCode).toBe(ExitCode.Ok);
     expect(next.report.requests['Lambda.CreateFunction']).toBeUndefined();
-    expect(await keys(e, 'deployer/seen/')).toEqual([marker.replace(/provisioned-v/, 'identical-v')]);
+    expect(await markerKeys(e)).toEqual([marker.replace(/provisioned-v/, 'identical-v')]);
   });
 
   it('lets one of two simultaneous runs work; the other exits 3 having done nothing', async () => {
@@ -304,7 +305,7 @@ describe('reconcile (emulator)', () => {
     expect(result.report.error?.code).toBe('LOCK_LOST');
     expect(result.report.exitCode).toBe(ExitCode.Failed);
     expect(await keys(e, 'manifests/')).toEqual([]);
-    expect(await keys(e, 'deployer/seen/')).toEqual([]);
+    expect(await markerKeys(e)).toEqual([]);
     expect(await keys(e, 'static/')).toEqual([]);
     expect((await readJson(e, 'deployer/lock')).runId).toBe('intruder');
     expect(result.report.requests['Lambda.CreateFunction']).toBeUndefined();

@@ -16,6 +16,7 @@ import {
 import type { AwsPorts } from '../../../src/aws/ports';
 import type { DeployerConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/log';
+import { SETTINGS_MARKER_PREFIX } from '../../../src/settings/fingerprint';
 import { Provisioner } from '../../../src/provision/provisioner';
 import {
   reconcile,
@@ -102,6 +103,11 @@ export async function keys(env: Env, prefix: string, bucket = env.appsBucket): P
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);
   return out.sort();
+}
+
+/** The judgement markers under deployer/seen/ (the settings fingerprints recorded there left out). */
+export async function markerKeys(env: Env): Promise<string[]> {
+  return (await keys(env, 'deployer/seen/')).filter((k) => !k.startsWith(SETTINGS_MARKER_PREFIX));
 }
 
 export async function readJson(

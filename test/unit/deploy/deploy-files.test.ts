@@ -48,6 +48,10 @@ const SAMPLE = {
   K8S_NAMESPACE: 'mattermost-apps',
   K8S_SERVICE_ACCOUNT: 'apps-deployer',
   APP_ID: 'com.example.a',
+  RELEASE_ACCOUNT_ID: '210987654321',
+  RELEASE_ROLE: 'mattermost-apps-release-reader',
+  DEPLOYER_ROLE: 'apps-deployer',
+  RELEASE_EXTERNAL_ID: 'mm-cloud-apps',
 } as const;
 type Placeholder = keyof typeof SAMPLE;
 
@@ -123,6 +127,8 @@ describe('deploy/iam documents', () => {
       'invoke-policy.json',
       'irsa-trust-policy.json',
       'release-bucket-policy.json',
+      'release-role-policy.json',
+      'release-role-trust-policy.json',
       'uploader-per-app-policy.json',
       'uploader-policy.json',
     ]);
@@ -140,7 +146,10 @@ describe('deploy/iam documents', () => {
       expect(list(s.Action).length).toBeGreaterThan(0);
       // no blanket permission anywhere
       for (const a of list(s.Action)) expect(a).not.toMatch(/^(\*|[a-z0-9]+:\*)$/);
-      for (const r of list(s.Resource)) expect(r).not.toBe('*');
+      // "*" only for reads that have no resource type: the EC2 reads Lambda requires for VpcConfig,
+      // and Lambda's account settings
+      if (!list(s.Action).every((a) => /^(ec2:Describe[A-Za-z]+|lambda:GetAccountSettings)$/.test(a)))
+        for (const r of list(s.Resource)) expect(r).not.toBe('*');
     }
   });
 
@@ -297,13 +306,17 @@ describe('deploy/iam documents', () => {
         const byService = keys(s).includes('iam:PassedToService');
         const byPolicyArn = keys(s).includes('iam:PolicyARN');
         const ownObjects = list(s.Resource).every((r) => ownS3.includes(r));
+        // the log groups of app functions only (/aws/lambda/<app>_<version>_<function>)
+        const ownLogGroups = list(s.Resource).every((r) =>
+          /^arn:aws:logs:[a-z0-9-]+:\d{12}:log-group:\/aws\/lambda\/\*_\*_\*$/.test(r),
+        );
         // one named IAM object of the configuration (role/…, policy/…, group/…), no wildcard
         const namedIam = list(s.Resource).every((r) =>
           /^arn:aws:iam::\d{12}:(role|policy|group)\/[^*?]+$/.test(r),
         );
         expect({
           sid: s.Sid,
-          conditioned: byTag || byService || byPolicyArn || ownObjects || namedIam,
+          conditioned: byTag || byService || byPolicyArn || ownObjects || ownLogGroups || namedIam,
         }).toEqual({
           sid: s.Sid,
           conditioned: true,
@@ -395,6 +408,28 @@ describe('deploy/iam documents', () => {
         Action: 'sts:AssumeRole',
       }),
     ]);
+  });
+
+  it('the release role is assumable only by the deployer with the external id, and only reads releases', () => {
+    const trust = loadPolicy('release-role-trust-policy.json');
+    expect(trust.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { AWS: `arn:aws:iam::${SAMPLE.AWS_ACCOUNT_ID}:role/${SAMPLE.DEPLOYER_ROLE}` },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': SAMPLE.RELEASE_EXTERNAL_ID } },
+      }),
+    ]);
+    const reader = loadPolicy('release-role-policy.json');
+    expect([...actionsOf(reader)].sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    const bundle = `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}/${SAMPLE.RELEASE_PREFIX}a_1.zip`;
+    expect(allows(reader, 's3:GetObject', bundle)).toBe(true);
+    expect(allows(reader, 's3:GetObject', `arn:aws:s3:::${SAMPLE.RELEASE_BUCKET}/other/a_1.zip`)).toBe(false);
+    const deployer = loadPolicy('deployer-policy.json');
+    const role = `arn:aws:iam::${SAMPLE.RELEASE_ACCOUNT_ID}:role/${SAMPLE.RELEASE_ROLE}`;
+    expect(allows(deployer, 'sts:AssumeRole', role)).toBe(true);
+    expect(allows(deployer, 'sts:AssumeRole', `arn:aws:iam::${SAMPLE.RELEASE_ACCOUNT_ID}:role/Admin`)).toBe(
+      false,
+    );
   });
 
   it("irsa-trust-policy.json trusts one ServiceAccount through the cluster's OIDC provider", () => {
@@ -573,6 +608,10 @@ function requiredActionsFromSource(): Set<string> {
           required.add('lambda:GetFunction');
           continue;
         }
+        if (pkg === '@aws-sdk/credential-providers' && name === 'fromTemporaryCredentials') {
+          required.add('sts:AssumeRole'); // the release bucket's assumed role
+          continue;
+        }
         const op = /^(\w+)Command$/.exec(name)?.[1];
         if (!op) continue;
         const rel = path.relative(ROOT, file);
@@ -588,6 +627,8 @@ function requiredActionsFromSource(): Set<string> {
           if (op === 'CreateFunction' || op === 'UpdateFunctionConfiguration') required.add('iam:PassRole');
         } else if (pkg === '@aws-sdk/client-iam') {
           required.add(`iam:${op}`);
+        } else if (pkg === '@aws-sdk/client-cloudwatch-logs') {
+          required.add(`logs:${op}`);
         } else if (pkg !== '@aws-sdk/client-sts' || op !== 'GetCallerIdentity') {
           throw new Error(`${rel} sends ${pkg} ${op}: add its IAM action to this test and the policy`);
         }

@@ -5,7 +5,8 @@
  * and the NOTES an operator follows for a manual run and an unlock.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MAX_BUNDLE_BYTES } from '../../../src/bundle/limits';
 import { DEFAULT_RELEASE_LAYOUT, DEFAULTS, ENV, loadConfig } from '../../../src/config';
@@ -353,6 +354,8 @@ describe('helm chart apps-deployer', () => {
         ...data,
         [ENV.notifyWebhookUrl]: 'https://mattermost.example.com/hooks/notify',
         [ENV.alertWebhookUrl]: 'https://mattermost.example.com/hooks/alert',
+        // the file exists in the pod (mounted); read apart in the appOverrides test below
+        [ENV.overridesFile]: '',
       });
       const v = values.config;
       expect(config).toMatchObject({
@@ -368,6 +371,11 @@ describe('helm chart apps-deployer', () => {
         logLevel: v.logLevel,
         lambdaTimeoutSeconds: v.lambdaTimeoutSeconds,
         lambdaMemoryMb: v.lambdaMemoryMb,
+        lambdaSubnetIds: v.lambdaSubnetIds,
+        appOverrides: {},
+        lambdaSecurityGroupIds: v.lambdaSecurityGroupIds,
+        lambdaEnvironment: v.lambdaEnvironment,
+        lambdaLogRetentionDays: v.lambdaLogRetentionDays,
         lambdaRequestsPerSecond: v.lambdaRequestsPerSecond,
         lockTtlSeconds: v.lockTtlSeconds,
         pushgatewayUrl: v.pushgatewayUrl,
@@ -376,8 +384,28 @@ describe('helm chart apps-deployer', () => {
         region: v.region,
         endpoint: v.endpointUrl,
         maxAttempts: v.awsMaxAttempts,
+        releaseAccess: {
+          bucket: v.releaseBucket,
+          roleArn: v.releaseRoleArn,
+          externalId: v.releaseExternalId,
+        },
       });
       expect(config.tmpBudgetBytes).toBe(2 * 2 ** 30); // tmp.sizeLimit 2Gi
+    });
+
+    it('renders appOverrides into a mounted ConfigMap that the deployer reads as its overrides file', () => {
+      const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-overrides'));
+      const text = (cm as { data?: Record<string, string> } | undefined)?.data?.['overrides.yaml'] ?? '';
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'chart-overrides-'));
+      writeFileSync(path.join(dir, 'overrides.yaml'), text);
+      const data = only(objects, 'ConfigMap').data ?? {};
+      expect(data[ENV.overridesFile]).toBe('/etc/apps-deployer/overrides.yaml');
+      const config = loadConfig({ ...data, [ENV.overridesFile]: path.join(dir, 'overrides.yaml') });
+      expect(config.appOverrides).toEqual({
+        'com.example.heavy': { timeout: 300, architecture: 'arm64', reservedConcurrency: 10 },
+      });
+      const mounts = container(podSpec(objects)).volumeMounts as unknown[];
+      expect(mounts).toContainEqual({ name: 'overrides', mountPath: '/etc/apps-deployer', readOnly: true });
     });
 
     it('pins the image by digest, appends extra args and honours the schedule options', () => {
@@ -391,6 +419,7 @@ describe('helm chart apps-deployer', () => {
       expect(c.env?.find((e) => e.name === 'AWS_STS_REGIONAL_ENDPOINTS')?.value).toBe('regional');
       expect(spec.jobTemplate.spec.template.spec.volumes).toEqual([
         { name: 'tmp', emptyDir: { sizeLimit: '2Gi', medium: 'Memory' } },
+        { name: 'overrides', configMap: { name: expect.stringMatching(/-overrides$/) as unknown } },
       ]);
       expect(objects.map((o) => o.kind)).not.toContain('Pod'); // tests.enabled: false
       expect(only(objects, 'ServiceAccount').metadata.name).toBe('mm-apps-deployer-sa');
@@ -433,6 +462,16 @@ describe('helm chart apps-deployer', () => {
         '/config/releasePrefix',
       ],
       ['a bad bucket name', ['--set', 'config.appsBucket=Bad_Bucket'], '/config/appsBucket'],
+      [
+        'a subnet id that is not one',
+        ['--set', 'config.lambdaSubnetIds={vpc-12345678}'],
+        '/config/lambdaSubnetIds',
+      ],
+      [
+        'a log retention CloudWatch refuses',
+        ['--set', 'config.lambdaLogRetentionDays=10'],
+        '/config/lambdaLogRetentionDays',
+      ],
       ['a schedule that is not cron', ['--set', 'schedule=hourly'], '/schedule'],
       ['a memory limit below 512Mi', ['--set', 'resources.limits.memory=256Mi'], 'at least 512Mi'],
       [

@@ -80,7 +80,8 @@ export function helmLint(args: string[]): { ok: boolean; output: string } {
 }
 
 export function only(objects: K8sObject[], kind: string): K8sObject {
-  const found = objects.filter((o) => o.kind === kind);
+  // the per-app overrides ConfigMap (appOverrides) is apart from the configuration's
+  const found = objects.filter((o) => o.kind === kind && !o.metadata.name.endsWith('-overrides'));
   if (found.length !== 1) throw new Error(`expected one ${kind}, rendered ${found.length}`);
   return found[0] as K8sObject;
 }

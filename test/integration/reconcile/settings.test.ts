@@ -1,0 +1,153 @@
+/**
+ * Settings are desired state (DESIGN.md "Function settings"): reconcile records each app's settings
+ * fingerprint after it converges, notices a changed one from its listing alone, converges that app's
+ * functions as a plan action of its own, then goes back to the no-op budget.
+ */
+import { GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import type { DeployerConfig } from '../../../src/config';
+import { ExitCode } from '../../../src/errors';
+import { effectiveSettings } from '../../../src/settings/effective';
+import {
+  SETTINGS_MARKER_PREFIX,
+  settingsFingerprint,
+  settingsMarkerKey,
+} from '../../../src/settings/fingerprint';
+import { tempDir } from '../../support/bundle-builder';
+import { testClients, testPorts } from '../../support/emulator';
+import { freshEnv, keys, outcomes, run, uniqueAppId, uploadApp, type Env } from './support';
+
+jest.setTimeout(180_000);
+
+describe('reconcile converges changed function settings app by app', () => {
+  let tmp: string;
+  let cleanup: () => Promise<void>;
+  const { lambda, iam } = testClients();
+  beforeAll(async () => {
+    ({ dir: tmp, cleanup } = await tempDir());
+  });
+  afterAll(async () => {
+    await cleanup();
+    lambda.destroy();
+    iam.destroy();
+  });
+
+  const timeoutOf = async (name: string) =>
+    (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.Timeout;
+  const lambdaName = (appId: string, version: string) =>
+    `${appId.replace(/\./g, '-')}_${version.replace(/\./g, '-')}_fn0`;
+  const fingerprintKeys = (e: Env) => keys(e, SETTINGS_MARKER_PREFIX);
+  const withConfig = (e: Env, over: Partial<DeployerConfig>): Env => ({
+    ...e,
+    config: { ...e.config, ...over },
+  });
+
+  it('records fingerprints, converges every app after a change, then runs within the no-op budget', async () => {
+    // Prepare: two apps provisioned with a 30 s timeout
+    const e = await freshEnv(tmp, { lambdaTimeoutSeconds: 30 });
+    const [a, b] = [uniqueAppId('sa'), uniqueAppId('sb')];
+    const va = await uploadApp(e, a, '1.0');
+    const vb = await uploadApp(e, b, '2.0');
+    const first = await run(e);
+    expect(outcomes(first)).toEqual({ [va.key]: 'provisioned', [vb.key]: 'provisioned' });
+    const fp30 = settingsFingerprint(effectiveSettings(e.config, a));
+    expect(await fingerprintKeys(e)).toEqual([settingsMarkerKey(a, fp30), settingsMarkerKey(b, fp30)].sort());
+
+    // Act: the operator sets the Cloud's 120 s
+    const changed = withConfig(e, { lambdaTimeoutSeconds: 120 });
+    const dry = await run(changed, { dryRun: true });
+    const second = await run(changed);
+
+    // Assess: planned from the listing alone, each app converged as its own action
+    expect(dry.plan?.counts).toEqual({ 'converge-settings': 2 });
+    expect(second.plan?.items.map((i) => i.action)).toEqual(['converge-settings', 'converge-settings']);
+    expect(outcomes(second)).toEqual({ [va.key]: 'provisioned', [vb.key]: 'provisioned' });
+    expect(second.report.exitCode).toBe(ExitCode.Ok);
+    expect(second.report.requests['Lambda.UpdateFunctionConfiguration']).toBe(2);
+    expect(second.report.requests['Lambda.CreateFunction']).toBeUndefined();
+    expect(second.report.requests['Lambda.UpdateFunctionCode']).toBeUndefined();
+    expect(await timeoutOf(lambdaName(a, '1.0'))).toBe(120);
+    expect(await timeoutOf(lambdaName(b, '2.0'))).toBe(120);
+    const fp120 = settingsFingerprint(effectiveSettings(changed.config, a));
+    expect(fp120).not.toBe(fp30);
+    // the new fingerprint replaces the old one
+    expect(await fingerprintKeys(e)).toEqual(
+      [settingsMarkerKey(a, fp120), settingsMarkerKey(b, fp120)].sort(),
+    );
+
+    // Act: the run after
+    const ports = testPorts();
+    const third = await run(changed, {}, { ports });
+
+    // Assess: the no-op budget: the listings, the lock and the run record; no Lambda request at all
+    expect(third.plan?.counts).toEqual({ 'up-to-date': 2 });
+    expect(ports.requests.snapshot()).toEqual({
+      'S3.ListObjectsV2': 3,
+      'S3.PutObject': 2,
+      'S3.DeleteObject': 1,
+    });
+  });
+
+  it('converges only the app whose fingerprint is missing (an upgrade, resumed app by app)', async () => {
+    // Prepare: two apps converged, then one fingerprint lost (as after an upgrade stopped half-way)
+    const e = await freshEnv(tmp);
+    const [a, b] = [uniqueAppId('ua'), uniqueAppId('ub')];
+    const va = await uploadApp(e, a, '1.0');
+    await uploadApp(e, b, '1.0');
+    await run(e);
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    const fp = settingsFingerprint(effectiveSettings(e.config, a));
+    await e.s3.send(new DeleteObjectCommand({ Bucket: e.appsBucket, Key: settingsMarkerKey(a, fp) }));
+
+    // Act
+    const ports = testPorts();
+    const next = await run(e, {}, { ports });
+
+    // Assess: app a converges (reads only: its settings did not change), b is left alone
+    expect(next.plan?.items.map((i) => [i.appId, i.action])).toEqual(
+      [
+        [a, 'converge-settings'],
+        [b, 'up-to-date'],
+      ].sort(),
+    );
+    expect(outcomes(next)[va.key]).toBe('provisioned');
+    const requests = ports.requests.snapshot();
+    expect(requests['Lambda.UpdateFunctionConfiguration']).toBeUndefined();
+    expect(requests['Lambda.GetFunction']).toBeGreaterThanOrEqual(1);
+    expect(await fingerprintKeys(e)).toContain(settingsMarkerKey(a, fp));
+  });
+
+  it('switching VPC off takes every function out of the VPC, then detaches the VPC policy, last', async () => {
+    // Prepare: two apps in the VPC
+    const vpc = {
+      lambdaSubnetIds: ['subnet-0a1b2c3d4e5f60718'],
+      lambdaSecurityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const e = await freshEnv(tmp, vpc);
+    const [a, b] = [uniqueAppId('va'), uniqueAppId('vb')];
+    await uploadApp(e, a, '1.0');
+    await uploadApp(e, b, '1.0');
+    await run(e);
+    const attached = async () =>
+      (
+        await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: e.config.executeRoleName }))
+      ).AttachedPolicies?.map((p) => p.PolicyArn?.split('/').pop());
+    const subnetsOf = async (appId: string) =>
+      (await lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(appId, '1.0') }))).Configuration
+        ?.VpcConfig?.SubnetIds ?? [];
+    expect(await attached()).toContain('AWSLambdaVPCAccessExecutionRole');
+    expect(await subnetsOf(a)).toEqual(vpc.lambdaSubnetIds);
+
+    // Act: VPC off
+    const ports = testPorts();
+    const off = await run(withConfig(e, { lambdaSubnetIds: [], lambdaSecurityGroupIds: [] }), {}, { ports });
+
+    // Assess: both apps converged out of the VPC, the policy detached after them
+    expect(off.plan?.counts).toEqual({ 'converge-settings': 2 });
+    expect(await subnetsOf(a)).toEqual([]);
+    expect(await subnetsOf(b)).toEqual([]);
+    expect(await attached()).not.toContain('AWSLambdaVPCAccessExecutionRole');
+    expect(await attached()).toContain('AWSLambdaBasicExecutionRole');
+    expect(ports.requests.snapshot()['IAM.DetachRolePolicy']).toBe(1);
+  });
+});

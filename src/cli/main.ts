@@ -112,7 +112,7 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     .command('unlock')
     .description('remove the reconcile lock (only when its holder is gone)')
     .option('--etag <etag>', 'the lock ETag shown by a first unlock call; removes only that lock')
-    .option('--yes', 'remove the lock shown without asking for its ETag')
+    .addOption(new Option('--yes', 'remove the lock shown without asking for its ETag').conflicts('etag'))
     .action((opts: { etag?: string; yes?: boolean }) =>
       execute(async () => (await import('./commands/unlock')).run(opts)),
     );

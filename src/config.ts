@@ -206,7 +206,7 @@ export function loadConfig(
 
   const logLevel = overrides.logLevel ?? str(ENV.logLevel) ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevel))
-    problems.push(`log level must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+    problems.push(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
   const config: DeployerConfig = {
     aws: { region, endpoint, credentials, maxAttempts: DEFAULTS.maxAttempts },
@@ -219,7 +219,7 @@ export function loadConfig(
     invokeRoleName: iamName(ENV.invokeRoleName, str(ENV.invokeRoleName)),
     createIam: bool(ENV.createIam, true),
     concurrency: int(
-      'concurrency',
+      overrides.concurrency !== undefined ? '--concurrency' : ENV.concurrency,
       overrides.concurrency ?? str(ENV.concurrency),
       DEFAULTS.concurrency,
       1,

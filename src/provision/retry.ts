@@ -98,7 +98,7 @@ export async function withRetry<T>(op: () => Promise<T>, ctx: RetryContext): Pro
             resource: role,
             bundle: ctx.bundle,
             cause: err,
-            hint: `make the trust policy of ${role} allow "lambda.amazonaws.com" to sts:AssumeRole (deploy/execute-role-trust-policy.json)`,
+            hint: `make the trust policy of ${role} allow "lambda.amazonaws.com" to sts:AssumeRole (deploy/iam/execute-role-trust-policy.json)`,
           },
         );
       }

@@ -54,7 +54,7 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   try {
-    const { plan, report } = await reconcile(
+    const { plan, report, onlyMatchedNothing } = await reconcile(
       { ports, config, logger },
       {
         dryRun: opts.dryRun === true,
@@ -64,6 +64,12 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
         signal: abort.signal,
       },
     );
+    if (onlyMatchedNothing) {
+      process.stderr.write(
+        `apps-deployer: warning: --only ${opts.only ?? ''} matches no release bundle under ` +
+          `s3://${config.releaseBucket}/${config.releasePrefix}: nothing to do (no lock taken, no run record)\n`,
+      );
+    }
     if (opts.dryRun && plan) {
       process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
     } else {

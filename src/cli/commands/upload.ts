@@ -9,6 +9,7 @@ import { loadConfig } from '../../config';
 import { ExitCode } from '../../errors';
 import { createLogger } from '../../log';
 import { uploadBundle, type UploadResult } from '../../upload';
+import { UPLOAD_VERSION, printJson } from '../json';
 
 function issueLines(issues: Issue[]): string[] {
   return issues.map((i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${i.path}: ` : ''}${i.message}`);
@@ -55,7 +56,7 @@ export async function run(file: string, opts: { json?: boolean }): Promise<numbe
     { releaseBucket: config.releaseBucket, releasePrefix: config.releasePrefix },
     { s3: ports.s3 },
   );
-  if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (opts.json) printJson({ uploadVersion: UPLOAD_VERSION, ...result });
   else {
     const { out, err } = human(result);
     if (out.length) process.stdout.write(`${out.join('\n')}\n`);

@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, errorMessage, exitCodeFor, DeployerError } from '../errors';
 import { VERSION } from '../version';
+import { COMMAND_HELP } from './help';
 
 // The SDK warns on every run under Node 20 that its releases after January 2027 need Node 22. Our SDK
 // versions are locked (package-lock.json) and the image is Node 20 on purpose: the warning would only
@@ -117,6 +118,10 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
       execute(async () => (await import('./commands/unlock')).run(opts)),
     );
 
+  for (const command of program.commands) {
+    const help = COMMAND_HELP[command.name()];
+    if (help !== undefined) command.addHelpText('after', help);
+  }
   return program;
 }
 

@@ -223,6 +223,8 @@ export async function reconcile(
         markers: indexMarkers(listings.markers.map((o) => o.key)),
         assertCanWrite,
         logger,
+        onBytes: (item, bytes) =>
+          dispatch.emit('bundleBytes', { item, step: 'download', bytes, total: item.size }),
       });
       const concurrency = options.concurrency ?? config.concurrency;
       const { notStarted } = await runPool(
@@ -271,6 +273,7 @@ interface RunScope {
   markers: ApplyContext['markers'];
   assertCanWrite: () => void;
   logger: Logger;
+  onBytes: ApplyContext['onBytes'];
 }
 
 /** Wires the worker's context: one provisioner for the run, IAM ensured once, lazily, before the
@@ -290,6 +293,7 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
     runId: scope.runId,
     replace: scope.replace,
     tmpDir: scope.tmpDir,
+    onBytes: scope.onBytes,
     markers: scope.markers,
     assertCanWrite: scope.assertCanWrite,
     validate: deps.validate ?? ((file) => validateBundle(file)),

@@ -74,7 +74,9 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
       process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
     } else {
       process.stdout.write(
-        opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummaryTable(report)}\n`,
+        opts.json
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : `${formatSummaryTable(report, { rows: !tty })}\n`, // on a terminal the progress showed each bundle
       );
     }
     if (report.error) process.stderr.write(`apps-deployer: error: ${report.error.message}\n`);

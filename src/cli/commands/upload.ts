@@ -3,6 +3,7 @@
  * canonical release key. Exit 0 uploaded or already uploaded (same bytes); 1 invalid bundle or other
  * bytes under that version (nothing written); 2 configuration error.
  */
+import path from 'node:path';
 import { createAwsPorts } from '../../aws/clients';
 import type { Issue } from '../../bundle/types';
 import { loadConfig } from '../../config';
@@ -10,6 +11,7 @@ import { ExitCode } from '../../errors';
 import { createLogger } from '../../log';
 import { uploadBundle, type UploadResult } from '../../upload';
 import { UPLOAD_VERSION, printJson } from '../json';
+import { StatusLine, formatBar } from '../../reconcile/observers/progress';
 
 function issueLines(issues: Issue[]): string[] {
   return issues.map((i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${i.path}: ` : ''}${i.message}`);
@@ -51,11 +53,17 @@ export async function run(file: string, opts: { json?: boolean }): Promise<numbe
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger,
   });
+  // a progress bar on a terminal only (never in CI logs or with --json)
+  const status = process.stderr.isTTY === true && !opts.json ? new StatusLine(process.stderr) : undefined;
+  const onBytes = status
+    ? (bytes: number, total: number): void =>
+        status.update(`  ↑ ${path.basename(file)}  ${formatBar(bytes, total)}`, bytes >= total)
+    : undefined;
   const result = await uploadBundle(
     file,
     { releaseBucket: config.releaseBucket, releasePrefix: config.releasePrefix },
-    { s3: ports.s3 },
-  );
+    { s3: ports.s3, onBytes },
+  ).finally(() => status?.clear());
   if (opts.json) printJson({ uploadVersion: UPLOAD_VERSION, ...result });
   else {
     const { out, err } = human(result);

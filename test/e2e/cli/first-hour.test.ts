@@ -106,6 +106,33 @@ describe('the first hour', () => {
     }
   });
 
+  it('on a terminal, upload and reconcile show byte progress, and each bundle once; not when piped', async () => {
+    const env = await e2eEnv();
+    const vars = { ...env.vars };
+    delete vars.APPS_DEPLOYER_LOG_LEVEL;
+    const apps = [await makeApp(uniqueAppId('t'), '1.0.0'), await makeApp(uniqueAppId('u'), '1.0.0')];
+    const files = apps.map((_, i) => path.join(dir, `tty-upload-${i}.zip`));
+    for (const [i, app] of apps.entries()) await writeFile(files[i] as string, app.bytes);
+
+    const upload = await cliOnTerminal(['upload', files[0] as string], vars);
+    const piped = await cli(['upload', files[1] as string], vars);
+    const reconcile = await cliOnTerminal(['reconcile'], vars);
+
+    expect(upload.code).toBe(0);
+    expect(upload.stdout).toMatch(/↑ tty-upload-0\.zip {2}\[#{20}\] 100% {2}\S+ \S+ \/ \S+ \S+/);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout + piped.stderr).not.toMatch(/%|\[#/);
+    expect(reconcile.code).toBe(0);
+    expect(reconcile.stdout).toMatch(/↓ \[\d\/2\] \S+ 1\.0\.0 {2}\[#{20}\] 100%/);
+    for (const app of apps) {
+      // one finished line per bundle; no table repeating them
+      const shown = reconcile.stdout.split(/[\r\n]/).filter((l) => l.includes(`✓`) && l.includes(app.appId));
+      expect(shown).toHaveLength(1);
+    }
+    expect(reconcile.stdout).not.toMatch(/APP +VERSION +OUTCOME/);
+    expect(reconcile.stdout).toMatch(/Run \S+: 2 provisioned — /);
+  });
+
   it('a conflict in provision on a terminal: one error line, no stack trace, exit 1', async () => {
     const env = await e2eEnv();
     const id = uniqueAppId('p');

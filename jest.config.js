@@ -10,7 +10,12 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/unit-setup.ts',
+    },
     {
       ...common,
       displayName: 'integration',
@@ -18,14 +23,14 @@ module.exports = {
       // *.localstack.test.ts use LocalStack's own behaviour (Pending functions): that backend only
       testPathIgnorePatterns:
         process.env.DEPLOYER_TEST_BACKEND === 'localstack' ? [] : ['\\.localstack\\.test\\.ts$'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalSetup: '<rootDir>/test/support/integration-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalSetup: '<rootDir>/test/support/e2e-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],

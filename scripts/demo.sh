@@ -23,8 +23,10 @@ if [ -t 1 ]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; RESET=$'\e[0m'; else BOLD=''; DIM
 section() { printf '\n%s══ %s ══%s\n' "$BOLD" "$*" "$RESET"; }
 note() { printf '%s%s%s\n' "$DIM" "$*" "$RESET"; }
 show() { printf '%s$ %s%s\n' "$BOLD" "$*" "$RESET"; }
-CLI=(node "$ROOT/dist/cli/main.js")
-apps_deployer() { show "apps-deployer $*"; "${CLI[@]}" "$@"; }
+# the CLI exactly as a user runs it in a clone after `npm ci && npm run build` (README "Running the
+# CLI"): npx finds this package's own `apps-deployer` bin
+CLI=(npx --no-install apps-deployer)
+apps_deployer() { show "npx apps-deployer $*"; "${CLI[@]}" "$@"; }
 FAILURES=()
 expect_exit() { # expect_exit <expected> <actual> <what>
   if [ "$1" = "$2" ]; then note "→ exit $2, as expected ($3)"; else
@@ -44,7 +46,7 @@ verify() {
 
 section "1. Install what is missing"
 if [ ! -d node_modules ]; then
-  show "bash scripts/npm-ci.sh   # npm ci with the npm bundled with Node 20 (npm 11 refuses this lock)"
+  show "npm ci"
   bash scripts/npm-ci.sh
 else note "node_modules present"; fi
 if [ ! -f dist/cli/main.js ] || [ -n "$(find src -newer dist/cli/main.js -name '*.ts' -print -quit)" ]; then
@@ -157,7 +159,7 @@ expect_exit 0 "$code" "status"
 section "Done"
 note "steps 2–6 took $((SECONDS - STARTED)) s (the install above excluded)"
 if [ "${DEMO_KEEP_EMULATOR:-}" = "1" ]; then
-  note "moto keeps running (pid $MOTO_PID); try: AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL MM_APPS_S3_BUCKET=$MM_APPS_S3_BUCKET MM_APPS_RELEASE_BUCKET=$MM_APPS_RELEASE_BUCKET AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo node dist/cli/main.js status"
+  note "moto keeps running (pid $MOTO_PID); try: AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL MM_APPS_S3_BUCKET=$MM_APPS_S3_BUCKET MM_APPS_RELEASE_BUCKET=$MM_APPS_RELEASE_BUCKET MM_APPS_RELEASE_PREFIX=$MM_APPS_RELEASE_PREFIX AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo npx apps-deployer status"
 fi
 if [ "${#FAILURES[@]}" -gt 0 ]; then
   printf 'The demo did not go as announced:\n'; printf '  - %s\n' "${FAILURES[@]}"; exit 1

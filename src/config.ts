@@ -269,7 +269,7 @@ export function loadConfig(
 
   const logLevel = overrides.logLevel ?? str(ENV.logLevel) ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevel))
-    problems.push(`log level must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+    problems.push(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
   const tmpBudgetBytes = byteSize(ENV.tmpBudget, str(ENV.tmpBudget), DEFAULTS.tmpBudgetBytes, problems);
   if (tmpBudgetBytes < MAX_BUNDLE_BYTES)
@@ -334,7 +334,7 @@ export function loadConfig(
     invokeRoleName,
     createIam: bool(ENV.createIam, true),
     concurrency: int(
-      'concurrency',
+      overrides.concurrency !== undefined ? '--concurrency' : ENV.concurrency,
       overrides.concurrency ?? str(ENV.concurrency),
       DEFAULTS.concurrency,
       1,

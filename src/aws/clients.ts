@@ -182,9 +182,29 @@ function operationName(commandName: unknown): string {
 /** Placed after the retry middleware (finalizeRequest, low priority): runs once per attempt sent. */
 const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
 
+/**
+ * The SDK's own log calls. Without a logger it writes some warnings to the console, e.g. "An error was
+ * encountered in a non-retryable streaming request." for every failed PutObject with a body (a 412 of
+ * a conditional create included), which our code handles and reports itself. Its warnings and errors
+ * go to our logger at debug; its per-command info lines (inputs and outputs) nowhere.
+ */
+export function sdkLogger(logger?: Logger): {
+  trace: () => void;
+  debug: () => void;
+  info: () => void;
+  warn: (...content: unknown[]) => void;
+  error: (...content: unknown[]) => void;
+} {
+  const toDebug = (...content: unknown[]): void =>
+    logger?.debug({ sdk: content.map((c) => (typeof c === 'string' ? c : String(c))) }, 'aws sdk');
+  const ignore = (): void => undefined;
+  return { trace: ignore, debug: ignore, info: ignore, warn: toDebug, error: toDebug };
+}
+
 export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {}): AwsPorts {
   const requests = options.requests ?? new MemoryRequestCounter();
   const common = {
+    logger: sdkLogger(options.logger),
     region: config.region,
     endpoint: config.endpoint,
     maxAttempts: config.maxAttempts,

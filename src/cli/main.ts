@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, errorMessage, exitCodeFor, DeployerError } from '../errors';
 import { escapeTerminal } from '../text/escape';
 import { VERSION } from '../version';
+import { COMMAND_HELP } from './help';
 
 // The SDK warns on every run under Node 20 that its releases after January 2027 need Node 22. Our SDK
 // versions are locked (package-lock.json) and the image is Node 20 on purpose: the warning would only
@@ -122,11 +123,15 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     .command('unlock')
     .description('remove the reconcile lock (only when its holder is gone)')
     .option('--etag <etag>', 'the lock ETag shown by a first unlock call; removes only that lock')
-    .option('--yes', 'remove the lock shown without asking for its ETag')
+    .addOption(new Option('--yes', 'remove the lock shown without asking for its ETag').conflicts('etag'))
     .action((opts: { etag?: string; yes?: boolean }) =>
       execute(async () => (await import('./commands/unlock')).run(opts)),
     );
 
+  for (const command of program.commands) {
+    const help = COMMAND_HELP[command.name()];
+    if (help !== undefined) command.addHelpText('after', help);
+  }
   return program;
 }
 

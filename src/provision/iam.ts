@@ -150,7 +150,7 @@ async function ensureRole(
           resource: roleName,
           hint:
             `create role "${roleName}" trusting ${LAMBDA_SERVICE_PRINCIPAL} with AWSLambdaBasicExecutionRole attached ` +
-            `(deploy/execute-role-trust-policy.json), or set ${ENV.createIam}=true, or name an existing role in ${ENV.executeRoleName}`,
+            `(deploy/iam/execute-role-trust-policy.json), or set ${ENV.createIam}=true, or name an existing role in ${ENV.executeRoleName}`,
         },
       );
     }
@@ -186,7 +186,7 @@ async function ensureRole(
   if (!created && !trustsLambda(decodePolicyDocument(role.AssumeRolePolicyDocument))) {
     throw new IamError(`the execute role "${roleName}" does not let Lambda assume it`, {
       resource: role.Arn ?? roleName,
-      hint: `add a trust statement allowing "${LAMBDA_SERVICE_PRINCIPAL}" to sts:AssumeRole (deploy/execute-role-trust-policy.json), or name another role in ${ENV.executeRoleName}`,
+      hint: `add a trust statement allowing "${LAMBDA_SERVICE_PRINCIPAL}" to sts:AssumeRole (deploy/iam/execute-role-trust-policy.json), or name another role in ${ENV.executeRoleName}`,
     });
   }
 

@@ -139,15 +139,15 @@ export class Provisioner {
     const started = this.clock.now();
     const ports = guardWrites(this.ports, options.assertCanWrite);
     const iam = await this.iamState(options.assertCanWrite);
-    // the caller's logger already carries run id, bundle, app id and version (a child of it here would
-    // repeat those keys in every line)
-    const ctx = this.context(
-      ports,
-      options.releaseKey ?? bundle.file,
-      iam.roleIsNew,
-      this.logger,
-      bundle.file,
-    );
+    // every line of this bundle names it: bundles provisioned in parallel share this provisioner
+    const logger =
+      options.logger ??
+      this.logger.child({
+        bundle: options.releaseKey ?? bundle.file,
+        appId: bundle.appId,
+        version: bundle.version,
+      });
+    const ctx = this.context(ports, options.releaseKey ?? bundle.file, iam.roleIsNew, logger, bundle.file);
     const replace = options.replace === true;
 
     // 1. the manifest decides: not provisioned / provisioned from this bundle / from another one
@@ -165,7 +165,7 @@ export class Provisioner {
       await deleteManifest(ctx, bundle, manifest.etag);
       manifestExists = false;
     }
-    this.logger.info({ step: 'start', manifestExists, replace }, 'provisioning bundle');
+    logger.info({ step: 'start', manifestExists, replace }, 'provisioning bundle');
 
     // 2. functions: stage the code, then create or converge
     const functions = await mapBounded(bundle.functions, FUNCTION_CONCURRENCY, async (fn, i) => {
@@ -204,13 +204,14 @@ export class Provisioner {
       assets,
       durationMs: Math.max(0, this.clock.now() - started),
     };
-    this.logger.info({ step: 'done', status, durationMs: result.durationMs }, 'bundle provisioned');
+    logger.info({ step: 'done', status, durationMs: result.durationMs }, 'bundle provisioned');
     return result;
   }
 
   /** What provision() would do, from reads only (provision --dry-run). IAM is only looked at. */
   async plan(bundle: Bundle, options: { replace?: boolean } = {}): Promise<ProvisionPlan> {
-    const ctx = this.context(this.ports, bundle.file, false);
+    const logger = this.logger.child({ bundle: bundle.file, appId: bundle.appId, version: bundle.version });
+    const ctx = this.context(this.ports, bundle.file, false, logger);
     const replace = options.replace === true;
     const conflicts: string[] = [];
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../log';
 /**
  * Public types of the provisioner: the engine that makes one validated bundle live in AWS, used by
  * `apps-deployer provision` and by each reconcile worker. Contracts: DESIGN.md "Reconcile: the contract"
@@ -16,6 +17,11 @@ export interface ProvisionOptions {
   releaseEtag?: string;
   /** called before every AWS write; throws (e.g. LockLostError) to stop all writes */
   assertCanWrite?: () => void;
+  /**
+   * the bundle's logger, carrying bundle, app id and version (and the run id); by default a child of
+   * the provisioner's logger with those keys, so that bundles provisioned in parallel can be told apart
+   */
+  logger?: Logger;
 }
 
 export interface FunctionResult {

@@ -45,6 +45,8 @@ export interface ApplyContext {
   replace: boolean;
   /** a private directory of this run for downloads */
   tmpDir: string;
+  /** bytes of a release bundle downloaded so far (progress on a terminal) */
+  onBytes?: (item: PlanItem, bytes: number) => void;
   /** the markers listed at plan time */
   markers: MarkerIndex;
   /** throws (LockLostError, RunAbortedError) when this run must not write any more */
@@ -110,6 +112,7 @@ async function judge(
     ctx.s3,
     { bucket: ctx.releaseBucket, key: item.releaseKey, etag: item.etag },
     file,
+    ctx.onBytes && ((bytes) => ctx.onBytes?.(item, bytes)),
   );
   logger.debug({ step: 'download', bytes: dl.size, sha256: dl.sha256Hex }, 'downloaded');
 

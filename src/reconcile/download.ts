@@ -30,6 +30,8 @@ export async function downloadRelease(
   s3: S3Port,
   object: { bucket: string; key: string; etag: string },
   file: string,
+  /** called with the bytes received so far, as they arrive */
+  onBytes?: (bytes: number) => void,
 ): Promise<Downloaded> {
   const resource = `s3://${object.bucket}/${object.key}`;
   let body: Readable;
@@ -50,6 +52,13 @@ export async function downloadRelease(
     throw new DownloadError(object.key, resource, (err as Error).message, { changed: false, cause: err });
   }
   const hashing = hashingStream();
+  if (onBytes) {
+    let received = 0;
+    body.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      onBytes(received);
+    });
+  }
   try {
     await pipeline(body, hashing.stream, createWriteStream(file));
   } catch (err) {

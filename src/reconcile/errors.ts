@@ -66,6 +66,19 @@ export class LockChangedError extends DeployerError {
   }
 }
 
+/** The apps bucket (where the lock, manifests and run records live) does not exist. Exit 2. */
+export class AppsBucketMissingError extends DeployerError {
+  constructor(bucket: string, cause: unknown) {
+    super(`the apps bucket ${bucket} does not exist`, {
+      code: 'APPS_BUCKET_MISSING',
+      resource: `s3://${bucket}`,
+      cause,
+      hint: 'set MM_APPS_S3_BUCKET to the apps bucket (and AWS_REGION / AWS_ENDPOINT_URL to where it is)',
+      exitCode: ExitCode.Usage,
+    });
+  }
+}
+
 /** A release bundle could not be downloaded. `changed` when it was re-uploaded since it was listed. */
 export class DownloadError extends DeployerError {
   readonly changed: boolean;

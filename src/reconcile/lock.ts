@@ -22,10 +22,18 @@ import { deleteIfMatch } from '../aws/conditional-delete';
 import type { LockS3Port, S3Port } from '../aws/ports';
 import type { Clock, ServerClock } from '../aws/server-clock';
 import type { Logger } from '../log';
-import { LockChangedError, LockHeldError, LockLostError, s3AccessError, type LockHolder } from './errors';
+import {
+  AppsBucketMissingError,
+  LockChangedError,
+  LockHeldError,
+  LockLostError,
+  s3AccessError,
+  type LockHolder,
+} from './errors';
 import { quotedEtag } from './markers';
 import {
   httpStatusOf,
+  isAwsError,
   isConditionalConflict,
   isNotFound,
   isPreconditionFailed,
@@ -119,6 +127,8 @@ export async function readLock(
   try {
     res = await s3.getObject({ Bucket: bucket, Key: STATE_KEYS.lock });
   } catch (err) {
+    // a 404 NoSuchBucket is no "no lock": the apps bucket is misnamed or gone (configuration, exit 2)
+    if (isAwsError(err, 'NoSuchBucket')) throw new AppsBucketMissingError(bucket, err);
     if (isNotFound(err)) return undefined;
     throw s3AccessError('read the lock', lockResource(bucket), err);
   }

@@ -85,6 +85,8 @@ export interface ReconcileOptions {
 export interface ReconcileResult {
   plan?: Plan;
   report: RunReport;
+  /** `--only APP_ID` named an app with no release object: nothing was done (no lock, no run record) */
+  onlyMatchedNothing?: boolean;
 }
 
 /** A run id that sorts by time: 20250101T100500Z-1a2b3c */
@@ -194,7 +196,19 @@ export async function reconcile(
   if (options.dryRun) {
     const { plan } = await listAndPlan();
     dispatch.emit('planned', plan);
-    return finish([], undefined, true, plan);
+    const result = await finish([], undefined, true, plan);
+    return options.only !== undefined && plan.items.length === 0
+      ? { ...result, onlyMatchedNothing: true }
+      : result;
+  }
+  if (options.only !== undefined) {
+    // an app id that matches no release object (a typo, an app not released yet): say so, take no
+    // lock and write no run record; the listing is repeated under the lock when it does match
+    const { plan } = await listAndPlan();
+    if (plan.items.length === 0) {
+      logger.warn({ only: options.only }, '--only matches no release object: nothing done');
+      return { ...(await finish([], undefined, false, plan)), onlyMatchedNothing: true };
+    }
   }
 
   const lock = new ReconcileLock({
@@ -247,6 +261,8 @@ export async function reconcile(
         stopRun: (err) => {
           stopped ??= err;
         },
+        onBytes: (item, bytes) =>
+          dispatch.emit('bundleBytes', { item, step: 'download', bytes, total: item.size }),
       });
       const concurrency = options.concurrency ?? config.concurrency;
       const { notStarted } = await runPool(
@@ -318,6 +334,7 @@ interface RunScope {
   disk: DiskBudget;
   maxBundleBytes: number;
   stopRun: ApplyContext['stopRun'];
+  onBytes: ApplyContext['onBytes'];
 }
 
 /** Wires the worker's context: one provisioner for the run, IAM ensured once, lazily, before the
@@ -327,12 +344,8 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
   // the workers share one budget of streamed uploads (upload-budget.ts): memory bounded by a constant
   const ports = limitUploads(deps.ports);
   const create = deps.createProvisioner ?? defaultProvisioner;
-  const provisioner = create({
-    ports,
-    config,
-    logger: scope.logger,
-    onEvent: (event) => scope.logger.debug({ event }, 'provision step'),
-  });
+  // the provisioner logs each step itself, with the bundle's logger (bundle, app id, version)
+  const provisioner = create({ ports, config, logger: scope.logger, onEvent: () => undefined });
   return {
     s3: ports.s3,
     appsBucket: config.appsBucket,
@@ -342,12 +355,13 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
     runId: scope.runId,
     replace: scope.replace,
     tmpDir: scope.tmpDir,
+    onBytes: scope.onBytes,
     markers: scope.markers,
     assertCanWrite: scope.assertCanWrite,
     validate: deps.validate ?? ((file) => validateBundle(file)),
-    provision: async (bundle, opts) => {
+    provision: async (bundle, opts, logger) => {
       await provisioner.ensureIam({ assertCanWrite: opts.assertCanWrite });
-      return provisioner.provision(bundle, opts);
+      return provisioner.provision(bundle, { ...opts, logger });
     },
     now: () => new Date(),
     disk: scope.disk,

@@ -162,9 +162,19 @@ export interface RunReport {
 }
 
 /** Follows a run: TTY progress, webhooks, Pushgateway. Implementations must not throw (log instead). */
+/** Bytes of a bundle transferred so far (a terminal shows them as a progress bar). */
+export interface BytesProgress {
+  item: PlanItem;
+  step: 'download';
+  bytes: number;
+  /** the listed size */
+  total: number;
+}
+
 export interface RunObserver {
   planned?(plan: Plan): void | Promise<void>;
   bundleStarted?(item: PlanItem): void | Promise<void>;
+  bundleBytes?(progress: BytesProgress): void | Promise<void>;
   bundleDone?(report: BundleReport): void | Promise<void>;
   runDone?(report: RunReport): void | Promise<void>;
 }

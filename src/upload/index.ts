@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Port } from '../aws/ports';
 import type { ReleaseLayout } from '../config';
@@ -40,6 +40,27 @@ export interface UploadDeps {
   s3: S3Port;
   /** the bundle validator (default: the bundle module's); tests may pass another */
   validate?: (file: string) => Promise<ValidationResult>;
+  /** bytes of the bundle handed to S3 so far, and the bundle's size (progress on a terminal) */
+  onBytes?: (bytes: number, total: number) => void;
+}
+
+/**
+ * The file's stream, or (with onBytes) a pass-through that counts what S3 reads from it: a 'data'
+ * listener on the file itself would start the flow before the SDK reads, and lose bytes.
+ */
+function countingStream(file: Readable, total: number, onBytes: UploadDeps['onBytes']): Readable {
+  if (!onBytes) return file;
+  let sent = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sent += chunk.length;
+      onBytes(sent, total);
+      callback(null, chunk);
+    },
+  });
+  file.on('error', (err) => counted.destroy(err));
+  counted.on('close', () => file.destroy());
+  return file.pipe(counted);
 }
 
 /** 5xx, throttling and network errors are worth another attempt; 4xx answers are not. */
@@ -139,7 +160,7 @@ export async function uploadBundle(
   if (before !== undefined) return judgeExisting(before);
 
   for (let attempt = 1; ; attempt++) {
-    const body = createReadStream(file);
+    const body = countingStream(createReadStream(file), bundle.size, deps.onBytes);
     try {
       const res = await deps.s3.putObject({
         Bucket: bucket,

@@ -84,14 +84,8 @@ Checks the schema cannot express; called by every template so that no partial re
 {{- if le (int $v.activeDeadlineSeconds) (int $v.config.lockTtlSeconds) }}
 {{- fail (printf "activeDeadlineSeconds (%d) must be longer than config.lockTtlSeconds (%d)" (int $v.activeDeadlineSeconds) (int $v.config.lockTtlSeconds)) }}
 {{- end }}
-{{- $mem := $v.resources.limits.memory }}
-{{- $mi := 0 }}
-{{- if hasSuffix "Gi" $mem }}
-{{- $mi = mul (int (trimSuffix "Gi" $mem)) 1024 }}
-{{- else }}
-{{- $mi = int (trimSuffix "Mi" $mem) }}
-{{- end }}
-{{- if lt (int $mi) 512 }}
+{{- $mem := toString $v.resources.limits.memory }}
+{{- if lt (include "apps-deployer.quantityBytes" $mem | float64) 536870912.0 }}
 {{- fail (printf "resources.limits.memory %s is below 512Mi: the deployer's peak RSS target is 300 MB at the default concurrency; give it at least 512Mi" $mem) }}
 {{- end }}
 {{- $c := $v.config }}
@@ -105,6 +99,33 @@ Checks the schema cannot express; called by every template so that no partial re
 {{- if and .Values.serviceAccount.create (not .Values.serviceAccount.roleArn) }}
 {{- fail "serviceAccount.roleArn is required when serviceAccount.create is true: the IAM role the job assumes through IRSA" }}
 {{- end }}
+{{- end }}
+
+{{/*
+A Kubernetes quantity (as values.schema.json accepts it: 1.5Gi, 2G, 2048M, 500m, 1e9, .5) → its value
+as a decimal number string: binary suffixes Ki..Ei, decimal m, k..E, or an exponent e/E<n>.
+*/}}
+{{- define "apps-deployer.quantityBytes" -}}
+{{- $q := trimPrefix "+" (toString .) }}
+{{- $num := $q }}
+{{- $mult := 1.0 }}
+{{- $binary := dict "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- $decimal := dict "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 }}
+{{- $exp := regexFind "[eE][+-]?[0-9]+$" $q }}
+{{- if and (ge (len $q) 2) (hasKey $binary (substr (int (sub (len $q) 2)) (len $q) $q)) }}
+{{- $mult = get $binary (substr (int (sub (len $q) 2)) (len $q) $q) }}
+{{- $num = substr 0 (int (sub (len $q) 2)) $q }}
+{{- else if $exp }}
+{{- $num = trimSuffix $exp $q }}
+{{- $e := atoi (substr 1 (len $exp) $exp) }}
+{{- range until (int (ternary (mul -1 $e) $e (lt $e 0))) }}
+{{- $mult = ternary (divf $mult 10.0) (mulf $mult 10.0) (lt $e 0) }}
+{{- end }}
+{{- else if and (ge (len $q) 1) (hasKey $decimal (substr (int (sub (len $q) 1)) (len $q) $q)) }}
+{{- $mult = get $decimal (substr (int (sub (len $q) 1)) (len $q) $q) }}
+{{- $num = substr 0 (int (sub (len $q) 1)) $q }}
+{{- end }}
+{{- mulf (float64 $num) $mult }}
 {{- end }}
 
 {{/* Pod-level security context, without keys set to null in values. */}}

@@ -21,6 +21,7 @@ import { assertBundleFiles } from '../files';
 import { ReconcileLock } from '../../reconcile/lock';
 import { Provisioner } from '../../provision/provisioner';
 import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
+import { PROVISION_VERSION, printJson } from '../json';
 
 export interface ProvisionCliOptions {
   update?: boolean;
@@ -81,9 +82,13 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
   const validation = await validateBundle(file);
   if (!validation.ok) {
     if (opts.json) {
-      process.stdout.write(
-        `${JSON.stringify({ ok: false, file, errors: validation.errors, warnings: validation.warnings }, null, 2)}\n`,
-      );
+      printJson({
+        provisionVersion: PROVISION_VERSION,
+        ok: false,
+        file,
+        errors: validation.errors,
+        warnings: validation.warnings,
+      });
     }
     process.stderr.write(
       `${[`${file}: INVALID, nothing provisioned`, ...validation.errors.map(formatIssue), ...validation.warnings.map(formatIssue)].join('\n')}\n`,
@@ -104,12 +109,13 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     else if (event.type === 'retry') log.warn({ event }, 'retrying');
     else log.info({ step: event.step, resource: event.resource, outcome: event.outcome }, 'step');
   };
-  const provisioner = new Provisioner({ ports, config, logger: log, onEvent });
+  const provisioner = new Provisioner({ ports, config, logger: logger.child({ runId }), onEvent });
 
   try {
     if (opts.dryRun) {
       const plan = await provisioner.plan(bundle, { replace: opts.update === true });
-      process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
+      if (opts.json) printJson({ provisionVersion: PROVISION_VERSION, ...plan });
+      else process.stdout.write(`${formatPlan(plan)}\n`);
       return plan.conflicts.length > 0 || plan.executeRole === 'missing' ? ExitCode.Failed : ExitCode.Ok;
     }
     // one writer (DESIGN.md): the same lock as reconcile, so a manual provision never races the job
@@ -131,20 +137,30 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
         runId,
         replace: opts.update === true,
         assertCanWrite: () => lock.assertCanWrite(),
+        logger: log,
       })
       .finally(() => lock.release());
     log.info({ status: result.status, requests: ports.requests.snapshot() }, 'provision finished');
-    process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
+    if (opts.json) printJson({ provisionVersion: PROVISION_VERSION, ...result });
+    else process.stdout.write(`${formatSummary(result)}\n`);
     return ExitCode.Ok;
   } catch (caught) {
     // a configuration error met while provisioning (access denied, a missing role, a quota) is exit 2
     const err =
       classifyFailure(caught).failureClass === 'configuration' ? toRunError(caught, 'provision') : caught;
-    log.error({ err, requests: ports.requests.snapshot() }, 'provision failed');
-    if (!(err instanceof DeployerError)) throw err;
+    if (!(err instanceof DeployerError)) {
+      log.error({ err, requests: ports.requests.snapshot() }, 'provision failed');
+      throw err;
+    }
+    // an expected error (a conflict, a refused configuration) is the one line below on a terminal; the
+    // JSON log keeps its code and message, without a stack trace
+    if (!tty) {
+      const failure = { code: err.code, message: err.message, resource: err.resource };
+      log.error({ failure, requests: ports.requests.snapshot() }, 'provision failed');
+    }
     if (opts.json) {
       const error = { code: err.code, message: err.message, hint: err.hint, resource: err.resource };
-      process.stdout.write(`${JSON.stringify({ ok: false, file, error }, null, 2)}\n`);
+      printJson({ provisionVersion: PROVISION_VERSION, ok: false, file, error });
     }
     process.stderr.write(`apps-deployer: error: ${t(err.describe())}\n`);
     return err.exitCode;

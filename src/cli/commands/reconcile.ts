@@ -58,7 +58,7 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
   const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
   for (const s of signals) process.on(s, onSignal);
   try {
-    const { plan, report } = await reconcile(
+    const { plan, report, onlyMatchedNothing } = await reconcile(
       { ports, config, logger },
       {
         dryRun: opts.dryRun === true,
@@ -69,11 +69,19 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
         signal: abort.signal,
       },
     );
+    if (onlyMatchedNothing) {
+      process.stderr.write(
+        `apps-deployer: warning: --only ${opts.only ?? ''} matches no release bundle under ` +
+          `s3://${config.releaseBucket}/${config.releasePrefix}: nothing to do (no lock taken, no run record)\n`,
+      );
+    }
     if (opts.dryRun && plan) {
       process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
     } else {
       process.stdout.write(
-        opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSummaryTable(report)}\n`,
+        opts.json
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : `${formatSummaryTable(report, { rows: !tty })}\n`, // on a terminal the progress showed each bundle
       );
     }
     if (report.error) process.stderr.write(`apps-deployer: error: ${t(report.error.message)}\n`);

@@ -1,12 +1,15 @@
 /**
  * `apps-deployer unlock [--etag E | --yes]`: shows the reconcile lock (holder, since, ETag, expiry by
  * S3's clock); with --etag E removes it only if it is still that lock (DeleteObject If-Match), with
- * --yes removes the lock just shown. No lock: says so, exit 0.
+ * --yes removes the lock just shown. No lock in the apps bucket: says so, exit 0; no apps bucket:
+ * exit 2. An --etag that is not the lock's is refused (exit 1) before any warning; --etag with --yes
+ * is a usage error (exit 2).
  */
 import { createAwsPorts } from '../../aws/clients';
 import { loadConfig } from '../../config';
-import { ExitCode } from '../../errors';
+import { ExitCode, UsageError } from '../../errors';
 import { createLogger } from '../../log';
+import { LockChangedError } from '../../reconcile/errors';
 import { readLock, removeLock, type LockState } from '../../reconcile/lock';
 import { bareEtag } from '../../reconcile/markers';
 
@@ -34,6 +37,12 @@ function describe(state: LockState): string[] {
 }
 
 export async function run(opts: UnlockCliOptions): Promise<number> {
+  if (opts.etag !== undefined && opts.yes) {
+    throw new UsageError(
+      'unlock takes --etag or --yes, not both',
+      '--etag removes the lock only if it is still the one shown; --yes removes whatever lock is there now',
+    );
+  }
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   const ports = createAwsPorts(config.aws, {
@@ -55,6 +64,10 @@ export async function run(opts: UnlockCliOptions): Promise<number> {
       `\nTo remove it (only when that run is gone): apps-deployer unlock --etag ${bareEtag(state.etag)}\n`,
     );
     return ExitCode.Ok;
+  }
+  if (bareEtag(etag) !== bareEtag(state.etag)) {
+    // not the lock there now: refuse before warning about a lock that will not be touched
+    throw new LockChangedError(`s3://${state.bucket}/${state.key}`, bareEtag(etag), bareEtag(state.etag));
   }
   if (!state.expired) {
     process.stderr.write(

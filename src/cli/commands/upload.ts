@@ -4,12 +4,15 @@
  * bytes under that version (nothing written); 2 configuration error.
  */
 import { escapeTerminal as t } from '../../text/escape';
+import path from 'node:path';
 import { createAwsPorts } from '../../aws/clients';
 import type { Issue } from '../../bundle/types';
 import { loadConfig } from '../../config';
 import { ExitCode } from '../../errors';
 import { createLogger } from '../../log';
 import { uploadBundle, type UploadResult } from '../../upload';
+import { UPLOAD_VERSION, printJson } from '../json';
+import { StatusLine, formatBar } from '../../reconcile/observers/progress';
 
 function issueLines(issues: Issue[]): string[] {
   return issues.map((i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${t(i.path)}: ` : ''}${t(i.message)}`);
@@ -51,6 +54,12 @@ export async function run(file: string, opts: { json?: boolean }): Promise<numbe
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger,
   });
+  // a progress bar on a terminal only (never in CI logs or with --json)
+  const status = process.stderr.isTTY === true && !opts.json ? new StatusLine(process.stderr) : undefined;
+  const onBytes = status
+    ? (bytes: number, total: number): void =>
+        status.update(`  ↑ ${path.basename(file)}  ${formatBar(bytes, total)}`, bytes >= total)
+    : undefined;
   const result = await uploadBundle(
     file,
     {
@@ -58,9 +67,9 @@ export async function run(file: string, opts: { json?: boolean }): Promise<numbe
       releasePrefix: config.releasePrefix,
       releaseLayout: config.releaseLayout,
     },
-    { s3: ports.s3 },
-  );
-  if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    { s3: ports.s3, onBytes },
+  ).finally(() => status?.clear());
+  if (opts.json) printJson({ uploadVersion: UPLOAD_VERSION, ...result });
   else {
     const { out, err } = human(result);
     if (out.length) process.stdout.write(`${out.join('\n')}\n`);

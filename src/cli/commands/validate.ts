@@ -9,6 +9,13 @@ import { ExitCode, errorMessage } from '../../errors';
 import { validateBundle, type Issue, type ValidationResult } from '../../bundle';
 import { escapeTerminal as t, terminalSafe } from '../../text/escape';
 import { assertBundleFiles } from '../files';
+import { VALIDATE_VERSION, printJson } from '../json';
+
+/** `validate --json`: one document for every bundle named. */
+export interface ValidateDocument {
+  validateVersion: typeof VALIDATE_VERSION;
+  bundles: ValidateReport[];
+}
 
 export interface ValidateReport {
   file: string;
@@ -97,6 +104,7 @@ export async function run(files: string[], opts: { json?: boolean }): Promise<nu
     if (!opts.json)
       process.stdout.write(`${terminalSafe(formatReport(reports[reports.length - 1] as ValidateReport))}\n`);
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  if (opts.json)
+    printJson({ validateVersion: VALIDATE_VERSION, bundles: reports } satisfies ValidateDocument);
   return reports.every((r) => r.ok) ? ExitCode.Ok : ExitCode.Failed;
 }

@@ -176,12 +176,13 @@ function outcomeLabel(b: BundleReport): string {
 
 /** The summary a run prints at its end: one row per bundle judged in this run, the totals, then the
  * full list of problems of every rejected, conflicting or failed bundle. */
-export function formatSummaryTable(report: RunReport): string {
+export function formatSummaryTable(report: RunReport, options: { rows?: boolean } = {}): string {
   const out: string[] = [];
   // report v2 lists only the bundles judged in the run; the unchanged ones are counted
   const judged = report.bundles.filter((b) => b.outcome.status !== 'skipped');
   const unchangedTotal = report.counts.skipped ?? 0;
-  if (judged.length > 0) {
+  // rows: false when the terminal's progress lines already showed each bundle (printed once)
+  if (judged.length > 0 && options.rows !== false) {
     out.push(
       renderTable(
         ['', 'APP', 'VERSION', 'OUTCOME', 'TIME', 'DETAIL'],

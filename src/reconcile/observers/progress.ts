@@ -1,26 +1,87 @@
 /**
- * Progress on a terminal: one line when the run knows its plan, one line per bundle as it starts and
- * as it finishes (✓ / ✗, app, version, outcome, duration). Workers run in parallel, so lines are
- * whole lines (never rewritten in place) and carry a [done/total] counter.
+ * Progress on a terminal: one line when the run knows its plan, one line per bundle when it finishes
+ * (✓ / ✗, app, version, outcome, duration), and meanwhile one status line, rewritten in place, with
+ * the bytes of the bundles being downloaded (a progress bar). Only ever used on a TTY (createObservers
+ * decides); the run's summary then adds the totals and the problems, not the bundles again.
  */
-import type { BundleReport, Plan, PlanAction, PlanItem, RunObserver } from '../types';
+import type { BundleReport, BytesProgress, Plan, PlanAction, PlanItem, RunObserver } from '../types';
 import { escapeTerminal as t } from '../../text/escape';
 import { ACTIVE_ACTIONS, ACTION_LABELS, formatDuration, outcomeDetail } from './format';
+
+/** The status line is redrawn at most this often (ms). */
+export const PROGRESS_REDRAW_MS = 100;
+const BAR_WIDTH = 20;
 
 /** The bundle a line is about, escaped for the terminal (app id, version and key come from a bundle). */
 function who(x: { appId?: string; version?: string; releaseKey: string }): string {
   return x.appId ? t(`${x.appId} ${x.version ?? ''}`.trimEnd()) : t(x.releaseKey);
 }
 
+/** 1536 → "1.5 KiB" */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** "[#######-------------]  35%  1.2 MiB / 3.4 MiB" */
+export function formatBar(bytes: number, total: number): string {
+  const share = total > 0 ? Math.min(1, bytes / total) : 0;
+  const filled = Math.round(share * BAR_WIDTH);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
+  return `${bar} ${String(Math.round(share * 100)).padStart(3)}%  ${formatBytes(bytes)} / ${formatBytes(total)}`;
+}
+
+/**
+ * One line at the bottom of a terminal, rewritten in place (\r, erase line); whole lines are written
+ * above it with `line()`. Redraws are throttled; the final state is always drawn.
+ */
+export class StatusLine {
+  private shown = false;
+  private lastDraw = 0;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Shows `text` as the status line (skipped when the last redraw is too recent, unless `force`). */
+  update(text: string, force = false): void {
+    const t = this.now();
+    if (!force && this.shown && t - this.lastDraw < PROGRESS_REDRAW_MS) return;
+    this.lastDraw = t;
+    this.shown = true;
+    this.out.write(`\r\x1b[2K${text}`);
+  }
+
+  /** Removes the status line. */
+  clear(): void {
+    if (!this.shown) return;
+    this.out.write('\r\x1b[2K');
+    this.shown = false;
+  }
+
+  /** Writes a whole line above the status line. */
+  line(text: string): void {
+    this.clear();
+    this.out.write(`${text}\n`);
+  }
+}
+
 export class TtyProgressObserver implements RunObserver {
   private total = 0;
-  private started = 0;
   private done = 0;
+  private readonly status: StatusLine;
+  /** bundles being downloaded, by release key */
+  private readonly transfers = new Map<string, BytesProgress>();
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
-
-  private write(line: string): void {
-    this.out.write(`${line}\n`);
+  constructor(out: NodeJS.WritableStream, now?: () => number) {
+    this.status = new StatusLine(out, now);
   }
 
   private counter(n: number): string {
@@ -37,23 +98,39 @@ export class TtyProgressObserver implements RunObserver {
       .map(([a, n]) => `${n} ${ACTION_LABELS[a]}`);
     const head =
       this.total === 0 ? 'nothing to do' : `${this.total} bundle${this.total === 1 ? '' : 's'} to process`;
-    this.write(`reconcile ${t(plan.runId)}: ${head}${others.length ? ` (${others.join(', ')})` : ''}`);
+    this.status.line(`reconcile ${t(plan.runId)}: ${head}${others.length ? ` (${others.join(', ')})` : ''}`);
   }
 
   bundleStarted(item: PlanItem): void {
-    this.started += 1;
-    this.write(`  … ${this.counter(this.started)}${who(item)}  ${ACTION_LABELS[item.action]}`);
+    this.status.update(`  … ${this.counter(this.done)}${who(item)}  ${ACTION_LABELS[item.action]}`, true);
+  }
+
+  bundleBytes(progress: BytesProgress): void {
+    this.transfers.set(progress.item.releaseKey, progress);
+    const complete = progress.bytes >= progress.total;
+    if (complete) this.transfers.delete(progress.item.releaseKey);
+    const shown = complete ? progress : ([...this.transfers.values()][0] ?? progress);
+    const more = this.transfers.size > 1 ? `  (+${this.transfers.size - 1} more)` : '';
+    this.status.update(
+      `  ↓ ${this.counter(this.done)}${who(shown.item)}  ${formatBar(shown.bytes, shown.total)}${more}`,
+      complete,
+    );
   }
 
   bundleDone(report: BundleReport): void {
+    this.transfers.delete(report.releaseKey);
     const o = report.outcome;
     if (o.status === 'skipped') return;
     this.done += 1;
     const ok = o.status === 'provisioned' || o.status === 'identical';
     const detail = outcomeDetail(o);
-    this.write(
+    this.status.line(
       `  ${ok ? '✓' : '✗'} ${this.counter(this.done)}${who(report)}  ${o.status}` +
         `  ${formatDuration(report.durationMs)}${detail ? `  ${detail}` : ''}`,
     );
+  }
+
+  runDone(): void {
+    this.status.clear();
   }
 }

@@ -74,7 +74,7 @@ describe('apps-deployer without AWS', () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('MM_APPS_S3_BUCKET');
-    expect(r.stderr).toContain('concurrency');
+    expect(r.stderr).toContain('APPS_DEPLOYER_CONCURRENCY must be a whole number');
   });
 
   it('validate: 0 for a valid bundle, 1 when any is invalid, each named', async () => {
@@ -103,7 +103,12 @@ describe('apps-deployer without AWS', () => {
   it('validate --json: one document with every bundle, errors with their JSON paths', async () => {
     const r = await cli(['validate', '--json', good, bad], {});
     expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout) as unknown;
+    const doc = JSON.parse(r.stdout) as { validateVersion: number; bundles: { file: string; ok: boolean }[] };
+    expect(doc.validateVersion).toBe(1);
+    expect(doc.bundles.map((b) => [b.file, b.ok])).toEqual([
+      [good, true],
+      [bad, false],
+    ]);
     const text = JSON.stringify(doc);
     expect(text).toContain('$.aws_lambda.functions[0].runtime');
     expect(text).toContain('RUNTIME_CREATE_BLOCKED');

@@ -43,6 +43,12 @@ describe('npm run demo', () => {
     expect(result.out).not.toContain('not as announced');
   });
 
+  it('shows the invocation a user types (README "Running the CLI"), and runs exactly that', () => {
+    expect(result.out).toContain('$ npx apps-deployer upload ');
+    expect(result.out).toContain('$ npx apps-deployer reconcile');
+    expect(result.out).not.toMatch(/\$ (node \S*dist\/cli\/main\.js|apps-deployer) /);
+  });
+
   it('uploads the good examples, recognizes a repeated upload and refuses the broken one', () => {
     const s = section(result.out, '3. Build the example apps');
     expect(s).toMatch(

@@ -80,6 +80,7 @@ describe('upload and status CLI', () => {
     // Assess
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({
+      uploadVersion: 1,
       status: 'uploaded',
       bucket: release,
       key: 'bundles/com.example.cli_1.0.0.zip',

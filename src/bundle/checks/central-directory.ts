@@ -15,7 +15,7 @@ import {
   type EndRecord,
   type ZipReporter,
 } from '../zip/format';
-import { resolveZip64 } from '../zip/extra';
+import { resolveZip64, unicodePathProblem } from '../zip/extra';
 import type { FileWindow } from '../zip/window';
 
 /** One central record as read (name bytes valid only during the callback). */
@@ -33,6 +33,8 @@ export interface CentralRecord {
   unixFileType: number;
   /** the record's zip64 extra field gave one of its sizes */
   zip64: boolean;
+  /** its Unicode Path extra field gives another name than its header (zip/extra.ts) */
+  unicodePathProblem?: string;
 }
 
 const mismatch = (reporter: ZipReporter, message: string): false => {
@@ -75,6 +77,7 @@ function decodeRecord(h: Buffer, rest: Buffer, index: number, offset: number): C
     localHeaderOffset: sizes.localHeaderOffset ?? 0,
     unixFileType: unixFileType(versionMadeBy, h.readUInt32LE(38)),
     zip64: sizes.compressedSize !== h.readUInt32LE(20) || sizes.uncompressedSize !== h.readUInt32LE(24),
+    unicodePathProblem: unicodePathProblem(extra, nameBytes),
   };
 }
 

@@ -20,6 +20,7 @@ import { checkLocalHeader } from '../checks/local-headers';
 import { checkDataRanges } from '../checks/data-ranges';
 import { escapeName, type EndRecord, type ZipEntry, type ZipReporter } from './format';
 import { FileWindow } from './window';
+import { q } from '../issues';
 
 export interface InspectOptions extends NameRules, KindRules {
   maxEntries: number;
@@ -91,6 +92,10 @@ async function onRecord(w: Walk, rec: CentralRecord): Promise<void> {
     w.duplicates.check(nfkc, entry, reporter);
     if (opts.keepNames) entry.name = name;
     if (w.opts.lookFor?.has(name) && !entry.isDirectory) w.found.add(name);
+  }
+  if (rec.unicodePathProblem) {
+    reporter.report('BAD_ENTRY_NAME', entry, `entry ${q(entry.label)}: ${rec.unicodePathProblem}`);
+    entry.bad = true;
   }
   checkEntryKind(entry, opts, reporter);
   if (!(await checkLocalHeader(w.local, rec, entry, w.end.cdOffset, reporter))) w.localsAgree = false;

@@ -17,7 +17,7 @@ import { walkCentralDirectory, type CentralRecord } from '../checks/central-dire
 import { checkName, decodeName, nfkcOf, type NameRules } from '../checks/names';
 import { DuplicateCheck, checkEntryKind, type KindRules } from '../checks/entry-kinds';
 import { checkLocalHeader } from '../checks/local-headers';
-import { PathConflictCheck, maxDirectories } from '../checks/path-conflicts';
+import { PathConflictCheck } from '../checks/path-conflicts';
 import { checkDataRanges } from '../checks/data-ranges';
 import { escapeName, type EndRecord, type ZipEntry, type ZipReporter } from './format';
 import { FileWindow } from './window';
@@ -129,7 +129,7 @@ async function inspectOpen(
     end,
     entries: [],
     duplicates: new DuplicateCheck(),
-    paths: new PathConflictCheck(maxDirectories(end.entryCount)),
+    paths: new PathConflictCheck(end.entryCount),
     found: new Set(),
     localsAgree: true,
   };

@@ -9,6 +9,7 @@ import {
   CENTRAL_HEADER_SIZE,
   HOST_MACOS,
   HOST_UNIX,
+  S_IFDIR,
   S_IFMT,
   SIG_CENTRAL_HEADER,
   U16_SENTINEL,
@@ -42,8 +43,15 @@ const mismatch = (reporter: ZipReporter, message: string): false => {
   return false;
 };
 
+/** MS-DOS hosts (FAT, NTFS, VFAT) whose directory attribute (0x10) Go's archive/zip reads as a directory. */
+const DOS_HOSTS: ReadonlySet<number> = new Set([0, 11, 14]);
+const DOS_DIRECTORY = 0x10;
+
+/** The file type the attributes give: Unix mode bits (Unix, macOS hosts), or S_IFDIR for the MS-DOS
+ * directory attribute (as Go's archive/zip reads it); 0 when they give none. */
 function unixFileType(versionMadeBy: number, external: number): number {
   const host = versionMadeBy >> 8;
+  if (DOS_HOSTS.has(host)) return (external & DOS_DIRECTORY) !== 0 ? S_IFDIR : 0;
   return host === HOST_UNIX || host === HOST_MACOS ? ((external >>> 16) & S_IFMT) >>> 0 : 0;
 }
 

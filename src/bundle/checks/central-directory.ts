@@ -9,13 +9,14 @@ import {
   CENTRAL_HEADER_SIZE,
   HOST_MACOS,
   HOST_UNIX,
+  S_IFDIR,
   S_IFMT,
   SIG_CENTRAL_HEADER,
   U16_SENTINEL,
   type EndRecord,
   type ZipReporter,
 } from '../zip/format';
-import { resolveZip64 } from '../zip/extra';
+import { resolveZip64, unicodePathProblem } from '../zip/extra';
 import type { FileWindow } from '../zip/window';
 
 /** One central record as read (name bytes valid only during the callback). */
@@ -33,6 +34,8 @@ export interface CentralRecord {
   unixFileType: number;
   /** the record's zip64 extra field gave one of its sizes */
   zip64: boolean;
+  /** its Unicode Path extra field gives another name than its header (zip/extra.ts) */
+  unicodePathProblem?: string;
 }
 
 const mismatch = (reporter: ZipReporter, message: string): false => {
@@ -40,8 +43,15 @@ const mismatch = (reporter: ZipReporter, message: string): false => {
   return false;
 };
 
+/** MS-DOS hosts (FAT, NTFS, VFAT) whose directory attribute (0x10) Go's archive/zip reads as a directory. */
+const DOS_HOSTS: ReadonlySet<number> = new Set([0, 11, 14]);
+const DOS_DIRECTORY = 0x10;
+
+/** The file type the attributes give: Unix mode bits (Unix, macOS hosts), or S_IFDIR for the MS-DOS
+ * directory attribute (as Go's archive/zip reads it); 0 when they give none. */
 function unixFileType(versionMadeBy: number, external: number): number {
   const host = versionMadeBy >> 8;
+  if (DOS_HOSTS.has(host)) return (external & DOS_DIRECTORY) !== 0 ? S_IFDIR : 0;
   return host === HOST_UNIX || host === HOST_MACOS ? ((external >>> 16) & S_IFMT) >>> 0 : 0;
 }
 
@@ -75,6 +85,7 @@ function decodeRecord(h: Buffer, rest: Buffer, index: number, offset: number): C
     localHeaderOffset: sizes.localHeaderOffset ?? 0,
     unixFileType: unixFileType(versionMadeBy, h.readUInt32LE(38)),
     zip64: sizes.compressedSize !== h.readUInt32LE(20) || sizes.uncompressedSize !== h.readUInt32LE(24),
+    unicodePathProblem: unicodePathProblem(extra, nameBytes),
   };
 }
 

@@ -27,8 +27,19 @@ export interface KindRules {
 }
 
 function checkType(e: ZipEntry, r: ZipReporter): void {
-  if (e.unixFileType === 0 || e.unixFileType === S_IFREG || e.unixFileType === S_IFDIR) return;
   const label = q(e.label);
+  if (e.unixFileType === S_IFDIR && !e.isDirectory) {
+    // Go's archive/zip (FileInfo().IsDir()) goes by the attributes: an extractor built on it makes a
+    // directory where every other reader writes this file
+    r.report(
+      'SPECIAL_FILE_ENTRY',
+      e,
+      `entry ${label} is a file by its name but a directory by its attributes; readers disagree on what it is`,
+    );
+    e.bad = true;
+    return;
+  }
+  if (e.unixFileType === 0 || e.unixFileType === S_IFREG || e.unixFileType === S_IFDIR) return;
   if (e.unixFileType === S_IFLNK) {
     r.report('SYMLINK_ENTRY', e, `entry ${label} is a symbolic link; zips here may hold regular files only`);
   } else {

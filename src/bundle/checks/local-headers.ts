@@ -18,7 +18,7 @@ import {
   type ZipEntry,
   type ZipReporter,
 } from '../zip/format';
-import { findExtra } from '../zip/extra';
+import { findExtra, unicodePathProblem } from '../zip/extra';
 import type { FileWindow } from '../zip/window';
 import type { CentralRecord } from './central-directory';
 
@@ -123,6 +123,8 @@ export async function checkLocalHeader(
     return out(`its local header runs past the central directory (offset ${dataLimit})`);
   const variable = await w.read(at + LOCAL_HEADER_SIZE, nameLength + extraLength);
   if (!variable.subarray(0, nameLength).equals(rec.nameBytes)) return differs('name');
+  const renamed = unicodePathProblem(variable.subarray(nameLength), rec.nameBytes);
+  if (renamed) return mismatch(`in its local header, ${renamed}`);
   const local = localSizes(h, variable.subarray(nameLength));
   if (typeof local === 'string') return differs(`zip64 field (${local})`);
   const field = disagreement(local, rec);

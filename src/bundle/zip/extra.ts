@@ -1,8 +1,11 @@
 /**
  * Extra fields: the zip64 extended information field (0x0001), read the same way in central and
  * local headers. Only the fields whose 32-bit value is the 0xFFFFFFFF sentinel are present, in order.
+ * And Info-ZIP's Unicode Path field (0x7075), which renames an entry for the readers that honour it
+ * (Info-ZIP unzip) and not for the others (Python's zipfile, Go's archive/zip, ours).
  */
-import { EXTRA_ZIP64, U32_SENTINEL } from './format';
+import { q } from '../issues';
+import { EXTRA_UNICODE_PATH, EXTRA_ZIP64, U32_SENTINEL, escapeName } from './format';
 
 export interface Sizes {
   uncompressedSize: number;
@@ -53,4 +56,22 @@ export function resolveZip64(sizes: Sizes, extra: Buffer): Sizes | string {
     out[key] = u64(field, i * 8);
   });
   return out;
+}
+
+/**
+ * Why an Info-ZIP Unicode Path field (0x7075: version 1, CRC-32 of the header name, UTF-8 name) would
+ * make some reader see another name than the header's `nameBytes`, or undefined (no such field, or
+ * one naming the entry exactly as its header does, as Info-ZIP zip writes it).
+ */
+export function unicodePathProblem(extra: Buffer, nameBytes: Buffer): string | undefined {
+  const field = findExtra(extra, EXTRA_UNICODE_PATH);
+  if (field === undefined) return undefined;
+  const what = 'its Info-ZIP Unicode Path extra field (0x7075)';
+  if (field === 'malformed' || field.length < 5 || field[0] !== 1) return `${what} is malformed`;
+  const shown = field.subarray(5);
+  if (shown.equals(nameBytes)) return undefined;
+  return (
+    `${what} names it ${q(escapeName(shown.toString('utf8')))}: unzip would read that name, other ` +
+    "readers the header's; write the name once, in the header (UTF-8 flag set)"
+  );
 }

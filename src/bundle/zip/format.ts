@@ -22,6 +22,8 @@ export const U16_SENTINEL = 0xffff;
 export const U32_SENTINEL = 0xffffffff;
 /** id of the zip64 extended information extra field */
 export const EXTRA_ZIP64 = 0x0001;
+/** Info-ZIP Unicode Path extra field. */
+export const EXTRA_UNICODE_PATH = 0x7075;
 
 /** General purpose flag bits. */
 export const FLAG_ENCRYPTED = 0x0001;

@@ -17,9 +17,11 @@ import { walkCentralDirectory, type CentralRecord } from '../checks/central-dire
 import { checkName, decodeName, nfkcOf, type NameRules } from '../checks/names';
 import { DuplicateCheck, checkEntryKind, type KindRules } from '../checks/entry-kinds';
 import { checkLocalHeader } from '../checks/local-headers';
+import { PathConflictCheck } from '../checks/path-conflicts';
 import { checkDataRanges } from '../checks/data-ranges';
 import { escapeName, type EndRecord, type ZipEntry, type ZipReporter } from './format';
 import { FileWindow } from './window';
+import { q } from '../issues';
 
 export interface InspectOptions extends NameRules, KindRules {
   maxEntries: number;
@@ -74,6 +76,7 @@ interface Walk {
   end: EndRecord;
   entries: ZipEntry[];
   duplicates: DuplicateCheck;
+  paths: PathConflictCheck;
   found: Set<string>;
   /** every local header so far agreed with its central record */
   localsAgree: boolean;
@@ -89,8 +92,13 @@ async function onRecord(w: Walk, rec: CentralRecord): Promise<void> {
     const nfkc = nfkcOf(name);
     checkName(name, nfkc, entry, reporter);
     w.duplicates.check(nfkc, entry, reporter);
+    w.paths.check(nfkc, entry, reporter);
     if (opts.keepNames) entry.name = name;
     if (w.opts.lookFor?.has(name) && !entry.isDirectory) w.found.add(name);
+  }
+  if (rec.unicodePathProblem) {
+    reporter.report('BAD_ENTRY_NAME', entry, `entry ${q(entry.label)}: ${rec.unicodePathProblem}`);
+    entry.bad = true;
   }
   checkEntryKind(entry, opts, reporter);
   if (!(await checkLocalHeader(w.local, rec, entry, w.end.cdOffset, reporter))) w.localsAgree = false;
@@ -121,6 +129,7 @@ async function inspectOpen(
     end,
     entries: [],
     duplicates: new DuplicateCheck(),
+    paths: new PathConflictCheck(end.entryCount),
     found: new Set(),
     localsAgree: true,
   };

@@ -478,7 +478,7 @@ describe('helm chart apps-deployer', () => {
       [
         'a subnet id that is not one',
         ['--set', 'config.lambdaSubnetIds={vpc-12345678}'],
-        { field: '/config/lambdaSubnetIds' },
+        { field: '/config/lambdaSubnetIds/0' },
       ],
       [
         'a log retention CloudWatch refuses',

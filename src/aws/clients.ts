@@ -40,9 +40,7 @@ import {
   AttachRolePolicyCommand,
   CreateGroupCommand,
   CreatePolicyCommand,
-  CreatePolicyVersionCommand,
   CreateRoleCommand,
-  DeletePolicyVersionCommand,
   DetachRolePolicyCommand,
   GetGroupCommand,
   GetPolicyCommand,
@@ -50,7 +48,6 @@ import {
   GetRoleCommand,
   ListAttachedGroupPoliciesCommand,
   ListAttachedRolePoliciesCommand,
-  ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
 import {
   CloudWatchLogsClient,
@@ -139,9 +136,6 @@ export const DEPLOYER_IAM_ACTIONS = {
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
     'iam:CreatePolicy',
-    'iam:CreatePolicyVersion',
-    'iam:ListPolicyVersions',
-    'iam:DeletePolicyVersion',
     'iam:GetGroup',
     'iam:CreateGroup',
     'iam:AttachGroupPolicy',
@@ -389,13 +383,6 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     getPolicy: (input) => iam.send(new GetPolicyCommand(input)),
     getPolicyVersion: (input) => iam.send(new GetPolicyVersionCommand(input)),
     createPolicy: (input) => iam.send(new CreatePolicyCommand(input)),
-    createPolicyVersion: async (input) => {
-      await iam.send(new CreatePolicyVersionCommand(input));
-    },
-    listPolicyVersions: (input) => iam.send(new ListPolicyVersionsCommand(input)),
-    deletePolicyVersion: async (input) => {
-      await iam.send(new DeletePolicyVersionCommand(input));
-    },
     attachGroupPolicy: async (input) => {
       await iam.send(new AttachGroupPolicyCommand(input));
     },

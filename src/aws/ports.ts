@@ -40,7 +40,6 @@ import type {
   DetachRolePolicyCommandInput,
   CreatePolicyCommandInput,
   CreatePolicyCommandOutput,
-  CreatePolicyVersionCommandInput,
   CreateRoleCommandInput,
   CreateRoleCommandOutput,
   GetPolicyCommandInput,
@@ -53,9 +52,6 @@ import type {
   ListAttachedGroupPoliciesCommandOutput,
   ListAttachedRolePoliciesCommandInput,
   ListAttachedRolePoliciesCommandOutput,
-  ListPolicyVersionsCommandInput,
-  ListPolicyVersionsCommandOutput,
-  DeletePolicyVersionCommandInput,
   GetGroupCommandInput,
   GetGroupCommandOutput,
   CreateGroupCommandInput,
@@ -128,9 +124,6 @@ export interface IamPort {
   getPolicy(input: GetPolicyCommandInput): Promise<GetPolicyCommandOutput>;
   getPolicyVersion(input: GetPolicyVersionCommandInput): Promise<GetPolicyVersionCommandOutput>;
   createPolicy(input: CreatePolicyCommandInput): Promise<CreatePolicyCommandOutput>;
-  createPolicyVersion(input: CreatePolicyVersionCommandInput): Promise<void>;
-  listPolicyVersions(input: ListPolicyVersionsCommandInput): Promise<ListPolicyVersionsCommandOutput>;
-  deletePolicyVersion(input: DeletePolicyVersionCommandInput): Promise<void>;
   attachGroupPolicy(input: AttachGroupPolicyCommandInput): Promise<void>;
   listAttachedGroupPolicies(
     input: ListAttachedGroupPoliciesCommandInput,

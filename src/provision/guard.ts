@@ -22,8 +22,6 @@ export const WRITE_OPERATIONS = {
     'attachRolePolicy',
     'detachRolePolicy',
     'createPolicy',
-    'createPolicyVersion',
-    'deletePolicyVersion',
     'attachGroupPolicy',
     'createGroup',
   ],

@@ -3,14 +3,16 @@
  *  - the execute role (trust: lambda.amazonaws.com; AWSLambdaBasicExecutionRole attached), created if
  *    missing unless config.createIam is false, in which case a missing role is an IamError naming the fix;
  *  - the invoke policy: lambda:InvokeFunction on functions carrying the managed-by tag (an
- *    aws:ResourceTag condition, so it never grows per function), created or brought to the wanted
- *    document, and attached to the invoke group (created when missing and createIam).
+ *    aws:ResourceTag condition, so it never grows per function), created when missing; a managed one
+ *    whose document drifted is a ConfigError (never rewritten: see invokePolicyDrift), and attached
+ *    to the invoke group (created when missing and createIam).
  * Everything is read first and written only when it differs.
  * The deployer never changes a role or policy it did not create (iam-ownership.ts).
  */
 import type { Role } from '@aws-sdk/client-iam';
 import { isAwsError, isNotFound } from '../aws/errors';
 import { ENV } from '../config';
+import { ConfigError } from '../errors';
 import { usesVpc } from '../settings/config';
 import { BASIC_EXECUTION_POLICY_PATH, VPC_EXECUTION_POLICY_PATH } from './constants';
 import type { StepContext } from './context';
@@ -20,8 +22,6 @@ import { FUNCTION_TAGS, type ResourceOutcome } from './types';
 
 export { MANAGED_IAM_TAG, isManagedIamObject, type IamOptions } from './iam-ownership';
 
-/** IAM keeps at most 5 versions of a managed policy. */
-const MAX_POLICY_VERSIONS = 5;
 /** Page size of IAM list calls. */
 const IAM_PAGE_SIZE = 100;
 
@@ -291,25 +291,22 @@ async function ensureInvokePolicy(
     );
     return 'unchanged';
   }
-  const versions = await ctx.retry('iam', name, () =>
-    ctx.ports.iam.listPolicyVersions({ PolicyArn: policyArn }),
+  throw invokePolicyDrift(policyArn, existing.DefaultVersionId ?? 'v1', document);
+}
+
+/**
+ * A drifted managed invoke policy is never rewritten: the deployer holds no iam:CreatePolicyVersion,
+ * since that policy is attached to the Mattermost server's principal and a compromised deployer could
+ * otherwise rewrite it to grant anything (IAM conditions cannot constrain a policy document).
+ */
+function invokePolicyDrift(policyArn: string, versionId: string, document: string): ConfigError {
+  return new ConfigError(
+    `the invoke policy "${policyArn}" (default version ${versionId}) differs from the document the deployer wants; ` +
+      'the deployer does not rewrite it (it holds no iam:CreatePolicyVersion)',
+    `have an IAM administrator save the wanted document ${document} as invoke-policy.json and run ` +
+      `\`aws iam create-policy-version --policy-arn ${policyArn} --policy-document file://invoke-policy.json --set-as-default\` ` +
+      '(deleting the oldest non-default version first if the policy already has 5; see deploy/README.md)',
   );
-  const list = versions.Versions ?? [];
-  if (list.length >= MAX_POLICY_VERSIONS) {
-    const oldest = list
-      .filter((v) => !v.IsDefaultVersion && v.VersionId)
-      .sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0))[0];
-    if (oldest?.VersionId) {
-      const versionId = oldest.VersionId;
-      await ctx.retry('iam', name, () =>
-        ctx.ports.iam.deletePolicyVersion({ PolicyArn: policyArn, VersionId: versionId }),
-      );
-    }
-  }
-  await ctx.retry('iam', name, () =>
-    ctx.ports.iam.createPolicyVersion({ PolicyArn: policyArn, PolicyDocument: document, SetAsDefault: true }),
-  );
-  return 'updated';
 }
 
 async function ensureGroupAttachment(ctx: StepContext, policyArn: string): Promise<ResourceOutcome> {

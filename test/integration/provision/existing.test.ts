@@ -13,15 +13,13 @@ import {
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreatePolicyCommand,
-  CreatePolicyVersionCommand,
   CreateRoleCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   ListAttachedRolePoliciesCommand,
-  ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
 import { decodePolicyDocument, invokePolicyDocument, MANAGED_IAM_TAG } from '../../../src/provision/iam';
-import { DeployerError } from '../../../src/errors';
+import { ConfigError, DeployerError } from '../../../src/errors';
 import { ConflictError, IamError } from '../../../src/provision/errors';
 import { MANIFEST_METADATA } from '../../../src/provision/types';
 import { functionZip, tempDir, upstreamLikeSpec, simpleAppSpec } from '../../support/bundle-builder';
@@ -403,44 +401,50 @@ describe('provisioning over existing resources', () => {
     await expect(otherBundle).rejects.toThrow(/another bundle/);
   });
 
-  it('brings a drifted invoke policy back with a new default version, pruning the oldest when 5 exist', async () => {
-    // Prepare: the policy exists with another document and already 5 versions
+  it('refuses to rewrite a drifted managed invoke policy: ConfigError (exit 2) naming the ARN and the fix, document untouched', async () => {
+    // Prepare: the policy exists, created by the deployer (its mark), then drifted
     const env = await freshEnv(dir);
-    const other = (n: number) =>
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: 'lambda:GetFunction', Resource: `arn:aws:lambda:*:*:function:x${n}` },
-        ],
-      });
+    const drifted = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    });
     const created = await clients.iam.send(
-      // created by the deployer (its mark), then drifted
       new CreatePolicyCommand({
         PolicyName: env.config.invokePolicyName,
-        PolicyDocument: other(0),
+        PolicyDocument: drifted,
         Tags: [MANAGED_IAM_TAG],
       }),
     );
     const arn = created.Policy!.Arn!;
-    for (let n = 1; n < 5; n++)
-      await clients.iam.send(
-        new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: other(n), SetAsDefault: true }),
-      );
+    env.ports.requests.reset();
 
     // Act
-    await provisioner(env).ensureIam();
+    const attempt = provisioner(env).ensureIam();
 
     // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toMatchObject({ exitCode: 2, code: 'CONFIG' });
+    await expect(attempt).rejects.toThrow(new RegExp(`invoke policy "${arn}".*differs`));
+    await expect(attempt).rejects.toMatchObject({
+      hint: expect.stringContaining(
+        `aws iam create-policy-version --policy-arn ${arn} --policy-document file://invoke-policy.json --set-as-default`,
+      ) as unknown,
+    });
+    await expect(attempt).rejects.toMatchObject({
+      hint: expect.stringContaining(invokePolicyDocument('aws', arn.split(':')[4]!)) as unknown,
+    });
+    const counts = env.ports.requests.snapshot();
+    expect(Object.keys(counts).filter((op) => op.includes('PolicyVersion') && !op.includes('Get'))).toEqual(
+      [],
+    );
+    // only the fresh execute role was written; nothing touched the invoke policy or the group
+    expect(writeRequests(counts)).toEqual({ 'IAM.CreateRole': 1, 'IAM.AttachRolePolicy': 1 });
     const policy = await clients.iam.send(new GetPolicyCommand({ PolicyArn: arn }));
+    expect(policy.Policy!.DefaultVersionId).toBe('v1');
     const version = await clients.iam.send(
       new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.Policy!.DefaultVersionId! }),
     );
-    expect(decodePolicyDocument(version.PolicyVersion!.Document)).toEqual(
-      JSON.parse(invokePolicyDocument('aws', arn.split(':')[4]!)),
-    );
-    const versions = await clients.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
-    expect(versions.Versions).toHaveLength(5);
-    expect(versions.Versions!.map((v) => v.VersionId)).not.toContain('v1');
+    expect(decodePolicyDocument(version.PolicyVersion!.Document)).toEqual(JSON.parse(drifted));
   });
 
   it('refuses an existing execute role that Lambda may not assume, naming the fix', async () => {

@@ -363,8 +363,15 @@ describe('deploy/iam documents', () => {
       expect(allows(policy, 'iam:AttachRolePolicy', server, { 'iam:PolicyARN': invoke })).toBe(true);
       expect(allows(policy, 'iam:AttachRolePolicy', server, { 'iam:PolicyARN': admin })).toBe(false);
       expect(allows(policy, 'iam:ListAttachedRolePolicies', server)).toBe(true);
-      expect(allows(policy, 'iam:CreatePolicyVersion', invoke)).toBe(true);
-      expect(allows(policy, 'iam:CreatePolicyVersion', iamPolicy('other'))).toBe(false);
+      // the invoke policy is attached to the server's principal: never rewritable by the deployer
+      expect(allows(policy, 'iam:CreatePolicy', invoke)).toBe(true);
+      for (const action of [
+        'iam:CreatePolicyVersion',
+        'iam:DeletePolicyVersion',
+        'iam:SetDefaultPolicyVersion',
+      ])
+        for (const resource of [invoke, iamPolicy('other'), '*'])
+          expect(allows(policy, action, resource)).toBe(false);
       expect(allows(policy, 'iam:CreateRole', role('other'))).toBe(false);
       expect(allows(policy, 'iam:CreateGroup', group('Admins'))).toBe(false);
     });

@@ -11,7 +11,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import type { Bundle } from '../../../src/bundle/types';
 import type { DeployerConfig } from '../../../src/config';
 import { simpleAppSpec, tempDir } from '../../support/bundle-builder';
-import { testAwsConfig, testClients } from '../../support/emulator';
+import { backendName, testAwsConfig, testClients } from '../../support/emulator';
 import { buildBundle, freshEnv, provisioner, uniqueAppId, writeRequests, type Env } from './support';
 
 jest.setTimeout(180_000);
@@ -21,11 +21,15 @@ const SGS = ['sg-0123456789abcdef0'];
 const ENVIRONMENT = { MM_CLOUD: 'true', GREETING: 'hello, world' };
 const VPC_POLICY = 'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole';
 
+/** LocalStack 4.14 (run without its EC2 service) does not keep a function's VpcConfig: there the VPC part
+ * is left out and asserted on moto (and AWS) only, by design; the test says which it saw. */
+const VPC_KEPT = backendName() !== 'localstack';
+
 const cloudSettings: Partial<DeployerConfig> = {
   lambdaTimeoutSeconds: 120,
   lambdaMemoryMb: 256,
-  lambdaSubnetIds: SUBNETS,
-  lambdaSecurityGroupIds: SGS,
+  lambdaSubnetIds: VPC_KEPT ? SUBNETS : [],
+  lambdaSecurityGroupIds: VPC_KEPT ? SGS : [],
   lambdaEnvironment: ENVIRONMENT,
   lambdaLogRetentionDays: 14,
 };
@@ -86,6 +90,9 @@ describe('function settings per deployment', () => {
     expect(names).toHaveLength(3);
 
     // Act 1: first provision
+    console.log(
+      `function settings on ${backendName()}: VPC ${VPC_KEPT ? 'asserted' : 'left out (not kept by this emulator)'}`,
+    );
     await provisionAll(env, bundles, env.config);
 
     // Assess 1: every function carries exactly the settings; log groups with the retention; VPC policy
@@ -96,19 +103,19 @@ describe('function settings per deployment', () => {
         Timeout: conf?.Timeout,
         MemorySize: conf?.MemorySize,
         SubnetIds: [...(conf?.VpcConfig?.SubnetIds ?? [])].sort(),
-        SecurityGroupIds: conf?.VpcConfig?.SecurityGroupIds,
+        SecurityGroupIds: [...(conf?.VpcConfig?.SecurityGroupIds ?? [])],
         Environment: conf?.Environment?.Variables,
       }).toEqual({
         name,
         Timeout: 120,
         MemorySize: 256,
-        SubnetIds: [...SUBNETS].sort(),
-        SecurityGroupIds: SGS,
+        SubnetIds: VPC_KEPT ? [...SUBNETS].sort() : [],
+        SecurityGroupIds: VPC_KEPT ? SGS : [],
         Environment: ENVIRONMENT,
       });
       expect({ name, retention: await retentionOf(name) }).toEqual({ name, retention: [14] });
     }
-    expect(await attachedToRole(env)).toEqual(expect.arrayContaining([VPC_POLICY]));
+    if (VPC_KEPT) expect(await attachedToRole(env)).toEqual(expect.arrayContaining([VPC_POLICY]));
 
     // Act 2: the operator changes the timeout (and the retention); every function converges
     const changed: DeployerConfig = { ...env.config, lambdaTimeoutSeconds: 90, lambdaLogRetentionDays: 30 };
@@ -152,7 +159,7 @@ describe('function settings per deployment', () => {
     const bundle = await buildBundle(dir, 'c', await simpleAppSpec(uniqueAppId('sc'), '1.0.0'));
     const name = bundle.functions[0]?.lambdaName as string;
     await provisionAll(env, [bundle], env.config);
-    expect((await configurationOf(name))?.VpcConfig?.SubnetIds?.length).toBe(2);
+    expect((await configurationOf(name))?.VpcConfig?.SubnetIds?.length ?? 0).toBe(VPC_KEPT ? 2 : 0);
 
     // Act
     const outside: DeployerConfig = {

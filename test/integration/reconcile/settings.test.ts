@@ -4,7 +4,6 @@
  * functions as a plan action of its own, then goes back to the no-op budget.
  */
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
-import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import type { DeployerConfig } from '../../../src/config';
 import { ExitCode } from '../../../src/errors';
 import { effectiveSettings } from '../../../src/settings/effective';
@@ -14,7 +13,7 @@ import {
   settingsMarkerKey,
 } from '../../../src/settings/fingerprint';
 import { tempDir } from '../../support/bundle-builder';
-import { testClients, testPorts } from '../../support/emulator';
+import { conditionalDeleteMode, testClients, testPorts } from '../../support/emulator';
 import { freshEnv, keys, outcomes, run, uniqueAppId, uploadApp, type Env } from './support';
 
 jest.setTimeout(180_000);
@@ -81,10 +80,12 @@ describe('reconcile converges changed function settings app by app', () => {
 
     // Assess: the no-op budget: the listings, the lock and the run record; no Lambda request at all
     expect(third.plan?.counts).toEqual({ 'up-to-date': 2 });
+    // the lock's release: DeleteObject If-Match, or on LocalStack 4.14's 501 the emulator fallback
+    const mode = await conditionalDeleteMode();
     expect(ports.requests.snapshot()).toEqual({
       'S3.ListObjectsV2': 3,
       'S3.PutObject': 2,
-      'S3.DeleteObject': 1,
+      ...(mode === 'native' ? { 'S3.DeleteObject': 1 } : { 'S3.DeleteObject': 2, 'S3.HeadObject': 1 }),
     });
   });
 
@@ -115,39 +116,5 @@ describe('reconcile converges changed function settings app by app', () => {
     expect(requests['Lambda.UpdateFunctionConfiguration']).toBeUndefined();
     expect(requests['Lambda.GetFunction']).toBeGreaterThanOrEqual(1);
     expect(await fingerprintKeys(e)).toContain(settingsMarkerKey(a, fp));
-  });
-
-  it('switching VPC off takes every function out of the VPC, then detaches the VPC policy, last', async () => {
-    // Prepare: two apps in the VPC
-    const vpc = {
-      lambdaSubnetIds: ['subnet-0a1b2c3d4e5f60718'],
-      lambdaSecurityGroupIds: ['sg-0123456789abcdef0'],
-    };
-    const e = await freshEnv(tmp, vpc);
-    const [a, b] = [uniqueAppId('va'), uniqueAppId('vb')];
-    await uploadApp(e, a, '1.0');
-    await uploadApp(e, b, '1.0');
-    await run(e);
-    const attached = async () =>
-      (
-        await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: e.config.executeRoleName }))
-      ).AttachedPolicies?.map((p) => p.PolicyArn?.split('/').pop());
-    const subnetsOf = async (appId: string) =>
-      (await lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(appId, '1.0') }))).Configuration
-        ?.VpcConfig?.SubnetIds ?? [];
-    expect(await attached()).toContain('AWSLambdaVPCAccessExecutionRole');
-    expect(await subnetsOf(a)).toEqual(vpc.lambdaSubnetIds);
-
-    // Act: VPC off
-    const ports = testPorts();
-    const off = await run(withConfig(e, { lambdaSubnetIds: [], lambdaSecurityGroupIds: [] }), {}, { ports });
-
-    // Assess: both apps converged out of the VPC, the policy detached after them
-    expect(off.plan?.counts).toEqual({ 'converge-settings': 2 });
-    expect(await subnetsOf(a)).toEqual([]);
-    expect(await subnetsOf(b)).toEqual([]);
-    expect(await attached()).not.toContain('AWSLambdaVPCAccessExecutionRole');
-    expect(await attached()).toContain('AWSLambdaBasicExecutionRole');
-    expect(ports.requests.snapshot()['IAM.DetachRolePolicy']).toBe(1);
   });
 });

@@ -117,8 +117,11 @@ describe('functions still Pending when the next step runs (LocalStack only, by d
     });
     const bundle = await buildBundle(dir, 'pending-converge', spec);
     const fn = bundle.functions[0]!;
-    const p0 = provisioner(env);
-    const { roleArn } = await p0.ensureIam();
+    const { ports, seen } = stateTap(env.ports, clients.lambda);
+    // IAM first (once per run, memoized): the function's read then follows its creation at once, while
+    // LocalStack still prepares it (the IAM pool's pace would otherwise let it become Active first)
+    const p = provisioner(env, ports);
+    const { roleArn } = await p.ensureIam();
     // another run created the function a moment ago (same code, tags; a memory size to converge)
     await clients.lambda.send(
       new CreateFunctionCommand({
@@ -137,9 +140,8 @@ describe('functions still Pending when the next step runs (LocalStack only, by d
         },
       }),
     );
-    const { ports, seen } = stateTap(env.ports, clients.lambda);
 
-    const result = await provisioner(env, ports).provision(bundle, { runId: 'run-pending-2' });
+    const result = await p.provision(bundle, { runId: 'run-pending-2' });
 
     console.log(`LocalStack, a function another run left Pending: ${seen.join(' → ')}`);
     expect(result.status).toBe('provisioned');

@@ -6,10 +6,9 @@
  */
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
-import type { DeployerConfig } from '../../../src/config';
 import { tempDir } from '../../support/bundle-builder';
 import { testClients, testPorts } from '../../support/emulator';
-import { freshEnv, run, uniqueAppId, uploadApp, type Env } from './support';
+import { freshEnv, run, uniqueAppId, uploadApp, lambdaName, withConfig } from './support';
 
 jest.setTimeout(180_000);
 
@@ -24,13 +23,6 @@ describe('reconcile and the VPC setting', () => {
     await cleanup();
     lambda.destroy();
     iam.destroy();
-  });
-
-  const lambdaName = (appId: string, version: string) =>
-    `${appId.replace(/\./g, '-')}_${version.replace(/\./g, '-')}_fn0`;
-  const withConfig = (e: Env, over: Partial<DeployerConfig>): Env => ({
-    ...e,
-    config: { ...e.config, ...over },
   });
 
   it('switching VPC off takes every function out of the VPC, then detaches the VPC policy, last', async () => {

@@ -4,7 +4,6 @@
  * functions as a plan action of its own, then goes back to the no-op budget.
  */
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
-import type { DeployerConfig } from '../../../src/config';
 import { ExitCode } from '../../../src/errors';
 import { effectiveSettings } from '../../../src/settings/effective';
 import {
@@ -14,7 +13,17 @@ import {
 } from '../../../src/settings/fingerprint';
 import { tempDir } from '../../support/bundle-builder';
 import { conditionalDeleteMode, testClients, testPorts } from '../../support/emulator';
-import { freshEnv, keys, outcomes, run, uniqueAppId, uploadApp, type Env } from './support';
+import {
+  freshEnv,
+  keys,
+  outcomes,
+  run,
+  uniqueAppId,
+  uploadApp,
+  type Env,
+  lambdaName,
+  withConfig,
+} from './support';
 
 jest.setTimeout(180_000);
 
@@ -33,13 +42,7 @@ describe('reconcile converges changed function settings app by app', () => {
 
   const timeoutOf = async (name: string) =>
     (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.Timeout;
-  const lambdaName = (appId: string, version: string) =>
-    `${appId.replace(/\./g, '-')}_${version.replace(/\./g, '-')}_fn0`;
   const fingerprintKeys = (e: Env) => keys(e, SETTINGS_MARKER_PREFIX);
-  const withConfig = (e: Env, over: Partial<DeployerConfig>): Env => ({
-    ...e,
-    config: { ...e.config, ...over },
-  });
 
   it('records fingerprints, converges every app after a change, then runs within the no-op budget', async () => {
     // Prepare: two apps provisioned with a 30 s timeout

@@ -57,6 +57,16 @@ export async function freshEnv(tmpRoot: string, overrides: Partial<DeployerConfi
   return { config, appsBucket, releaseBucket, s3: testClients().s3, tmpRoot };
 }
 
+/** The Lambda name of an uploaded app's first function (uploadApp builds one named fn0). */
+export function lambdaName(appId: string, version: string): string {
+  return `${appId.replace(/\./g, '-')}_${version.replace(/\./g, '-')}_fn0`;
+}
+
+/** The same environment with other settings (function settings are desired state). */
+export function withConfig(env: Env, over: Partial<DeployerConfig>): Env {
+  return { ...env, config: { ...env.config, ...over } };
+}
+
 export async function upload(env: Env, key: string, body: Buffer): Promise<string> {
   const res = await env.s3.send(new PutObjectCommand({ Bucket: env.releaseBucket, Key: key, Body: body }));
   return res.ETag ?? '';

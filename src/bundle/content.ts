@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mime from 'mime-types';
+import { tempDirPrefix } from '../temp-dirs';
 import { entryReadIssue, rangeOf, type Run } from './checks/context';
 import { checkFunctionZip } from './checks/function-zips';
 import type { AssetPlan } from './checks/static-keys';
@@ -41,7 +42,7 @@ export async function checkFunctions(
   matched: ReadonlyMap<ManifestFunction, ZipEntry>,
 ): Promise<BundleFunction[]> {
   const out: BundleFunction[] = [];
-  const tmp = await mkdtemp(path.join(run.tmpDir, 'apps-deployer-validate-'));
+  const tmp = await mkdtemp(path.join(run.tmpDir, tempDirPrefix('validate')));
   try {
     let index = 0;
     for (const fn of functions) {

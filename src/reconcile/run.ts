@@ -20,6 +20,7 @@ import type { ProvisionEvent, ProvisionOptions, ProvisionResult } from '../provi
 import { VERSION } from '../version';
 import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { toRunError } from '../aws/failure-class';
+import { sweepStaleTempDirs, tempDirPrefix } from '../temp-dirs';
 import type { AwsConfigurationError } from '../aws/errors';
 import { applyItem, type ApplyContext } from './apply';
 import { DiskBudget } from './disk-budget';
@@ -226,6 +227,8 @@ export async function reconcile(
     throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
   }
   logger.info({ lock: lock.resource }, 'lock taken');
+  // temp directories of runs killed hard (no `finally` ran): src/temp-dirs.ts removes only those
+  await sweepStaleTempDirs({ root: options.tmpRoot, maxAgeMs: config.lockTtlSeconds * 1000, logger });
 
   /** a configuration error met by a worker: no new bundle starts, the run exits 2 */
   let stopped: AwsConfigurationError | undefined;
@@ -248,7 +251,7 @@ export async function reconcile(
     const work = plan.items.filter(needsWork);
     const results = new Map<PlanItem, BundleReport>();
     if (work.length > 0) {
-      tmpDir = await mkdtemp(path.join(options.tmpRoot ?? os.tmpdir(), 'apps-deployer-'));
+      tmpDir = await mkdtemp(path.join(options.tmpRoot ?? os.tmpdir(), tempDirPrefix('run')));
       const ctx = applyContext(deps, {
         runId,
         replace: options.replace ?? false,

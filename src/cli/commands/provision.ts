@@ -19,6 +19,7 @@ import { createAwsPorts } from '../../aws/clients';
 import { classifyFailure, toRunError } from '../../aws/failure-class';
 import { assertBundleFiles } from '../files';
 import { ReconcileLock } from '../../reconcile/lock';
+import { sweepStaleTempDirs } from '../../temp-dirs';
 import { Provisioner } from '../../provision/provisioner';
 import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
 import { PROVISION_VERSION, printJson } from '../json';
@@ -131,6 +132,8 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     await lock.acquire().catch((err: unknown) => {
       throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
     });
+    // temp directories of runs killed hard (no `finally` ran): src/temp-dirs.ts removes only those
+    await sweepStaleTempDirs({ maxAgeMs: config.lockTtlSeconds * 1000, logger: log });
     if (tty) process.stderr.write(`provisioning ${bundle.appId} ${bundle.version} from ${file}\n`);
     const result = await provisioner
       .provision(bundle, {

@@ -123,6 +123,8 @@ export const DEPLOYER_IAM_ACTIONS = {
     'lambda:UntagResource',
     'lambda:PutFunctionConcurrency',
     'lambda:DeleteFunctionConcurrency',
+    /** prune: retiring a version's functions (tag-conditioned like every other write) */
+    'lambda:DeleteFunction',
   ],
   /** account-level reads (no resource type: "*") */
   lambdaAccount: ['lambda:GetAccountSettings'],

@@ -221,9 +221,6 @@ describe('deploy/iam documents', () => {
           });
         }
       }
-      expect(allows(policy, 's3:DeleteObject', s3(apps, STATE_KEYS.lock))).toBe(true);
-      expect(allows(policy, 's3:DeleteObject', s3(apps, `${STATE_KEYS.manifestsPrefix}a_1.json`))).toBe(true);
-      expect(allows(policy, 's3:DeleteObject', s3(apps, 'static/a_1_app/icon.png'))).toBe(false);
       expect(allows(policy, 's3:PutObject', s3(apps, 'other/key'))).toBe(false);
       expect(allows(policy, 's3:GetObject', s3('another-bucket', STATE_KEYS.lock))).toBe(false);
     });
@@ -257,7 +254,145 @@ describe('deploy/iam documents', () => {
       // not an app function name (<app>_<version>_<function>)
       expect(allows(policy, 'lambda:GetFunction', fn('billing'))).toBe(false);
       expect(allows(policy, 'lambda:InvokeFunction', fn('x_1_y'), managed)).toBe(false);
-      expect(allows(policy, 'lambda:DeleteFunction', fn('x_1_y'), managed)).toBe(false);
+    });
+
+    describe('deletes (prune, --replace, unlock, retention)', () => {
+      /** every delete action the policy grants, by statement */
+      const deleting = policy.Statement.filter((s) => list(s.Action).some((a) => /:Delete/.test(a)));
+      const bySid = (sid: string) => policy.Statement.find((s) => s.Sid === sid);
+
+      it('holds exactly three statements with a delete action, each asserted whole', () => {
+        expect(deleting.map((s) => s.Sid).sort()).toEqual(
+          [
+            'ChangeOnlyManagedFunctions',
+            'DeleteOnlyManagedFunctions',
+            'DeleteOnlyTheDeployersOwnKeys',
+          ].sort(),
+        );
+        const managedByTag = { StringEquals: { [`aws:ResourceTag/${TAG}`]: FUNCTION_TAGS.managedByValue } };
+        const functions = [fn('*_*_*')];
+        expect(bySid('DeleteOnlyManagedFunctions')).toEqual({
+          Sid: 'DeleteOnlyManagedFunctions',
+          Effect: 'Allow',
+          Action: ['lambda:DeleteFunction'],
+          Resource: functions,
+          Condition: managedByTag,
+        });
+        // s3:DeleteObject supports no condition on the object (s3:ExistingObjectTag does not apply to
+        // DeleteObject): its scope is the resource, the deployer's own key shapes in the apps bucket
+        expect(bySid('DeleteOnlyTheDeployersOwnKeys')).toEqual({
+          Sid: 'DeleteOnlyTheDeployersOwnKeys',
+          Effect: 'Allow',
+          Action: ['s3:DeleteObject'],
+          Resource: [s3(apps, 'manifests/*_*.json'), s3(apps, 'static/*_*_app/*'), s3(apps, 'deployer/*')],
+        });
+        expect(bySid('ChangeOnlyManagedFunctions')).toEqual({
+          Sid: 'ChangeOnlyManagedFunctions',
+          Effect: 'Allow',
+          Action: [
+            'lambda:UpdateFunctionCode',
+            'lambda:UpdateFunctionConfiguration',
+            'lambda:PutFunctionConcurrency',
+            'lambda:DeleteFunctionConcurrency',
+          ],
+          Resource: functions,
+          Condition: managedByTag,
+        });
+      });
+
+      it('grants no delete beyond objects and functions: no versions, buckets, roles, policies, log groups', () => {
+        const deletes = [...actionsOf(policy)].filter((a) => /:Delete/.test(a)).sort();
+        expect(deletes).toEqual([
+          'lambda:DeleteFunction',
+          'lambda:DeleteFunctionConcurrency',
+          's3:DeleteObject',
+        ]);
+      });
+
+      it('deletes a managed function only, in its own account and region', () => {
+        const foreign: Context = {};
+        expect(allows(policy, 'lambda:DeleteFunction', fn('com-example-app_1-0-0_send'), managed)).toBe(true);
+        // a qualified ARN (a version) is the same function
+        expect(allows(policy, 'lambda:DeleteFunction', `${fn('a_1_f')}:3`, managed)).toBe(true);
+        expect(allows(policy, 'lambda:DeleteFunction', fn('a_1_f'), foreign)).toBe(false);
+        expect(
+          allows(policy, 'lambda:DeleteFunction', fn('a_1_f'), {
+            [`aws:ResourceTag/${TAG}`]: 'someone-else',
+          }),
+        ).toBe(false);
+        expect(allows(policy, 'lambda:DeleteFunction', fn('billing'), managed)).toBe(false);
+        expect(
+          allows(
+            policy,
+            'lambda:DeleteFunction',
+            `arn:aws:lambda:${region}:999999999999:function:a_1_f`,
+            managed,
+          ),
+        ).toBe(false);
+        expect(
+          allows(
+            policy,
+            'lambda:DeleteFunction',
+            `arn:aws:lambda:us-west-2:${account}:function:a_1_f`,
+            managed,
+          ),
+        ).toBe(false);
+      });
+
+      it("deletes only the deployer's own keys of the apps bucket, never a release bundle", () => {
+        const own = [
+          STATE_KEYS.lock,
+          `${STATE_KEYS.runsPrefix}20250101T100500Z-1a2b3c.json`,
+          `${STATE_KEYS.codePrefix}${'ab'.repeat(32)}.zip`,
+          `${STATE_KEYS.seenPrefix}com.example.app_1.0.0/abc/provisioned-v1`,
+          `${STATE_KEYS.manifestsPrefix}com.example.app_1.0.0.json`,
+          'static/com.example.app_1.0.0_app/icon.png',
+          'static/com.example.app_1.0.0_app/img/deep/photo.png',
+        ];
+        for (const key of own)
+          expect({ key, allowed: allows(policy, 's3:DeleteObject', s3(apps, key)) }).toEqual({
+            key,
+            allowed: true,
+          });
+        const notOwn = [
+          'static/icon.png', // not an app's folder
+          'static/readme_app', // a key, not inside a folder
+          'manifests/index.html',
+          'manifests/a_1.txt',
+          'other/deployer/lock',
+          `${SAMPLE.RELEASE_PREFIX}com.example.app_1.0.0.zip`,
+          'deployer', // the prefix itself is no key of ours
+        ];
+        for (const key of notOwn)
+          expect({ key, allowed: allows(policy, 's3:DeleteObject', s3(apps, key)) }).toEqual({
+            key,
+            allowed: false,
+          });
+        expect(allows(policy, 's3:DeleteObject', s3('another-bucket', STATE_KEYS.lock))).toBe(false);
+        for (const action of ['s3:DeleteObjectVersion', 's3:DeleteBucket', 's3:DeleteBucketPolicy'])
+          expect(allows(policy, action, s3(apps, STATE_KEYS.lock)) || allows(policy, action, s3(apps))).toBe(
+            false,
+          );
+      });
+
+      it('deletes no release bundle, in a release bucket of its own or in the apps bucket under the release prefix', () => {
+        const bundles = ['com.example.app_1.0.0.zip', 'com.example.app/com.example.app_1.0.0.zip'].map(
+          (k) => `${SAMPLE.RELEASE_PREFIX}${k}`,
+        );
+        const shared = loadPolicy('deployer-policy.json', { ...SAMPLE, RELEASE_BUCKET: apps });
+        for (const key of bundles) {
+          expect(allows(policy, 's3:DeleteObject', s3(releases, key))).toBe(false);
+          expect(allows(shared, 's3:DeleteObject', s3(apps, key))).toBe(false);
+        }
+        // no delete statement names the release bucket at all, nor a wildcard outside the three shapes
+        for (const s of deleting.filter((st) => list(st.Action).some((a) => a.startsWith('s3:'))))
+          for (const r of list(s.Resource)) {
+            expect(r).not.toContain(releases);
+            expect(r).toMatch(
+              /^arn:aws:s3:::mm-apps\/(manifests\/\*_\*\.json|static\/\*_\*_app\/\*|deployer\/\*)$/,
+            );
+          }
+      });
     });
 
     it('creates functions only with the managed-by tag in the request, and only our tag keys', () => {
@@ -298,7 +433,12 @@ describe('deploy/iam documents', () => {
     it('conditions every statement that can write: by tag, by the service passed to, by policy ARN, or by a resource of its own', () => {
       const isRead = (a: string) => /^[a-z0-9]+:(Get|List|Describe)/.test(a);
       const keys = (s: Statement) => Object.values(s.Condition ?? {}).flatMap((e) => Object.keys(e));
-      const ownS3 = [STATE_KEYS.manifestsPrefix, 'static/', 'deployer/'].map((p) => s3(apps, `${p}*`));
+      const ownS3 = [
+        ...[STATE_KEYS.manifestsPrefix, 'static/', 'deployer/'].map((p) => s3(apps, `${p}*`)),
+        // the delete statement's narrower shapes: manifests/<app>_<version>.json, static/<app>_<version>_app/…
+        s3(apps, 'manifests/*_*.json'),
+        s3(apps, 'static/*_*_app/*'),
+      ];
       const writing = policy.Statement.filter((s) => list(s.Action).some((a) => !isRead(a)));
       expect(writing.length).toBeGreaterThan(5);
       for (const s of writing) {

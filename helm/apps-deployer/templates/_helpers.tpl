@@ -31,13 +31,79 @@ app.kubernetes.io/name: {{ include "apps-deployer.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "apps-deployer.labels" -}}
+{{/* Labels of every object but the component (reconciler, verifier). */}}
+{{- define "apps-deployer.baseLabels" -}}
 helm.sh/chart: {{ include "apps-deployer.chart" . }}
 {{ include "apps-deployer.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/component: reconciler
 app.kubernetes.io/part-of: mattermost-apps
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "apps-deployer.labels" -}}
+{{ include "apps-deployer.baseLabels" . }}
+app.kubernetes.io/component: reconciler
+{{- end }}
+
+{{/* The verify CronJob's name: within 52 characters, like the reconcile CronJob's. */}}
+{{- define "apps-deployer.verifyName" -}}
+{{- printf "%s-verify" (include "apps-deployer.fullname" . | trunc 45 | trimSuffix "-") }}
+{{- end }}
+
+{{/* The verify CronJob's arguments: verify [--repair --wait-lock S] [extraArgs...]. */}}
+{{- define "apps-deployer.verifyArgs" -}}
+{{- $v := .Values.verify }}
+{{- $args := list "verify" }}
+{{- if $v.repair }}
+{{- $args = concat $args (list "--repair" "--wait-lock" (toString (int $v.waitLockSeconds))) }}
+{{- end }}
+{{- concat $args $v.extraArgs | toJson }}
+{{- end }}
+
+{{/*
+The Job spec of both CronJobs (reconcile, verify): the same deadlines, retries, pod failure policy,
+identity, configuration and hardening; only the arguments differ.
+Argument: dict "root" $ "args" (list) "component" (pod label; "" for none).
+*/}}
+{{- define "apps-deployer.jobSpec" -}}
+{{- $ := .root -}}
+activeDeadlineSeconds: {{ $.Values.activeDeadlineSeconds }}
+backoffLimit: {{ $.Values.backoffLimit }}
+ttlSecondsAfterFinished: {{ $.Values.ttlSecondsAfterFinished }}
+{{- if $.Values.podFailurePolicy.enabled }}
+podFailurePolicy:
+  rules:
+    # A pod evicted or preempted did not fail on its own: retry it without counting.
+    - action: Ignore
+      onPodConditions:
+        - type: DisruptionTarget
+    # The deployer's own verdicts (1 a bundle failed / verify found drift, 2 configuration,
+    # 3 lock held, 143 stopped by SIGTERM): a retry would give the same answer; the next
+    # scheduled run retries what is transient. Exit 4 (AWS unavailable before any work) is
+    # retried within backoffLimit.
+    - action: FailJob
+      onExitCodes:
+        containerName: apps-deployer
+        operator: In
+        values: [1, 2, 3, 143]
+{{- end }}
+template:
+  metadata:
+    labels:
+      {{- include "apps-deployer.selectorLabels" $ | nindent 6 }}
+      {{- with .component }}
+      app.kubernetes.io/component: {{ . }}
+      {{- end }}
+      {{- with $.Values.podLabels }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    annotations:
+      checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") $ | sha256sum }}
+      {{- with $.Values.podAnnotations }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+  spec:
+    {{- include "apps-deployer.podSpec" (dict "root" $ "args" .args) | nindent 4 }}
 {{- end }}
 
 {{- define "apps-deployer.serviceAccountName" -}}
@@ -95,6 +161,9 @@ Checks the schema cannot express; called by every template so that no partial re
 {{- fail (printf "config.releasePrefix %q overlaps the deployer's own prefix %q (release bundles share the apps bucket %s; neither may contain the other); use a prefix such as \"bundles/\" or a separate config.releaseBucket" $c.releasePrefix . $c.appsBucket) }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- if and $v.verify.enabled $v.verify.repair (ge (int $v.verify.waitLockSeconds) (int $v.activeDeadlineSeconds)) }}
+{{- fail (printf "verify.waitLockSeconds (%d) must be shorter than activeDeadlineSeconds (%d): verify --repair would be killed while it waits for the lock" (int $v.verify.waitLockSeconds) (int $v.activeDeadlineSeconds)) }}
 {{- end }}
 {{- if and .Values.serviceAccount.create (not .Values.serviceAccount.roleArn) }}
 {{- fail "serviceAccount.roleArn is required when serviceAccount.create is true: the IAM role the job assumes through IRSA" }}

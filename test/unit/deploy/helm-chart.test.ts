@@ -586,7 +586,9 @@ describe('helm chart apps-deployer', () => {
     it('shows how to unlock with a pod that has the job’s identity, configuration and hardening', () => {
       // Run the two commands as shown, in bash, with kubectl replaced by a function that prints the
       // --overrides JSON it was given: this checks the shell quoting too.
-      const commands = notes.match(/^ {2}kubectl -n \S+ run .*\\\n.*$/gm) ?? [];
+      const commands = (notes.match(/^ {2}kubectl -n \S+ run .*\\\n.*$/gm) ?? []).filter((c) =>
+        c.includes(' run apps-deployer-unlock '),
+      );
       expect(commands).toHaveLength(2);
       expect(commands[0]).toContain(
         'kubectl -n mattermost-apps run apps-deployer-unlock --rm --attach --restart=Never',

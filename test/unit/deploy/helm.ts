@@ -105,8 +105,11 @@ export function helmLint(args: string[]): { ok: boolean; output: string } {
 }
 
 export function only(objects: K8sObject[], kind: string): K8sObject {
-  // the per-app overrides ConfigMap (appOverrides) is apart from the configuration's
-  const found = objects.filter((o) => o.kind === kind && !o.metadata.name.endsWith('-overrides'));
+  // the per-app overrides ConfigMap (appOverrides) is apart from the configuration's, and the verify
+  // CronJob (verify.enabled) apart from the reconcile CronJob
+  const found = objects.filter(
+    (o) => o.kind === kind && !o.metadata.name.endsWith('-overrides') && !o.metadata.name.endsWith('-verify'),
+  );
   if (found.length !== 1) throw new Error(`expected one ${kind}, rendered ${found.length}`);
   return found[0] as K8sObject;
 }
@@ -142,6 +145,13 @@ export function renderNotes(args: string[], opts: { release?: string; namespace?
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The verify CronJob (verify.enabled), if rendered. */
+export function verifyCronJob(objects: K8sObject[]): K8sObject | undefined {
+  const found = objects.filter((o) => o.kind === 'CronJob' && o.metadata.name.endsWith('-verify'));
+  if (found.length > 1) throw new Error(`expected at most one verify CronJob, rendered ${found.length}`);
+  return found[0];
 }
 
 export function readYaml<T>(file: string, text: string): T {

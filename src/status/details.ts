@@ -25,7 +25,7 @@ export async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Pro
 }
 
 /** Reads a small JSON object; undefined when it does not exist. */
-async function readJson(s3: S3Port, bucket: string, key: string): Promise<unknown> {
+export async function readJson(s3: S3Port, bucket: string, key: string): Promise<unknown> {
   let res;
   try {
     res = await s3.getObject({ Bucket: bucket, Key: key });

@@ -2,6 +2,7 @@
  * the lock's holder, issues) come from bundles or listings: each is escaped for the terminal. */
 import { escapeTerminal as t } from '../text/escape';
 import { formatLayoutMoves } from './layout';
+import { formatStorage } from './storage-format';
 import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
 import { OUTCOME_STATUSES } from '../reconcile/types';
 import type { JudgedBundle, LockState, RunSummary, StatusReport } from './types';
@@ -77,6 +78,7 @@ export function formatStatus(s: StatusReport): string {
       ),
     );
 
+  if (s.storage && s.appId !== undefined) out.push(...formatStorage(s.appId, s.storage));
   out.push(...formatLayoutMoves(s.layoutMoves ?? [], s.releaseLayout ?? 'flat'));
 
   out.push('', `Pending (${s.pending.length}): the next reconcile downloads and judges these`);

@@ -8,7 +8,7 @@
  * narrows the document to one app and reads each version's details (manifest metadata, the bodies of
  * its verdict markers: issues, when, which run).
  */
-import type { S3Port } from '../aws/ports';
+import type { LambdaPort, S3Port } from '../aws/ports';
 import { listState, type ListingLocation, type Listings } from '../reconcile/listing';
 import {
   bareEtag,
@@ -23,6 +23,7 @@ import { STATE_KEYS } from '../reconcile/types';
 import { STATUS_RUNS } from './constants';
 import { layoutMoves } from './layout';
 import { reading, readLockState, readRuns, withManifestDetails, withMarkerDetails } from './details';
+import { readStorage } from './storage';
 import { STATUS_VERSION, type JudgedBundle, type ProvisionedApp, type StatusReport } from './types';
 
 export * from './types';
@@ -36,6 +37,8 @@ export interface StatusOptions {
   runs?: number;
   /** lock TTL, to say when a held lock becomes stale (config.lockTtlSeconds) */
   lockTtlSeconds?: number;
+  /** with `appId`: also the storage of its versions (functions' code size, staged code) */
+  lambda?: LambdaPort;
   now?: Date;
 }
 
@@ -125,6 +128,10 @@ export async function getStatus(
     conflicts = await withMarkerDetails(s3, where.appsBucket, conflicts, problems);
     failed = await withMarkerDetails(s3, where.appsBucket, failed, problems);
   }
+  const storage =
+    details && options.lambda
+      ? await readStorage({ s3, lambda: options.lambda }, where.appsBucket, provisioned, problems)
+      : undefined;
   const runs = await readRuns(s3, where.appsBucket, options.runs ?? STATUS_RUNS, problems);
 
   return {
@@ -157,5 +164,6 @@ export async function getStatus(
     upToDate,
     runs,
     problems,
+    ...(storage ? { storage } : {}),
   };
 }

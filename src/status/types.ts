@@ -110,4 +110,29 @@ export interface StatusReport {
   runs: RunSummary[];
   /** records that could not be read (a run record that is not JSON, a marker without body) */
   problems: string[];
+  /** `status APP_ID` (with a Lambda port): the storage the deployer accounts for (status/storage.ts) */
+  storage?: StorageUsage;
+}
+
+/** One provisioned version's storage: its functions' code and the staged objects it came from. */
+export interface VersionStorage {
+  version: string;
+  /** functions of ours found (missing or foreign ones are `unaccounted`) */
+  functions: number;
+  /** sum of GetFunction's CodeSize: counted against Lambda's code storage of the region */
+  functionCodeBytes: number;
+  /** deployer/code/<sha256>.zip objects its functions use */
+  stagedCodeObjects: number;
+  stagedCodeBytes: number;
+}
+
+export interface StorageUsage {
+  byVersion: VersionStorage[];
+  functions: number;
+  functionCodeBytes: number;
+  /** distinct staged objects (one object may serve versions with the same code) */
+  stagedCodeObjects: number;
+  stagedCodeBytes: number;
+  /** functions a manifest declares that were not counted: missing, not ours, unreadable */
+  unaccounted: { version: string; lambdaName: string; reason: string }[];
 }

@@ -31,7 +31,7 @@ export async function run(opts: { json?: boolean; appId?: string }): Promise<num
       releasePrefix: config.releasePrefix,
       releaseLayout: config.releaseLayout,
     },
-    { lockTtlSeconds: config.lockTtlSeconds, appId: opts.appId },
+    { lockTtlSeconds: config.lockTtlSeconds, appId: opts.appId, lambda: ports.lambda },
   );
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
   return ExitCode.Ok;

@@ -74,4 +74,22 @@ describe('day-2 operations through the CLI', () => {
     });
     expect(human.stdout).toContain(`Storage of ${app.appId}`);
   });
+
+  it('provision sweeps too, once it holds the lock', async () => {
+    const env = await e2eEnv({ TMPDIR: dir, APPS_DEPLOYER_LOCK_TTL_SECONDS: '60' });
+    const gonePid = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const killed = leftBehind(`apps-deployer-validate-${gonePid}-Kil002`, 3600);
+    const app = await makeApp(uniqueAppId('opp'), '1.0.0');
+    const file = path.join(dir, 'bundle.zip');
+    writeFileSync(file, app.bytes);
+    const vars = {
+      ...env.vars,
+      APPS_PROVISION_AWS_ACCESS_KEY: env.vars.AWS_ACCESS_KEY_ID ?? 'testing',
+      APPS_PROVISION_AWS_SECRET_KEY: env.vars.AWS_SECRET_ACCESS_KEY ?? 'testing',
+    };
+    const run = await cli(['provision', file, '--json'], vars);
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(dir)).not.toContain(path.basename(killed));
+    expect(run.stderr).toContain('temp sweep: removed a temp directory left by a killed run');
+  });
 });

@@ -18,9 +18,8 @@
 const os = require('node:os');
 const path = require('node:path');
 const fs = require('node:fs');
-const yazl = require('yazl');
 const { root, startMoto, benchS3, runCliMeasured, parseJson, peakKbOf, mb } = require('./lib');
-const { startProxy, sharedPoolRate, createBuckets, inParallel } = require('./fleet');
+const { startProxy, sharedPoolRate, createBuckets, inParallel, smallBundle } = require('./fleet');
 
 const argValue = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -33,42 +32,6 @@ const RATE = 15;
 const PREFIX = 'bundles/';
 const dist = path.resolve(argValue('--dist', path.join(root, 'dist')));
 const before = process.argv.includes('--before') ? path.resolve(argValue('--before', '')) : undefined;
-
-function zipBuffer(entries) {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) zip.addBuffer(Buffer.from(data), name);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    zip.outputStream.on('data', (c) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-}
-
-/** A bundle of 2 small functions; every bundle's code differs (its index.js names the app). */
-async function smallBundle(appId) {
-  const fn = (f) =>
-    zipBuffer([['index.js', `exports.handler = async () => ({ body: '${appId} fn${f}' });\n`]]);
-  const manifest = {
-    app_id: appId,
-    version: '1.0.0',
-    display_name: `Pools bench ${appId}`,
-    homepage_url: 'https://example.com/bench',
-    app_type: 'aws_lambda',
-    aws_lambda: [0, 1].map((f) => ({
-      path: f === 0 ? '/' : `/f${f}`,
-      name: `fn${f}`,
-      handler: 'index.handler',
-      runtime: 'nodejs24.x',
-    })),
-  };
-  return zipBuffer([
-    ['manifest.json', JSON.stringify(manifest, null, 2)],
-    ['fn0.zip', await fn(0)],
-    ['fn1.zip', await fn(1)],
-  ]);
-}
 
 /** One scenario on a fresh moto: upload `n` bundles, reconcile once; returns its figures. */
 async function scenario({ distDir, n, concurrency, latencyMs }) {

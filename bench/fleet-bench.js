@@ -52,6 +52,20 @@ const ENV = {
   APPS_DEPLOYER_LOG_LEVEL: 'warn',
 };
 
+/**
+ * App id → the key of its settings-fingerprint marker under the default settings, computed by the
+ * build being measured (undefined for a build without settings fingerprints).
+ */
+function settingsKeyOf(distDir) {
+  const fingerprintJs = path.join(distDir, 'settings', 'fingerprint.js');
+  if (!fs.existsSync(fingerprintJs)) return undefined;
+  const { loadConfig } = require(path.join(distDir, 'config.js'));
+  const { effectiveSettings } = require(path.join(distDir, 'settings', 'effective.js'));
+  const { settingsFingerprint, settingsMarkerKey } = require(fingerprintJs);
+  const config = loadConfig({ ...ENV, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:1' });
+  return (appId) => settingsMarkerKey(appId, settingsFingerprint(effectiveSettings(config, appId)));
+}
+
 /** Runs bench/bare-listing.js in a child; resolves { code, ms, stdout }. */
 function bareListing(endpoint) {
   return new Promise((resolve) => {
@@ -85,6 +99,12 @@ async function cli(distDir, proxy, args) {
   };
 }
 
+/** CLI runs that failed (a broken benchmark: the script exits 1; figures never fail it). */
+const failures = [];
+const check = (what, run) => {
+  if (run.code !== 0) failures.push(`${what}: exit ${run.code}\n${(run.stderr ?? '').slice(-2000)}`);
+};
+
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const reqs = (r) => JSON.stringify(r.requests);
 
@@ -100,6 +120,7 @@ async function size(n) {
       prefix: PREFIX,
       n,
       appId: (i) => `bench.f${i}`,
+      settingsKey: settingsKeyOf(dist),
     });
     console.log(`\n${n} provisioned versions seeded in ${secs(Date.now() - t0)} (moto at ${moto.endpoint})`);
     const builds = before
@@ -116,12 +137,14 @@ async function size(n) {
     );
     for (const [name, distDir] of builds) {
       const plan = await cli(distDir, proxy, ['plan']);
+      check(`${name} plan at ${n}`, plan);
       if (distDir === before && n > BEFORE_STATUS_MAX) {
         console.log(
           `  ${name}: plan   : exit ${plan.code}, ${secs(plan.ms)}; status skipped (--before-status-max)`,
         );
       } else {
         const status = await cli(distDir, proxy, ['status']);
+        check(`${name} status at ${n}`, status);
         console.log(
           `  ${name}: plan   : exit ${plan.code}, ${secs(plan.ms)}, requests ${reqs(plan)}\n` +
             `  ${name}: status : exit ${status.code}, ${secs(status.ms)}, requests ${reqs(status)}; ` +
@@ -132,13 +155,13 @@ async function size(n) {
       // the baseline right before the no-op, so that both see the same load on a shared machine
       const bareNow = await bareListing(proxy.url);
       const noop = await cli(distDir, proxy, ['reconcile', '--json']);
+      check(`${name} no-op at ${n}`, noop);
       const report = parseJson(noop.stdout);
       console.log(
         `  ${name}: no-op  : exit ${noop.code}, ${secs(noop.ms)} = ${(noop.ms / bareNow.ms).toFixed(2)}x the bare listing (${secs(bareNow.ms)}), ` +
           `counts ${JSON.stringify(report?.counts)}, requests ${reqs(noop)}, ` +
           `bytes written ${noop.written} (target < 4096 at 10,000), --json report ${noop.stdout.length} bytes`,
       );
-      if (noop.code !== 0) console.log(noop.stderr.slice(-2000));
     }
   } finally {
     await proxy.close();
@@ -154,6 +177,8 @@ async function main() {
     `fleet bench: node ${process.version}, ${os.cpus().length} CPUs${SMALL ? ' (BENCH_SMALL)' : ''}`,
   );
   for (const n of SIZES) await size(n);
+  for (const f of failures) console.log(`\nFAILED ${f}`);
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -7,7 +7,44 @@
 'use strict';
 /* global setTimeout, URL */
 const http = require('node:http');
+const yazl = require('yazl');
 const { benchS3 } = require('./lib');
+
+function zipBuffer(entries) {
+  const zip = new yazl.ZipFile();
+  for (const [name, data] of entries) zip.addBuffer(Buffer.from(data), name);
+  zip.end();
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    zip.outputStream.on('data', (c) => chunks.push(c));
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    zip.outputStream.on('error', reject);
+  });
+}
+
+/** A bundle of 2 small functions; every bundle's code differs (its index.js names the app). */
+async function smallBundle(appId) {
+  const fn = (f) =>
+    zipBuffer([['index.js', `exports.handler = async () => ({ body: '${appId} fn${f}' });\n`]]);
+  const manifest = {
+    app_id: appId,
+    version: '1.0.0',
+    display_name: `Pools bench ${appId}`,
+    homepage_url: 'https://example.com/bench',
+    app_type: 'aws_lambda',
+    aws_lambda: [0, 1].map((f) => ({
+      path: f === 0 ? '/' : `/f${f}`,
+      name: `fn${f}`,
+      handler: 'index.handler',
+      runtime: 'nodejs24.x',
+    })),
+  };
+  return zipBuffer([
+    ['manifest.json', JSON.stringify(manifest, null, 2)],
+    ['fn0.zip', await fn(0)],
+    ['fn1.zip', await fn(1)],
+  ]);
+}
 
 /** Lambda operation from a REST request (the paths the SDK sends). */
 function lambdaOperation(method, url) {
@@ -134,9 +171,15 @@ async function inParallel(n, width, fn) {
 
 /**
  * Seeds `n` provisioned versions: release object, manifest and marker each, as a reconcile leaves
- * them (the marker key carries the stem and the release object's ETag), in bounded parallel batches.
+ * them (the marker key carries the stem and the release object's ETag), and, with `settingsKey`
+ * (app id → its settings-fingerprint marker key), the fingerprint a converged app has, so that the
+ * plan does not converge the settings of every seeded app (it would download each release object).
+ * In bounded parallel batches.
  */
-async function seedProvisioned(endpoint, { appsBucket, releaseBucket, prefix, n, appId, width = 32 }) {
+async function seedProvisioned(
+  endpoint,
+  { appsBucket, releaseBucket, prefix, n, appId, settingsKey, width = 32 },
+) {
   const { PutObjectCommand } = require('@aws-sdk/client-s3');
   const s3 = benchS3(endpoint);
   const body = Buffer.from('a release object that the plan never downloads');
@@ -154,6 +197,9 @@ async function seedProvisioned(endpoint, { appsBucket, releaseBucket, prefix, n,
         Body: '{}',
       }),
     );
+    const fingerprint = settingsKey?.(appId(i));
+    if (fingerprint)
+      await s3.send(new PutObjectCommand({ Bucket: appsBucket, Key: fingerprint, Body: '{}' }));
   });
   s3.destroy();
 }
@@ -166,6 +212,7 @@ async function createBuckets(endpoint, buckets) {
 }
 
 module.exports = {
+  smallBundle,
   lambdaOperation,
   startProxy,
   sharedPoolRate,

@@ -31,7 +31,12 @@ export class FileWindow {
     const forward = position >= this.start && position < this.start + 2 * WINDOW_BYTES;
     const chunk = forward ? WINDOW_BYTES : JUMP_BYTES;
     const size = Math.min(Math.max(end - position, chunk), this.limit - position);
-    const buf = this.own.length >= size ? this.own : (this.own = Buffer.alloc(Math.max(size, WINDOW_BYTES)));
+    // the window never holds more than the readable part of the file: a small zip (most function
+    // zips, most bundles) gets a small buffer, not WINDOW_BYTES zero-filled per window
+    const buf =
+      this.own.length >= size
+        ? this.own
+        : (this.own = Buffer.alloc(Math.min(Math.max(size, WINDOW_BYTES), this.limit)));
     let done = 0;
     while (done < size) {
       const { bytesRead } = await this.fh.read(buf, done, size - done, position + done);

@@ -153,7 +153,9 @@ export interface RunReport {
   unchanged: Partial<Record<PlanAction, number>>;
   /** only the bundles judged in this run (every outcome but 'skipped') */
   bundles: BundleReport[];
-  /** AWS requests sent by operation ("S3.ListObjectsV2": 3) */
+  /** AWS requests sent by operation ("S3.ListObjectsV2": 3), up to the run record: the record's own
+   * write and the lock's release come after it and are not counted (durationMs ends there too), so
+   * the record, the printed summary and --json show the same figures */
   requests: Record<string, number>;
   /** a failure of the run itself (listing, lock lost...), not of one bundle; exitCode is then 1 */
   error?: { code: string; message: string };

@@ -131,6 +131,7 @@ export async function reconcile(
     // duration and request count. They cover the run up to its record; the record's own write and the
     // lock's release come after and are not counted (a record cannot count its own write).
     const frozen = newReport({
+      kind: 'reconcile',
       runId,
       deployerVersion: VERSION,
       startedAt: started.toISOString(),

@@ -161,6 +161,24 @@ export interface RunReport {
   error?: { code: string; message: string };
   /** where the run record was written (deployer/runs/...), when it was */
   recordKey?: string;
+  /** what wrote the record: a reconcile run (also when absent: records before this field) or
+   * `apps-deployer provision` (one bundle from local disk: its `bundles` entry names the file where a
+   * release key would be, with an empty ETag, and `provision` says which version it was) */
+  kind?: RunKind;
+  provision?: ProvisionRunInfo;
+}
+
+export type RunKind = 'reconcile' | 'provision';
+
+/** The bundle a `provision` run deployed from local disk. */
+export interface ProvisionRunInfo {
+  /** the file's name (no directories) */
+  file: string;
+  appId: string;
+  version: string;
+  bundleSha256: string;
+  /** `provision --update`: a provisioned version redeployed (its release object may now differ) */
+  update: boolean;
 }
 
 /** Follows a run: TTY progress, webhooks, Pushgateway. Implementations must not throw (log instead). */

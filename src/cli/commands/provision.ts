@@ -6,19 +6,22 @@
  * validation (invalid → every issue on stderr, exit 1, no AWS call) → IAM → the bundle.
  * Progress per step on stderr when it is a TTY (otherwise the events go to the JSON log); the summary
  * (created / updated / unchanged) on stdout, or the ProvisionResult with --json. A conflict (versions
- * are immutable; a name taken) exits 1; `--update` redeploys a provisioned version.
+ * are immutable; a name taken) exits 1; `--update` redeploys a provisioned version. A run that took
+ * the lock writes a run record like reconcile's (kind "provision"), which `status` lists.
  * Logs are pino JSON on stderr; credentials never reach them (src/log.ts redacts).
  */
 import { escapeTerminal as t } from '../../text/escape';
 import { randomUUID } from 'node:crypto';
 import { validateBundle, type Issue } from '../../bundle';
 import { ENV, loadConfig } from '../../config';
-import { DeployerError, ExitCode } from '../../errors';
+import { DeployerError, ExitCode, errorMessage } from '../../errors';
 import { createLogger } from '../../log';
 import { createAwsPorts } from '../../aws/clients';
 import { classifyFailure, toRunError } from '../../aws/failure-class';
 import { assertBundleFiles } from '../files';
 import { ReconcileLock } from '../../reconcile/lock';
+import { provisionRunReport } from '../../reconcile/provision-record';
+import { writeRunRecord } from '../../reconcile/report';
 import { Provisioner } from '../../provision/provisioner';
 import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
 import { PROVISION_VERSION, printJson } from '../json';
@@ -69,6 +72,11 @@ export function formatPlan(p: ProvisionPlan): string {
   for (const a of p.assets) lines.push(`  asset    ${t(a.key)}: ${a.action}`);
   for (const c of p.conflicts) lines.push(`  conflict: ${t(c)}`);
   return lines.join('\n');
+}
+
+/** A configuration error met while provisioning (access denied, a missing role, a quota) is exit 2. */
+function asRunError(caught: unknown): unknown {
+  return classifyFailure(caught).failureClass === 'configuration' ? toRunError(caught, 'provision') : caught;
 }
 
 export async function run(file: string, opts: ProvisionCliOptions): Promise<number> {
@@ -132,22 +140,45 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
     });
     if (tty) process.stderr.write(`provisioning ${bundle.appId} ${bundle.version} from ${file}\n`);
-    const result = await provisioner
-      .provision(bundle, {
+    const startedAt = new Date();
+    const startedMs = performance.now();
+    let outcome: { result: ProvisionResult } | { error: unknown };
+    try {
+      const provisioned = await provisioner.provision(bundle, {
         runId,
         replace: opts.update === true,
         assertCanWrite: () => lock.assertCanWrite(),
         logger: log,
-      })
-      .finally(() => lock.release());
+      });
+      outcome = { result: provisioned };
+    } catch (err) {
+      outcome = { error: asRunError(err) };
+    }
+    // the run record, like reconcile's: written while the lock is held, then the lock is released
+    const record = provisionRunReport({
+      runId,
+      file,
+      bundle,
+      update: opts.update === true,
+      startedAt,
+      durationMs: performance.now() - startedMs,
+      requests: ports.requests.snapshot(),
+      outcome,
+    });
+    if (lock.held)
+      await writeRunRecord(ports.s3, config.appsBucket, record).catch((err: unknown) =>
+        log.warn({ err: { message: errorMessage(err) } }, 'run record not written'),
+      );
+    else log.warn('run record not written: the lock was lost');
+    await lock.release();
+    if ('error' in outcome) throw outcome.error;
+    const result = outcome.result;
     log.info({ status: result.status, requests: ports.requests.snapshot() }, 'provision finished');
     if (opts.json) printJson({ provisionVersion: PROVISION_VERSION, ...result });
     else process.stdout.write(`${formatSummary(result)}\n`);
     return ExitCode.Ok;
   } catch (caught) {
-    // a configuration error met while provisioning (access denied, a missing role, a quota) is exit 2
-    const err =
-      classifyFailure(caught).failureClass === 'configuration' ? toRunError(caught, 'provision') : caught;
+    const err = asRunError(caught);
     if (!(err instanceof DeployerError)) {
       log.error({ err, requests: ports.requests.snapshot() }, 'provision failed');
       throw err;

@@ -46,6 +46,18 @@ function runKind(r: RunSummary): string {
   return `provision${p?.update ? ' --update' : ''}${what}`;
 }
 
+/** The fleet view reads no manifest metadata: it points at `status APP_ID` for the versions a listed
+ * `provision --update` redeployed from disk (their release object may differ: status/drift.ts). */
+function updateHints(runs: readonly RunSummary[]): string[] {
+  const versions = new Set(
+    runs.filter((r) => r.provision?.update).map((r) => `${r.provision?.appId} ${r.provision?.version}`),
+  );
+  return [...versions].map(
+    (v) =>
+      `  ${t(v)} was redeployed from disk (provision --update): \`apps-deployer status ${t(v.split(' ')[0] ?? '')}\` compares it with its release object`,
+  );
+}
+
 function judgedBlock(b: JudgedBundle, verdict: string): string[] {
   const who = b.appId ? ` (${t(b.appId)} ${t(b.version ?? '')})` : '';
   const by = [b.at ? `on ${when(b.at)}` : '', b.runId ? `by run ${t(b.runId)}` : '']
@@ -157,6 +169,8 @@ export function formatStatus(s: StatusReport): string {
         '  ',
       ),
     );
+
+  if (!s.details) out.push(...updateHints(s.runs));
 
   if (s.problems.length > 0) {
     out.push('', `Could not read (${s.problems.length})`);

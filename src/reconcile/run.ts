@@ -266,6 +266,14 @@ export async function reconcile(
         },
         onBytes: (item, bytes) =>
           dispatch.emit('bundleBytes', { item, step: 'download', bytes, total: item.size }),
+        onUploadBytes: (item, p) =>
+          dispatch.emit('bundleBytes', {
+            item,
+            step: p.step,
+            bytes: p.bytes,
+            total: p.total,
+            entry: p.entry,
+          }),
       });
       const concurrency = options.concurrency ?? config.concurrency;
       const { notStarted } = await runPool(
@@ -338,6 +346,7 @@ interface RunScope {
   maxBundleBytes: number;
   stopRun: ApplyContext['stopRun'];
   onBytes: ApplyContext['onBytes'];
+  onUploadBytes: ApplyContext['onUploadBytes'];
 }
 
 /** Wires the worker's context: one provisioner for the run, IAM ensured once, lazily, before the
@@ -359,6 +368,7 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
     replace: scope.replace,
     tmpDir: scope.tmpDir,
     onBytes: scope.onBytes,
+    onUploadBytes: scope.onUploadBytes,
     markers: scope.markers,
     assertCanWrite: scope.assertCanWrite,
     validate: deps.validate ?? ((file) => validateBundle(file)),

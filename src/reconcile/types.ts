@@ -182,13 +182,16 @@ export interface ProvisionRunInfo {
 }
 
 /** Follows a run: TTY progress, webhooks, Pushgateway. Implementations must not throw (log instead). */
-/** Bytes of a bundle transferred so far (a terminal shows them as a progress bar). */
+/** Bytes of a bundle transferred so far (a terminal shows them as a progress bar): its download, or
+ * one of the uploads of its provisioning (function code staged, a static asset). */
 export interface BytesProgress {
   item: PlanItem;
-  step: 'download';
+  step: 'download' | 'stage-code' | 'asset';
   bytes: number;
-  /** the listed size */
+  /** the listed size (download), the object's size (uploads) */
   total: number;
+  /** uploads: the bundle's entry being sent ("fn0.zip", "static/photo.png") */
+  entry?: string;
 }
 
 export interface RunObserver {

@@ -23,7 +23,14 @@ import { ReconcileLock } from '../../reconcile/lock';
 import { provisionRunReport } from '../../reconcile/provision-record';
 import { writeRunRecord } from '../../reconcile/report';
 import { Provisioner } from '../../provision/provisioner';
-import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
+import type {
+  ProvisionEvent,
+  ProvisionPlan,
+  ProvisionResult,
+  ResourceOutcome,
+  UploadProgress,
+} from '../../provision/types';
+import { StatusLine, TransferBars, uploadLabel } from '../../reconcile/observers/progress';
 import { PROVISION_VERSION, printJson } from '../json';
 
 export interface ProvisionCliOptions {
@@ -112,8 +119,14 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger: log,
   });
+  // on a terminal: a line per step, and a byte progress bar while code and assets go up (none otherwise)
+  const status = tty ? new StatusLine(process.stderr) : undefined;
+  const bars = status && new TransferBars(status);
+  const onBytes = bars
+    ? (p: UploadProgress): void => bars.update(p.resource, uploadLabel(p), p.bytes, p.total)
+    : undefined;
   const onEvent = (event: ProvisionEvent): void => {
-    if (tty) process.stderr.write(`${progressLine(event)}\n`);
+    if (status) status.line(progressLine(event));
     else if (event.type === 'retry') log.warn({ event }, 'retrying');
     else log.info({ step: event.step, resource: event.resource, outcome: event.outcome }, 'step');
   };
@@ -139,7 +152,7 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     await lock.acquire().catch((err: unknown) => {
       throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
     });
-    if (tty) process.stderr.write(`provisioning ${bundle.appId} ${bundle.version} from ${file}\n`);
+    status?.line(`provisioning ${t(bundle.appId)} ${t(bundle.version)} from ${t(file)}`);
     const startedAt = new Date();
     const startedMs = performance.now();
     let outcome: { result: ProvisionResult } | { error: unknown };
@@ -149,10 +162,13 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
         replace: opts.update === true,
         assertCanWrite: () => lock.assertCanWrite(),
         logger: log,
+        onBytes,
       });
       outcome = { result: provisioned };
     } catch (err) {
       outcome = { error: asRunError(err) };
+    } finally {
+      status?.clear();
     }
     // the run record, like reconcile's: written while the lock is held, then the lock is released
     const record = provisionRunReport({

@@ -4,6 +4,8 @@
  * markers), the lock and the last run records; `status APP_ID` adds each version's details (manifest
  * metadata, marker bodies). `status --json` prints it.
  * Version 2: details (manifest metadata, issues) only with an app id; `failed` added; `appId`.
+ * Added since (no version change): `runsTotal`, `runs[].kind` and `runs[].provision` (provision runs),
+ * `provisioned[].releaseEtag` and `provisioned[].releaseDrift` (with an app id).
  */
 import type { Issue } from '../bundle/types';
 import type { ReleaseLayout } from '../config';

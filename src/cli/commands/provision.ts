@@ -15,7 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { validateBundle, type Issue } from '../../bundle';
 import { ENV, loadConfig } from '../../config';
 import { DeployerError, ExitCode, errorMessage } from '../../errors';
-import { createLogger } from '../../log';
+import { createLogger, type Logger } from '../../log';
+import type { S3Port } from '../../aws/ports';
+import type { RunReport } from '../../reconcile/types';
 import { createAwsPorts } from '../../aws/clients';
 import { classifyFailure, toRunError } from '../../aws/failure-class';
 import { assertBundleFiles } from '../files';
@@ -81,6 +83,19 @@ export function formatPlan(p: ProvisionPlan): string {
   return lines.join('\n');
 }
 
+/** The run record, like reconcile's: written while the lock is held, then the lock is released. */
+async function recordAndRelease(
+  record: RunReport,
+  on: { s3: S3Port; bucket: string; lock: ReconcileLock; log: Logger },
+): Promise<void> {
+  if (on.lock.held)
+    await writeRunRecord(on.s3, on.bucket, record).catch((err: unknown) =>
+      on.log.warn({ err: { message: errorMessage(err) } }, 'run record not written'),
+    );
+  else on.log.warn('run record not written: the lock was lost');
+  await on.lock.release();
+}
+
 /** A configuration error met while provisioning (access denied, a missing role, a quota) is exit 2. */
 function asRunError(caught: unknown): unknown {
   return classifyFailure(caught).failureClass === 'configuration' ? toRunError(caught, 'provision') : caught;
@@ -139,6 +154,8 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       else process.stdout.write(`${formatPlan(plan)}\n`);
       return plan.conflicts.length > 0 || plan.executeRole === 'missing' ? ExitCode.Failed : ExitCode.Ok;
     }
+    const startedAt = new Date();
+    const startedMs = performance.now();
     // one writer (DESIGN.md): the same lock as reconcile, so a manual provision never races the job
     const lock = new ReconcileLock({
       s3: ports.s3,
@@ -153,8 +170,6 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
     });
     status?.line(`provisioning ${t(bundle.appId)} ${t(bundle.version)} from ${t(file)}`);
-    const startedAt = new Date();
-    const startedMs = performance.now();
     let outcome: { result: ProvisionResult } | { error: unknown };
     try {
       const provisioned = await provisioner.provision(bundle, {
@@ -170,7 +185,6 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     } finally {
       status?.clear();
     }
-    // the run record, like reconcile's: written while the lock is held, then the lock is released
     const record = provisionRunReport({
       runId,
       file,
@@ -181,12 +195,7 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       requests: ports.requests.snapshot(),
       outcome,
     });
-    if (lock.held)
-      await writeRunRecord(ports.s3, config.appsBucket, record).catch((err: unknown) =>
-        log.warn({ err: { message: errorMessage(err) } }, 'run record not written'),
-      );
-    else log.warn('run record not written: the lock was lost');
-    await lock.release();
+    await recordAndRelease(record, { s3: ports.s3, bucket: config.appsBucket, lock, log });
     if ('error' in outcome) throw outcome.error;
     const result = outcome.result;
     log.info({ status: result.status, requests: ports.requests.snapshot() }, 'provision finished');

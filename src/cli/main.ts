@@ -114,8 +114,13 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
       'show provisioned apps, pending, rejected, conflicting and failed bundles, and the last runs; ' +
         "with APP_ID, that app's versions in detail",
     )
+    .option(
+      '--runs <n>',
+      'last run records to show, reconcile and provision (default 5, at most 1000); ' +
+        'the list says "5 of N" when there are more',
+    )
     .addOption(jsonOption())
-    .action((appId: string | undefined, opts: { json?: boolean }) =>
+    .action((appId: string | undefined, opts: { json?: boolean; runs?: string }) =>
       execute(async () => (await import('./commands/status')).run({ ...opts, appId })),
     );
 

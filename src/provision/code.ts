@@ -44,7 +44,7 @@ export async function streamEntryToS3(
   ctx: StepContext,
   range: BundleEntryRange,
   target: { key: string; sha256Hex: string; contentType: string; ifNoneMatch?: boolean },
-  step: string,
+  step: 'stage-code' | 'asset',
 ): Promise<'written' | 'exists'> {
   const bucket = ctx.config.appsBucket;
   return ctx.retry(step, target.key, async () => {
@@ -52,6 +52,17 @@ export async function streamEntryToS3(
     const hashing = hashingStream();
     source.on('error', (err) => hashing.stream.destroy(err));
     source.pipe(hashing.stream);
+    const { onBytes } = ctx;
+    if (onBytes) {
+      // a second 'data' listener on a stream that pipe() already drives: it sees every chunk, takes none
+      let sent = 0;
+      const total = range.uncompressedSize;
+      onBytes({ step, resource: target.key, entry: range.entry, bytes: 0, total });
+      source.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+        onBytes({ step, resource: target.key, entry: range.entry, bytes: sent, total });
+      });
+    }
     try {
       await ctx.ports.s3.upload({
         Bucket: bucket,

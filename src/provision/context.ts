@@ -9,7 +9,7 @@ import type { DeployerConfig } from '../config';
 import type { Logger } from '../log';
 import type { ProvisionTuning } from './constants';
 import type { RetryClock } from './retry';
-import type { ProvisionEvent } from './types';
+import type { ProvisionEvent, UploadProgress } from './types';
 
 export interface StepContext {
   ports: AwsPorts;
@@ -19,6 +19,8 @@ export interface StepContext {
   /** bundle file name, for messages ("(no bundle)" for IAM) */
   bundle: string;
   emit(event: ProvisionEvent): void;
+  /** bytes of an upload so far (ProvisionOptions.onBytes) */
+  onBytes?: (progress: UploadProgress) => void;
   /** runs `op` through withRetry with this step's name and resource */
   retry<T>(step: string, resource: string, op: () => Promise<T>): Promise<T>;
   clock: RetryClock;

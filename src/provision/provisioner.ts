@@ -100,6 +100,7 @@ export class Provisioner {
     roleIsNew: boolean,
     logger = this.logger,
     bundleFile?: string,
+    onBytes?: StepContext['onBytes'],
   ): StepContext {
     const openEntry = (range: BundleEntryRange): Readable => {
       if (bundleFile === undefined) throw new Error(`no bundle to read "${range.entry}" from`);
@@ -117,6 +118,7 @@ export class Provisioner {
       bundle,
       clock: this.clock,
       emit,
+      onBytes,
       openEntry,
       retry: (step, resource, op) =>
         withRetry(op, {
@@ -147,7 +149,14 @@ export class Provisioner {
         appId: bundle.appId,
         version: bundle.version,
       });
-    const ctx = this.context(ports, options.releaseKey ?? bundle.file, iam.roleIsNew, logger, bundle.file);
+    const ctx = this.context(
+      ports,
+      options.releaseKey ?? bundle.file,
+      iam.roleIsNew,
+      logger,
+      bundle.file,
+      options.onBytes,
+    );
     const replace = options.replace === true;
 
     // 1. the manifest decides: not provisioned / provisioned from this bundle / from another one

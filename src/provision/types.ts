@@ -17,11 +17,27 @@ export interface ProvisionOptions {
   releaseEtag?: string;
   /** called before every AWS write; throws (e.g. LockLostError) to stop all writes */
   assertCanWrite?: () => void;
+  /** bytes of function code and assets streamed to S3 so far (a progress bar on a terminal); called
+   * for every chunk read from the bundle: the caller throttles what it draws */
+  onBytes?: (progress: UploadProgress) => void;
   /**
    * the bundle's logger, carrying bundle, app id and version (and the run id); by default a child of
    * the provisioner's logger with those keys, so that bundles provisioned in parallel can be told apart
    */
   logger?: Logger;
+}
+
+/** One upload of the provisioner (a function's code being staged, or a static asset). */
+export interface UploadProgress {
+  step: 'stage-code' | 'asset';
+  /** the S3 key being written */
+  resource: string;
+  /** the bundle's entry it comes from ("fn0.zip", "static/photo.png") */
+  entry: string;
+  /** bytes read from the bundle and handed to S3 so far (from 0 again when an upload is retried) */
+  bytes: number;
+  /** the object's size */
+  total: number;
 }
 
 export interface FunctionResult {

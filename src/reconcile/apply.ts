@@ -23,7 +23,12 @@ import { manifestKey, releaseFolder, releaseKey } from '../bundle/names';
 import type { Bundle, Issue, ValidationResult } from '../bundle/types';
 import { DeployerError, errorMessage } from '../errors';
 import type { Logger } from '../log';
-import { MANIFEST_METADATA, type ProvisionOptions, type ProvisionResult } from '../provision/types';
+import {
+  MANIFEST_METADATA,
+  type ProvisionOptions,
+  type ProvisionResult,
+  type UploadProgress,
+} from '../provision/types';
 import { downloadRelease } from './download';
 import { reservationFor, type DiskBudget } from './disk-budget';
 import { bareEtag, canonicalStem, type MarkerIndex } from './markers';
@@ -47,6 +52,8 @@ export interface ApplyContext {
   tmpDir: string;
   /** bytes of a release bundle downloaded so far (progress on a terminal) */
   onBytes?: (item: PlanItem, bytes: number) => void;
+  /** bytes of the bundle's uploads (function code, assets) while it is provisioned (same purpose) */
+  onUploadBytes?: (item: PlanItem, progress: UploadProgress) => void;
   /** the markers listed at plan time */
   markers: MarkerIndex;
   /** throws (LockLostError, RunAbortedError) when this run must not write any more */
@@ -166,6 +173,7 @@ async function judge(
         releaseKey: item.releaseKey,
         releaseEtag: item.etag,
         assertCanWrite: ctx.assertCanWrite,
+        onBytes: ctx.onUploadBytes && ((p) => ctx.onUploadBytes?.(item, p)),
       },
       logger,
     );

@@ -128,7 +128,11 @@ export async function reconcile(
     /** a real run: write the run record while the lock is held, then release it */
     release?: { canWrite: () => boolean; release: () => Promise<void> },
   ): Promise<ReconcileResult> => {
-    const base = () => ({
+    // One report, frozen here: the run record, the summary, --json and the observers all show the same
+    // duration and request count. They cover the run up to its record; the record's own write and the
+    // lock's release come after and are not counted (a record cannot count its own write).
+    const frozen = newReport({
+      kind: 'reconcile',
       runId,
       deployerVersion: VERSION,
       startedAt: started.toISOString(),
@@ -145,15 +149,14 @@ export async function reconcile(
       // the record is written while the lock is still held (one writer), then the lock is released
       if (release.canWrite()) {
         try {
-          recordKey = await writeRunRecord(ports.s3, config.appsBucket, newReport(base()));
+          recordKey = await writeRunRecord(ports.s3, config.appsBucket, frozen);
         } catch (err) {
           logger.warn({ err: { message: errorMessage(err) } }, 'run record not written');
         }
       } else logger.warn('run record not written: the lock was lost');
       await release.release();
     }
-    // counts every request of the run, the lock's release and the record's own write included
-    const report: RunReport = { ...newReport(base()), ...(recordKey ? { recordKey } : {}) };
+    const report: RunReport = { ...frozen, ...(recordKey ? { recordKey } : {}) };
     dispatch.emit('runDone', report);
     await dispatch.drain();
     logger.info(
@@ -266,6 +269,14 @@ export async function reconcile(
         },
         onBytes: (item, bytes) =>
           dispatch.emit('bundleBytes', { item, step: 'download', bytes, total: item.size }),
+        onUploadBytes: (item, p) =>
+          dispatch.emit('bundleBytes', {
+            item,
+            step: p.step,
+            bytes: p.bytes,
+            total: p.total,
+            entry: p.entry,
+          }),
       });
       const concurrency = options.concurrency ?? config.concurrency;
       const { notStarted } = await runPool(
@@ -338,6 +349,7 @@ interface RunScope {
   maxBundleBytes: number;
   stopRun: ApplyContext['stopRun'];
   onBytes: ApplyContext['onBytes'];
+  onUploadBytes: ApplyContext['onUploadBytes'];
 }
 
 /** Wires the worker's context: one provisioner for the run, IAM ensured once, lazily, before the
@@ -359,6 +371,7 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
     replace: scope.replace,
     tmpDir: scope.tmpDir,
     onBytes: scope.onBytes,
+    onUploadBytes: scope.onUploadBytes,
     markers: scope.markers,
     assertCanWrite: scope.assertCanWrite,
     validate: deps.validate ?? ((file) => validateBundle(file)),

@@ -153,22 +153,45 @@ export interface RunReport {
   unchanged: Partial<Record<PlanAction, number>>;
   /** only the bundles judged in this run (every outcome but 'skipped') */
   bundles: BundleReport[];
-  /** AWS requests sent by operation ("S3.ListObjectsV2": 3) */
+  /** AWS requests sent by operation ("S3.ListObjectsV2": 3), up to the run record: the record's own
+   * write and the lock's release come after it and are not counted (durationMs ends there too), so
+   * the record, the printed summary and --json show the same figures */
   requests: Record<string, number>;
   /** a failure of the run itself (listing, lock lost...), not of one bundle; exitCode is then 1 */
   error?: { code: string; message: string };
   /** where the run record was written (deployer/runs/...), when it was */
   recordKey?: string;
+  /** what wrote the record: a reconcile run (also when absent: records before this field) or
+   * `apps-deployer provision` (one bundle from local disk: its `bundles` entry names the file where a
+   * release key would be, with an empty ETag, and `provision` says which version it was) */
+  kind?: RunKind;
+  provision?: ProvisionRunInfo;
+}
+
+export type RunKind = 'reconcile' | 'provision';
+
+/** The bundle a `provision` run deployed from local disk. */
+export interface ProvisionRunInfo {
+  /** the file's name (no directories) */
+  file: string;
+  appId: string;
+  version: string;
+  bundleSha256: string;
+  /** `provision --update`: a provisioned version redeployed (its release object may now differ) */
+  update: boolean;
 }
 
 /** Follows a run: TTY progress, webhooks, Pushgateway. Implementations must not throw (log instead). */
-/** Bytes of a bundle transferred so far (a terminal shows them as a progress bar). */
+/** Bytes of a bundle transferred so far (a terminal shows them as a progress bar): its download, or
+ * one of the uploads of its provisioning (function code staged, a static asset). */
 export interface BytesProgress {
   item: PlanItem;
-  step: 'download';
+  step: 'download' | 'stage-code' | 'asset';
   bytes: number;
-  /** the listed size */
+  /** the listed size (download), the object's size (uploads) */
   total: number;
+  /** uploads: the bundle's entry being sent ("fn0.zip", "static/photo.png") */
+  entry?: string;
 }
 
 export interface RunObserver {

@@ -70,6 +70,7 @@ export async function withManifestDetails(
       runId: meta[MANIFEST_METADATA.runId],
       deployerVersion: meta[MANIFEST_METADATA.deployerVersion],
       releaseKey: meta[MANIFEST_METADATA.releaseKey],
+      releaseEtag: meta[MANIFEST_METADATA.releaseEtag],
       bundleSha256: meta[MANIFEST_METADATA.bundleSha256],
     };
   });
@@ -117,26 +118,24 @@ function summarizeRun(key: string, r: Partial<RunReport>): RunSummary {
     counts: r.counts ?? {},
     requests: Object.values(r.requests ?? {}).reduce((a, b) => a + Number(b), 0),
     ...(r.error ? { error: r.error } : {}),
+    kind: r.kind === 'provision' ? 'provision' : 'reconcile',
+    ...(r.kind === 'provision' && r.provision ? { provision: r.provision } : {}),
   };
 }
 
-/** The newest `count` run records (their keys start with the start time: their order is the runs'). */
+/** The newest `count` run records (their keys start with the start time: their order is the runs'),
+ * and how many there are in all (so that `status` can say the list is capped). */
 export async function readRuns(
   s3: S3Port,
   bucket: string,
   count: number,
   problems: string[],
-): Promise<RunSummary[]> {
-  if (count <= 0) return [];
+): Promise<{ runs: RunSummary[]; total: number }> {
   const records = await reading(`s3://${bucket}/${STATE_KEYS.runsPrefix}`, () =>
     listAll(s3, bucket, STATE_KEYS.runsPrefix),
   );
-  const newest = records
-    .map((o) => o.key)
-    .filter((k) => k.endsWith('.json'))
-    .sort()
-    .reverse()
-    .slice(0, count);
+  const all = records.map((o) => o.key).filter((k) => k.endsWith('.json'));
+  const newest = all.sort().reverse().slice(0, Math.max(0, count));
   const runs = await mapBounded(newest, async (key): Promise<RunSummary | undefined> => {
     try {
       const body = await readJson(s3, bucket, key);
@@ -147,7 +146,7 @@ export async function readRuns(
       return undefined;
     }
   });
-  return runs.filter((r): r is RunSummary => r !== undefined);
+  return { runs: runs.filter((r): r is RunSummary => r !== undefined), total: all.length };
 }
 
 export async function readLockState(

@@ -3,6 +3,7 @@
 import { escapeTerminal as t } from '../text/escape';
 import { formatLayoutMoves } from './layout';
 import { formatStorage } from './storage-format';
+import { formatReleaseDrift } from './drift';
 import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
 import { OUTCOME_STATUSES } from '../reconcile/types';
 import type { JudgedBundle, LockState, RunSummary, StatusReport } from './types';
@@ -30,6 +31,32 @@ function runCounts(r: RunSummary): string {
   );
   const bundles = parts.length > 0 ? parts.join(' · ') : 'no bundles';
   return r.error ? `${bundles} · run failed: ${t(r.error.code)}` : bundles;
+}
+
+/** "Last runs (5 of 23, newest first; `status --runs N` shows more)" when the list is capped. */
+function runsHeading(shown: number, total: number | undefined): string {
+  if (total === undefined || total <= shown) return `Last runs (${shown})`;
+  return `Last runs (${shown} of ${total}, newest first; \`status --runs N\` shows more)`;
+}
+
+/** "reconcile", or "provision" / "provision --update" with the app version and the file. */
+function runKind(r: RunSummary): string {
+  if (r.kind !== 'provision') return 'reconcile';
+  const p = r.provision;
+  const what = p ? ` ${t(p.appId)} ${t(p.version)} from ${t(p.file)}` : '';
+  return `provision${p?.update ? ' --update' : ''}${what}`;
+}
+
+/** The fleet view reads no manifest metadata: it points at `status APP_ID` for the versions a listed
+ * `provision --update` redeployed from disk (their release object may differ: status/drift.ts). */
+function updateHints(runs: readonly RunSummary[]): string[] {
+  const versions = new Set(
+    runs.filter((r) => r.provision?.update).map((r) => `${r.provision?.appId} ${r.provision?.version}`),
+  );
+  return [...versions].map(
+    (v) =>
+      `  ${t(v)} was redeployed from disk (provision --update): \`apps-deployer status ${t(v.split(' ')[0] ?? '')}\` compares it with its release object`,
+  );
 }
 
 function judgedBlock(b: JudgedBundle, verdict: string): string[] {
@@ -79,6 +106,7 @@ export function formatStatus(s: StatusReport): string {
     );
 
   if (s.storage && s.appId !== undefined) out.push(...formatStorage(s.appId, s.storage));
+  out.push(...formatReleaseDrift(s.provisioned));
   out.push(...formatLayoutMoves(s.layoutMoves ?? [], s.releaseLayout ?? 'flat'));
 
   out.push('', `Pending (${s.pending.length}): the next reconcile downloads and judges these`);
@@ -125,14 +153,15 @@ export function formatStatus(s: StatusReport): string {
 
   out.push('', `Up to date: ${s.upToDate} release bundle${s.upToDate === 1 ? '' : 's'}`);
 
-  out.push('', `Last runs (${s.runs.length})`);
-  if (s.runs.length === 0) out.push('  none recorded yet');
+  out.push('', runsHeading(s.runs.length, s.runsTotal));
+  if (s.runs.length === 0) out.push(s.runsTotal ? '  none shown' : '  none recorded yet');
   else
     out.push(
       renderTable(
-        ['STARTED', 'DURATION', 'EXIT', 'REQUESTS', 'BUNDLES', 'RUN'],
+        ['STARTED', 'KIND', 'DURATION', 'EXIT', 'REQUESTS', 'BUNDLES', 'RUN'],
         s.runs.map((r) => [
           when(r.startedAt),
+          runKind(r),
           formatDuration(r.durationMs),
           `${r.exitCode}${r.dryRun ? ' (dry run)' : ''}`,
           String(r.requests),
@@ -142,6 +171,8 @@ export function formatStatus(s: StatusReport): string {
         '  ',
       ),
     );
+
+  if (!s.details) out.push(...updateHints(s.runs));
 
   if (s.problems.length > 0) {
     out.push('', `Could not read (${s.problems.length})`);

@@ -22,6 +22,7 @@ import type { PlanAction, PlanItem } from '../reconcile/types';
 import { STATE_KEYS } from '../reconcile/types';
 import { STATUS_RUNS } from './constants';
 import { layoutMoves } from './layout';
+import { withReleaseDrift } from './drift';
 import { reading, readLockState, readRuns, withManifestDetails, withMarkerDetails } from './details';
 import { readStorage } from './storage';
 import { STATUS_VERSION, type JudgedBundle, type ProvisionedApp, type StatusReport } from './types';
@@ -124,6 +125,7 @@ export async function getStatus(
   if (details) {
     // one app: its versions' details (sequential groups, each bounded)
     provisioned = await withManifestDetails(s3, where.appsBucket, provisioned);
+    provisioned = await withReleaseDrift(s3, where, listings, index, provisioned, problems);
     rejected = await withMarkerDetails(s3, where.appsBucket, rejected, problems);
     conflicts = await withMarkerDetails(s3, where.appsBucket, conflicts, problems);
     failed = await withMarkerDetails(s3, where.appsBucket, failed, problems);
@@ -132,7 +134,12 @@ export async function getStatus(
     details && options.lambda
       ? await readStorage({ s3, lambda: options.lambda }, where.appsBucket, provisioned, problems)
       : undefined;
-  const runs = await readRuns(s3, where.appsBucket, options.runs ?? STATUS_RUNS, problems);
+  const { runs, total: runsTotal } = await readRuns(
+    s3,
+    where.appsBucket,
+    options.runs ?? STATUS_RUNS,
+    problems,
+  );
 
   return {
     statusVersion: STATUS_VERSION,
@@ -163,6 +170,7 @@ export async function getStatus(
     failed,
     upToDate,
     runs,
+    runsTotal,
     problems,
     ...(storage ? { storage } : {}),
   };

@@ -4,10 +4,12 @@
  * markers), the lock and the last run records; `status APP_ID` adds each version's details (manifest
  * metadata, marker bodies). `status --json` prints it.
  * Version 2: details (manifest metadata, issues) only with an app id; `failed` added; `appId`.
+ * Added since (no version change): `runsTotal`, `runs[].kind` and `runs[].provision` (provision runs),
+ * `provisioned[].releaseEtag` and `provisioned[].releaseDrift` (with an app id).
  */
 import type { Issue } from '../bundle/types';
 import type { ReleaseLayout } from '../config';
-import type { BundleOutcome, PlanAction } from '../reconcile/types';
+import type { BundleOutcome, PlanAction, ProvisionRunInfo, RunKind } from '../reconcile/types';
 import type { LayoutMove } from './layout';
 
 export const STATUS_VERSION = 2;
@@ -23,7 +25,24 @@ export interface ProvisionedApp {
   runId?: string;
   deployerVersion?: string;
   releaseKey?: string;
+  releaseEtag?: string;
   bundleSha256?: string;
+  /** `status APP_ID`: the release object under the version's key is another bundle than the one
+   * provisioned (after `provision --update`); absent when they agree or cannot be compared */
+  releaseDrift?: ReleaseDrift;
+}
+
+/** A provisioned version whose release object differs from the bundle it runs (status/drift.ts). */
+export interface ReleaseDrift {
+  /** the release object listed now under the version's canonical key, and its ETag */
+  releaseKey: string;
+  releaseEtag: string;
+  /** that object's bundle sha256, as the run that judged it recorded */
+  releaseSha256: string;
+  /** the bundle the manifest names (what runs) */
+  provisionedSha256: string;
+  /** 'disk': written by `provision` (no release key in its metadata); 'release': by a reconcile run */
+  provisionedFrom: 'disk' | 'release';
 }
 
 export interface PendingBundle {
@@ -63,6 +82,10 @@ export interface RunSummary {
   requests: number;
   /** a failure of the run itself (not of one bundle) */
   error?: { code: string; message: string };
+  /** a reconcile run, or `apps-deployer provision` of one bundle from disk */
+  kind: RunKind;
+  /** provision runs: which file, app version and bundle, and whether it was `--update` */
+  provision?: ProvisionRunInfo;
 }
 
 export type LockState =
@@ -106,8 +129,10 @@ export interface StatusReport {
   failed: JudgedBundle[];
   /** release bundles judged and provisioned (or identical re-uploads) */
   upToDate: number;
-  /** the last runs, newest first */
+  /** the last runs (reconcile and provision), newest first: at most the number asked (`--runs N`) */
   runs: RunSummary[];
+  /** run records there are in all (`runs` shows the newest of them) */
+  runsTotal?: number;
   /** records that could not be read (a run record that is not JSON, a marker without body) */
   problems: string[];
   /** `status APP_ID` (with a Lambda port): the storage the deployer accounts for (status/storage.ts) */

@@ -6,22 +6,34 @@
  * validation (invalid → every issue on stderr, exit 1, no AWS call) → IAM → the bundle.
  * Progress per step on stderr when it is a TTY (otherwise the events go to the JSON log); the summary
  * (created / updated / unchanged) on stdout, or the ProvisionResult with --json. A conflict (versions
- * are immutable; a name taken) exits 1; `--update` redeploys a provisioned version.
+ * are immutable; a name taken) exits 1; `--update` redeploys a provisioned version. A run that took
+ * the lock writes a run record like reconcile's (kind "provision"), which `status` lists.
  * Logs are pino JSON on stderr; credentials never reach them (src/log.ts redacts).
  */
 import { escapeTerminal as t } from '../../text/escape';
 import { randomUUID } from 'node:crypto';
 import { validateBundle, type Issue } from '../../bundle';
 import { ENV, loadConfig } from '../../config';
-import { DeployerError, ExitCode } from '../../errors';
-import { createLogger } from '../../log';
+import { DeployerError, ExitCode, errorMessage } from '../../errors';
+import { createLogger, type Logger } from '../../log';
+import type { S3Port } from '../../aws/ports';
+import type { RunReport } from '../../reconcile/types';
 import { createAwsPorts } from '../../aws/clients';
 import { classifyFailure, toRunError } from '../../aws/failure-class';
 import { assertBundleFiles } from '../files';
 import { ReconcileLock } from '../../reconcile/lock';
 import { sweepStaleTempDirs } from '../../temp-dirs';
+import { provisionRunReport } from '../../reconcile/provision-record';
+import { writeRunRecord } from '../../reconcile/report';
 import { Provisioner } from '../../provision/provisioner';
-import type { ProvisionEvent, ProvisionPlan, ProvisionResult, ResourceOutcome } from '../../provision/types';
+import type {
+  ProvisionEvent,
+  ProvisionPlan,
+  ProvisionResult,
+  ResourceOutcome,
+  UploadProgress,
+} from '../../provision/types';
+import { StatusLine, TransferBars, uploadLabel } from '../../reconcile/observers/progress';
 import { PROVISION_VERSION, printJson } from '../json';
 
 export interface ProvisionCliOptions {
@@ -72,6 +84,24 @@ export function formatPlan(p: ProvisionPlan): string {
   return lines.join('\n');
 }
 
+/** The run record, like reconcile's: written while the lock is held, then the lock is released. */
+async function recordAndRelease(
+  record: RunReport,
+  on: { s3: S3Port; bucket: string; lock: ReconcileLock; log: Logger },
+): Promise<void> {
+  if (on.lock.held)
+    await writeRunRecord(on.s3, on.bucket, record).catch((err: unknown) =>
+      on.log.warn({ err: { message: errorMessage(err) } }, 'run record not written'),
+    );
+  else on.log.warn('run record not written: the lock was lost');
+  await on.lock.release();
+}
+
+/** A configuration error met while provisioning (access denied, a missing role, a quota) is exit 2. */
+function asRunError(caught: unknown): unknown {
+  return classifyFailure(caught).failureClass === 'configuration' ? toRunError(caught, 'provision') : caught;
+}
+
 export async function run(file: string, opts: ProvisionCliOptions): Promise<number> {
   await assertBundleFiles([file]); // exit 2 before anything else
   const config = loadConfig(process.env, {}, { provisionCredentials: true });
@@ -105,8 +135,14 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger: log,
   });
+  // on a terminal: a line per step, and a byte progress bar while code and assets go up (none otherwise)
+  const status = tty ? new StatusLine(process.stderr) : undefined;
+  const bars = status && new TransferBars(status);
+  const onBytes = bars
+    ? (p: UploadProgress): void => bars.update(p.resource, uploadLabel(p), p.bytes, p.total)
+    : undefined;
   const onEvent = (event: ProvisionEvent): void => {
-    if (tty) process.stderr.write(`${progressLine(event)}\n`);
+    if (status) status.line(progressLine(event));
     else if (event.type === 'retry') log.warn({ event }, 'retrying');
     else log.info({ step: event.step, resource: event.resource, outcome: event.outcome }, 'step');
   };
@@ -119,6 +155,8 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
       else process.stdout.write(`${formatPlan(plan)}\n`);
       return plan.conflicts.length > 0 || plan.executeRole === 'missing' ? ExitCode.Failed : ExitCode.Ok;
     }
+    const startedAt = new Date();
+    const startedMs = performance.now();
     // one writer (DESIGN.md): the same lock as reconcile, so a manual provision never races the job
     const lock = new ReconcileLock({
       s3: ports.s3,
@@ -134,23 +172,41 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     });
     // temp directories of runs killed hard (no `finally` ran): src/temp-dirs.ts removes only those
     await sweepStaleTempDirs({ maxAgeMs: config.lockTtlSeconds * 1000, logger: log });
-    if (tty) process.stderr.write(`provisioning ${bundle.appId} ${bundle.version} from ${file}\n`);
-    const result = await provisioner
-      .provision(bundle, {
+    status?.line(`provisioning ${t(bundle.appId)} ${t(bundle.version)} from ${t(file)}`);
+    let outcome: { result: ProvisionResult } | { error: unknown };
+    try {
+      const provisioned = await provisioner.provision(bundle, {
         runId,
         replace: opts.update === true,
         assertCanWrite: () => lock.assertCanWrite(),
         logger: log,
-      })
-      .finally(() => lock.release());
+        onBytes,
+      });
+      outcome = { result: provisioned };
+    } catch (err) {
+      outcome = { error: asRunError(err) };
+    } finally {
+      status?.clear();
+    }
+    const record = provisionRunReport({
+      runId,
+      file,
+      bundle,
+      update: opts.update === true,
+      startedAt,
+      durationMs: performance.now() - startedMs,
+      requests: ports.requests.snapshot(),
+      outcome,
+    });
+    await recordAndRelease(record, { s3: ports.s3, bucket: config.appsBucket, lock, log });
+    if ('error' in outcome) throw outcome.error;
+    const result = outcome.result;
     log.info({ status: result.status, requests: ports.requests.snapshot() }, 'provision finished');
     if (opts.json) printJson({ provisionVersion: PROVISION_VERSION, ...result });
     else process.stdout.write(`${formatSummary(result)}\n`);
     return ExitCode.Ok;
   } catch (caught) {
-    // a configuration error met while provisioning (access denied, a missing role, a quota) is exit 2
-    const err =
-      classifyFailure(caught).failureClass === 'configuration' ? toRunError(caught, 'provision') : caught;
+    const err = asRunError(caught);
     if (!(err instanceof DeployerError)) {
       log.error({ err, requests: ports.requests.snapshot() }, 'provision failed');
       throw err;

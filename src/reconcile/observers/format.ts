@@ -215,6 +215,11 @@ export function formatSummaryTable(report: RunReport, options: { rows?: boolean 
     `${report.dryRun ? 'Dry run' : 'Run'} ${t(report.runId)}: ${totals} — ` +
       `${formatDuration(report.durationMs)}, ${totalRequests} AWS request${totalRequests === 1 ? '' : 's'}, exit ${report.exitCode}`,
   );
+  // the same figures as the record: it cannot count its own write, nor the lock's release after it
+  if (report.recordKey)
+    out.push(
+      `Run record ${t(report.recordKey)} (the same figures; its own write and the unlock not counted)`,
+    );
 
   for (const b of judged) {
     const o = b.outcome;

@@ -1,8 +1,9 @@
 /**
  * Progress on a terminal: one line when the run knows its plan, one line per bundle when it finishes
  * (✓ / ✗, app, version, outcome, duration), and meanwhile one status line, rewritten in place, with
- * the bytes of the bundles being downloaded (a progress bar). Only ever used on a TTY (createObservers
- * decides); the run's summary then adds the totals and the problems, not the bundles again.
+ * the bytes of the bundles being downloaded and of the uploads of their provisioning (function code,
+ * static assets) as a progress bar. Only ever used on a TTY (createObservers decides); the run's
+ * summary then adds the totals and the problems, not the bundles again.
  */
 import type { BundleReport, BytesProgress, Plan, PlanAction, PlanItem, RunObserver } from '../types';
 import { escapeTerminal as t } from '../../text/escape';
@@ -73,15 +74,51 @@ export class StatusLine {
   }
 }
 
+/** How a transfer is drawn: downloads ↓, uploads (function code, assets) ↑. */
+const ARROW: Record<BytesProgress['step'], string> = { download: '↓', 'stage-code': '↑', asset: '↑' };
+
+/**
+ * Transfers in flight on one status line: the one that moved last is drawn, with "(+N more)" for the
+ * others; a completed one is always drawn (100%), throttled ones are skipped (StatusLine). Transfers
+ * of size 0 are not drawn.
+ */
+export class TransferBars {
+  /** ids of the transfers not complete yet */
+  private readonly active = new Set<string>();
+
+  constructor(private readonly status: StatusLine) {}
+
+  update(id: string, label: string, bytes: number, total: number): void {
+    if (total <= 0) return;
+    const complete = bytes >= total;
+    if (complete) this.active.delete(id);
+    else this.active.add(id);
+    const others = this.active.size - (complete ? 0 : 1);
+    const more = others > 0 ? `  (+${others} more)` : '';
+    this.status.update(`${label}  ${formatBar(bytes, total)}${more}`, complete);
+  }
+
+  /** Forgets the transfers whose id starts with `prefix` (a bundle that finished or failed). */
+  forget(prefix: string): void {
+    for (const id of [...this.active]) if (id.startsWith(prefix)) this.active.delete(id);
+  }
+}
+
+/** A provisioning upload's line ("  ↑ fn0.zip"), escaped (the entry's name comes from the bundle). */
+export function uploadLabel(p: { step: BytesProgress['step']; entry?: string; resource?: string }): string {
+  return `  ${ARROW[p.step]} ${t(p.entry ?? p.resource ?? '')}`;
+}
+
 export class TtyProgressObserver implements RunObserver {
   private total = 0;
   private done = 0;
   private readonly status: StatusLine;
-  /** bundles being downloaded, by release key */
-  private readonly transfers = new Map<string, BytesProgress>();
+  /** downloads and uploads in flight, by release key (and entry) */
+  private readonly transfers: TransferBars;
 
   constructor(out: NodeJS.WritableStream, now?: () => number) {
     this.status = new StatusLine(out, now);
+    this.transfers = new TransferBars(this.status);
   }
 
   private counter(n: number): string {
@@ -106,19 +143,18 @@ export class TtyProgressObserver implements RunObserver {
   }
 
   bundleBytes(progress: BytesProgress): void {
-    this.transfers.set(progress.item.releaseKey, progress);
-    const complete = progress.bytes >= progress.total;
-    if (complete) this.transfers.delete(progress.item.releaseKey);
-    const shown = complete ? progress : ([...this.transfers.values()][0] ?? progress);
-    const more = this.transfers.size > 1 ? `  (+${this.transfers.size - 1} more)` : '';
-    this.status.update(
-      `  ↓ ${this.counter(this.done)}${who(shown.item)}  ${formatBar(shown.bytes, shown.total)}${more}`,
-      complete,
+    const { item, step, entry } = progress;
+    const what = step === 'download' ? '' : `  ${t(entry ?? step)}`;
+    this.transfers.update(
+      `${item.releaseKey}\n${entry ?? ''}`,
+      `  ${ARROW[step]} ${this.counter(this.done)}${who(item)}${what}`,
+      progress.bytes,
+      progress.total,
     );
   }
 
   bundleDone(report: BundleReport): void {
-    this.transfers.delete(report.releaseKey);
+    this.transfers.forget(`${report.releaseKey}\n`);
     const o = report.outcome;
     if (o.status === 'skipped') return;
     this.done += 1;

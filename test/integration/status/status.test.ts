@@ -282,7 +282,8 @@ describe('getStatus', () => {
       /com\.example\.hello +1\.0\.0 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +run-5/,
     );
     expect(text).toContain('Conflicts (1)');
-    expect(text).toMatch(/2024-01-01 04:00:00Z +4\.0s +1 +7 +4 provisioned · 2 unchanged +run-4/);
+    expect(text).toMatch(/2024-01-01 04:00:00Z +reconcile +4\.0s +1 +7 +4 provisioned · 2 unchanged +run-4/);
+    expect(text).toContain('Last runs (4 of 7, newest first; `status --runs N` shows more)');
     expect(text).toMatch(/3 provisioned · 2 unchanged · run failed: LOCK_LOST +run-3/);
     expect(text).toContain('Could not read (1)');
   });

@@ -1,9 +1,12 @@
 import { PassThrough } from 'node:stream';
 import {
   PROGRESS_REDRAW_MS,
+  StatusLine,
+  TransferBars,
   TtyProgressObserver,
   formatBar,
   formatBytes,
+  uploadLabel,
 } from '../../../src/reconcile/observers/progress';
 import { RUN_ID, conflict, item, plan, provisioned, rejected, skipped } from './fixtures';
 
@@ -94,6 +97,65 @@ describe('TtyProgressObserver', () => {
     expect(throttled).toBe(true);
     expect(third).toContain('[###############-----]  75%  3.0 MiB / 4.0 MiB');
     expect(last).toContain('[####################] 100%  4.0 MiB / 4.0 MiB');
+  });
+
+  it('shows the uploads of a bundle being provisioned (code, assets) as bars, with the others counted', () => {
+    // Prepare
+    let raw = '';
+    const out = new PassThrough();
+    out.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+    let now = 0;
+    const o = new TtyProgressObserver(out, () => now);
+    const app = item('com.example.big', '1.0.0', 'provision');
+    const MiB = 1024 * 1024;
+    o.planned(plan([app]));
+    o.bundleStarted(app);
+    // Act: the code and an asset go up at once
+    now += PROGRESS_REDRAW_MS;
+    o.bundleBytes({ item: app, step: 'stage-code', entry: 'fn0.zip', bytes: MiB, total: 4 * MiB });
+    const code = screen(raw).at(-1);
+    now += PROGRESS_REDRAW_MS;
+    o.bundleBytes({ item: app, step: 'asset', entry: 'static/big.png', bytes: MiB, total: 2 * MiB });
+    const both = screen(raw).at(-1);
+    o.bundleBytes({ item: app, step: 'asset', entry: 'static/big.png', bytes: 2 * MiB, total: 2 * MiB });
+    const assetDone = screen(raw).at(-1);
+    o.bundleDone(provisioned('com.example.big', '1.0.0'));
+    o.runDone();
+    // Assess
+    expect(code).toBe(`  ↑ [0/1] com.example.big 1.0.0  fn0.zip  ${formatBar(MiB, 4 * MiB)}`);
+    expect(both).toBe(
+      `  ↑ [0/1] com.example.big 1.0.0  static/big.png  ${formatBar(MiB, 2 * MiB)}  (+1 more)`,
+    );
+    // the completed upload is drawn at once (not throttled), the code upload still counted
+    expect(assetDone).toBe(
+      `  ↑ [0/1] com.example.big 1.0.0  static/big.png  ${formatBar(2 * MiB, 2 * MiB)}  (+1 more)`,
+    );
+    expect(screen(raw)).toEqual([
+      `reconcile ${RUN_ID}: 1 bundle to process`,
+      '  ✓ [1/1] com.example.big 1.0.0  provisioned  2.3s  1 function, 1 asset',
+    ]);
+    expect(raw.endsWith('1 function, 1 asset\n')).toBe(true); // no status line left behind
+  });
+
+  it('draws provision uploads on its own status line: escaped names, nothing for empty objects', () => {
+    // Prepare
+    let raw = '';
+    const out = new PassThrough();
+    out.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+    const bars = new TransferBars(new StatusLine(out, () => 0));
+    const hostile = {
+      step: 'asset' as const,
+      entry: 'static/\u001b[31mred.txt',
+      resource: 'static/a/red.txt',
+    };
+    // Act
+    bars.update('empty', uploadLabel({ step: 'asset', entry: 'static/empty.txt' }), 0, 0);
+    const afterEmpty = raw;
+    bars.update(hostile.resource, uploadLabel(hostile), 10, 10);
+    // Assess
+    expect(afterEmpty).toBe('');
+    expect(raw).not.toContain('\u001b[31m');
+    expect(screen(raw).at(-1)).toMatch(/^ {2}↑ static\/.*red\.txt {2}\[#{20}\] 100% {2}10 B \/ 10 B$/);
   });
 
   it('formats byte counts', () => {

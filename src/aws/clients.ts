@@ -26,6 +26,7 @@ import {
   DeleteFunctionConcurrencyCommand,
   GetAccountSettingsCommand,
   GetFunctionCommand,
+  ListFunctionsCommand,
   PutFunctionConcurrencyCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -40,7 +41,9 @@ import {
   AttachRolePolicyCommand,
   CreateGroupCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateRoleCommand,
+  DeletePolicyVersionCommand,
   DetachRolePolicyCommand,
   GetGroupCommand,
   GetPolicyCommand,
@@ -48,6 +51,9 @@ import {
   GetRoleCommand,
   ListAttachedGroupPoliciesCommand,
   ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+  TagPolicyCommand,
+  TagRoleCommand,
 } from '@aws-sdk/client-iam';
 import {
   CloudWatchLogsClient,
@@ -366,6 +372,7 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
       await lambda.send(new DeleteFunctionConcurrencyCommand(input));
     },
     getAccountSettings: () => lambda.send(new GetAccountSettingsCommand({})),
+    listFunctions: (input) => lambda.send(new ListFunctionsCommand(input)),
     waitActive: (name, maxWaitSeconds) =>
       wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),
     waitUpdated: (name, maxWaitSeconds) =>
@@ -389,6 +396,17 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     listAttachedGroupPolicies: (input) => iam.send(new ListAttachedGroupPoliciesCommand(input)),
     getGroup: (input) => iam.send(new GetGroupCommand(input)),
     createGroup: (input) => iam.send(new CreateGroupCommand(input)),
+    tagRole: async (input) => {
+      await iam.send(new TagRoleCommand(input));
+    },
+    tagPolicy: async (input) => {
+      await iam.send(new TagPolicyCommand(input));
+    },
+    createPolicyVersion: (input) => iam.send(new CreatePolicyVersionCommand(input)),
+    listPolicyVersions: (input) => iam.send(new ListPolicyVersionsCommand(input)),
+    deletePolicyVersion: async (input) => {
+      await iam.send(new DeletePolicyVersionCommand(input));
+    },
   };
 
   return {

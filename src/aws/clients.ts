@@ -155,6 +155,28 @@ export const DEPLOYER_IAM_ACTIONS = {
   ec2: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
 } as const;
 
+/**
+ * What `adopt` needs beyond DEPLOYER_IAM_ACTIONS: exactly the actions of deploy/iam/adoption-policy.json,
+ * an optional policy attached for the one-time adoption and removed afterwards. `adoptionOnly` are the
+ * actions no other command sends (a unit test checks the deployer's policy never holds them).
+ */
+export const ADOPTION_IAM_ACTIONS = {
+  /** no resource type: "*" */
+  lambdaAccount: ['lambda:ListFunctions'],
+  /** any function of the account (the execute role's, whatever their name) */
+  lambdaRead: ['lambda:GetFunction', 'lambda:ListTags'],
+  /** only functions without a managed-by tag, only with the full tag set */
+  lambdaTag: ['lambda:TagResource'],
+  /** upstream's invoke policy, only while it carries no managed-by tag */
+  iam: ['iam:ListPolicyVersions', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion'],
+  adoptionOnly: [
+    'lambda:ListFunctions',
+    'iam:ListPolicyVersions',
+    'iam:CreatePolicyVersion',
+    'iam:DeletePolicyVersion',
+  ],
+} as const;
+
 /** Sessions of the release role: at most an hour (from IRSA this is role chaining, capped at 1 h). The
  * SDK refreshes the credentials before they expire (it renews them within minutes of expiry). */
 export const RELEASE_ROLE_SESSION_SECONDS = 3600;

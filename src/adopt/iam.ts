@@ -63,7 +63,7 @@ export interface InvokeContext {
 }
 
 /** Sorts the statements of upstream's document; undefined (and a reason) for one adopt cannot place. */
-function classify(
+export function classifyInvokeDocument(
   doc: unknown,
   ctx: InvokeContext,
 ): { functions: string[]; reads: boolean; unknown?: string } {
@@ -132,7 +132,7 @@ export async function inspectInvokePolicy(
           detail: `the deployer's, but its default version ${version} differs from the wanted document: see deploy/README.md for the administrator's command`,
         };
   }
-  const found = classify(decodePolicyDocument(current), ctx);
+  const found = classifyInvokeDocument(decodePolicyDocument(current), ctx);
   if (found.unknown !== undefined)
     return {
       arn,

@@ -1,0 +1,134 @@
+/**
+ * `adopt` cases beside the main story (adopt.test.ts): a version is adopted whole or not at all; other
+ * configuration and another tool's managed-by tag are left untouched; --only limits the run to one
+ * app; an invoke policy already at IAM's limit of 5 versions is still taken over (the oldest other
+ * version deleted), leaving its default the tag-scoped document.
+ */
+import {
+  GetFunctionCommand,
+  TagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  CreatePolicyVersionCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  ListPolicyVersionsCommand,
+} from '@aws-sdk/client-iam';
+import { adopt, type AdoptReport } from '../../../src/adopt';
+import { decodePolicyDocument, invokePolicyDocument } from '../../../src/provision/iam';
+import { FUNCTION_TAGS } from '../../../src/provision/types';
+import { silentLogger } from '../../../src/log';
+import { functionZip, tempDir } from '../../support/bundle-builder';
+import { testClients, testPorts } from '../../support/emulator';
+import { freshEnv, uniqueAppId, type Env } from '../reconcile/support';
+import { upstreamApp, upstreamExecuteRole, upstreamInvokePolicy } from './support';
+
+jest.setTimeout(180_000);
+
+const statuses = (r: AdoptReport): Record<string, string> =>
+  Object.fromEntries(
+    r.functions.map((f) => [f.lambdaName, f.reason ? `${f.status} (${f.reason})` : f.status]),
+  );
+
+async function tagsOf(name: string): Promise<Record<string, string>> {
+  return (await testClients().lambda.send(new GetFunctionCommand({ FunctionName: name }))).Tags ?? {};
+}
+
+describe('adopt: cases', () => {
+  let cleanup: () => Promise<void>;
+  let tmp: string;
+  beforeAll(async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    tmp = t.dir;
+  });
+  afterAll(async () => cleanup());
+  const go = (env: Env, options: { apply?: boolean; only?: string }) =>
+    adopt({ ports: testPorts(), config: env.config, logger: silentLogger(), tmpRoot: tmp }, options);
+
+  it('leaves a whole version when one function differs, other configuration, and foreign tags; --only limits to one app', async () => {
+    const env = await freshEnv(tmp);
+    const roleArn = await upstreamExecuteRole(env);
+    // fn1 with other code: fn0 matches, but the version is adopted whole or not at all
+    const half = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0', { functions: 2 });
+    const patched = await functionZip({ 'index.js': 'exports.handler = async () => 2;\n' });
+    await testClients().lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: half.names[1],
+        ZipFile: patched,
+      }),
+    );
+    // a function run under another role: other configuration
+    const otherRole = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    await testClients().lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: otherRole.names[0],
+        Handler: 'other.handler',
+      }),
+    );
+    // another tool's managed-by tag
+    const foreign = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    await testClients().lambda.send(
+      new TagResourceCommand({ Resource: foreign.arns[0], Tags: { [FUNCTION_TAGS.managedBy]: 'terraform' } }),
+    );
+    const a = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    const b = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+
+    const report = await go(env, {});
+    expect(statuses(report)).toEqual({
+      [half.names[0] as string]: 'left (version-incomplete)',
+      [half.names[1] as string]: 'left (other-code)',
+      [otherRole.names[0] as string]: 'left (other-config)',
+      [foreign.names[0] as string]: 'left (tagged-by-someone-else)',
+      [a.names[0] as string]: 'adopt',
+      [b.names[0] as string]: 'adopt',
+    });
+    expect(report.functions.find((f) => f.lambdaName === otherRole.names[0])?.detail).toContain(
+      'handler "other.handler"',
+    );
+
+    const onlyA = await go(env, { apply: true, only: a.appId });
+    expect(statuses(onlyA)).toEqual({ [a.names[0] as string]: 'adopted' });
+    expect((await tagsOf(a.names[0] as string))[FUNCTION_TAGS.appId]).toBe(a.appId);
+    for (const name of [b.names[0], half.names[0], otherRole.names[0]])
+      expect(await tagsOf(name as string)).toEqual({});
+    expect(await tagsOf(foreign.names[0] as string)).toEqual({ [FUNCTION_TAGS.managedBy]: 'terraform' });
+  });
+
+  it('takes over an invoke policy that already has 5 versions', async () => {
+    const env = await freshEnv(tmp);
+    const roleArn = await upstreamExecuteRole(env);
+    const app = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    const arn = await upstreamInvokePolicy(env, app.arns);
+    const { iam } = testClients();
+    const current = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: 'v1' }));
+    for (let i = 0; i < 4; i++)
+      await iam.send(
+        new CreatePolicyVersionCommand({
+          PolicyArn: arn,
+          PolicyDocument: decodeURIComponent(current.PolicyVersion?.Document ?? ''),
+          SetAsDefault: i === 3,
+        }),
+      );
+    expect((await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions).toHaveLength(5);
+
+    const report = await go(env, { apply: true });
+    expect(report.invokePolicy.status).toBe('taken-over');
+    expect(report.exitCode).toBe(0);
+    const versions = (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [];
+    expect(versions).toHaveLength(5);
+    expect(versions.map((v) => v.VersionId)).not.toContain('v1'); // the oldest went
+    const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+    const doc = await iam.send(
+      new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId }),
+    );
+    const statements = (decodePolicyDocument(doc.PolicyVersion?.Document) as { Statement: unknown[] })
+      .Statement;
+    expect(statements[0]).toEqual(
+      (JSON.parse(invokePolicyDocument('aws', arn.split(':')[4] as string)) as { Statement: unknown[] })
+        .Statement[0],
+    );
+  });
+});

@@ -115,8 +115,44 @@ function exitCode(report: Omit<AdoptReport, 'exitCode'>): 0 | 1 {
   return left ? 1 : 0;
 }
 
-/** Judges everything (reads only); with `apply`, takes the lock and adopts what matched. */
+/** Judges everything (reads only); with `apply`, under the reconcile lock taken first, adopts what
+ * matched. */
 export async function adopt(deps: AdoptDeps, options: AdoptOptions = {}): Promise<AdoptReport> {
+  if (!options.apply) return judge(deps, options);
+  const { ports, config } = deps;
+  const runId = options.runId ?? randomUUID();
+  const logger = deps.logger.child({ runId, command: 'adopt' });
+  const lock = new ReconcileLock({
+    s3: ports.lockS3 ?? ports.s3,
+    bucket: config.appsBucket,
+    runId,
+    ttlSeconds: config.lockTtlSeconds,
+    logger,
+    clock: ports.clock,
+  });
+  await lock.acquire().catch((err: unknown) => {
+    throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
+  });
+  try {
+    // judged under the lock, so that no reconcile changes what was judged before it is adopted
+    const guarded = guardWrites(ports, () => lock.assertCanWrite());
+    const { report, versions } = await judgement({ ...deps, ports: guarded }, options);
+    await applyAdoption({ ports: guarded, config, logger, runId }, report, versions);
+    return { ...report, exitCode: exitCode(report) };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function judge(deps: AdoptDeps, options: AdoptOptions): Promise<AdoptReport> {
+  const { report } = await judgement(deps, options);
+  return { ...report, exitCode: exitCode(report) };
+}
+
+async function judgement(
+  deps: AdoptDeps,
+  options: AdoptOptions,
+): Promise<{ report: Omit<AdoptReport, 'exitCode'>; versions: ProvisionedVersion[] }> {
   const { ports, config } = deps;
   const role = await executeRole(deps);
   const roleArn = role.Arn ?? '';
@@ -142,6 +178,7 @@ export async function adopt(deps: AdoptDeps, options: AdoptOptions = {}): Promis
     config,
   );
   const byName = new Map(functions.map((f) => [f.lambdaName, f]));
+  // after the functions (a version left whole marks its matching functions version-incomplete)
   const versionVerdicts = versions.map((v) => versionVerdict(v, byName));
   const existing = new Set(all.map((f) => f.FunctionName));
   const { partition, accountId } = parseArn(roleArn);
@@ -164,33 +201,5 @@ export async function adopt(deps: AdoptDeps, options: AdoptOptions = {}): Promis
     executeRole: inspectExecuteRole(config, role),
     invokePolicy,
   };
-  if (options.apply) await applyUnderLock(deps, report, versions, options.runId ?? randomUUID());
-  return { ...report, exitCode: exitCode(report) };
-}
-
-async function applyUnderLock(
-  deps: AdoptDeps,
-  report: Omit<AdoptReport, 'exitCode'>,
-  versions: ProvisionedVersion[],
-  runId: string,
-): Promise<void> {
-  const { ports, config } = deps;
-  const logger = deps.logger.child({ runId, command: 'adopt' });
-  const lock = new ReconcileLock({
-    s3: ports.lockS3 ?? ports.s3,
-    bucket: config.appsBucket,
-    runId,
-    ttlSeconds: config.lockTtlSeconds,
-    logger,
-    clock: ports.clock,
-  });
-  await lock.acquire().catch((err: unknown) => {
-    throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
-  });
-  try {
-    const guarded = guardWrites(ports, () => lock.assertCanWrite());
-    await applyAdoption({ ports: guarded, config, logger, runId }, report, versions);
-  } finally {
-    await lock.release();
-  }
+  return { report, versions };
 }

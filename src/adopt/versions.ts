@@ -23,6 +23,7 @@ import { DownloadError, s3AccessError } from '../reconcile/errors';
 import { listAll, type ListedObject } from '../reconcile/listing';
 import { STATE_KEYS } from '../reconcile/types';
 import { ADOPT_DOWNLOADS } from './constants';
+import { manifestDifferences } from './manifest-match';
 
 export interface ManifestFunction {
   name: string;
@@ -117,17 +118,12 @@ function lambdaNamesOf(appId: string, version: string, fns: ManifestFunction[]):
   return names;
 }
 
-/** Does the stored manifest describe this bundle (app id, version, functions)? A reason when not. */
+/** Does the stored manifest say what the bundle's says (manifest-match.ts)? A reason when not. */
 function manifestMismatch(stored: Record<string, unknown>, bundle: Bundle): string | undefined {
-  if (stored.app_id !== bundle.appId || stored.version !== bundle.version)
-    return `the stored manifest is of app_id ${JSON.stringify(stored.app_id)} version ${JSON.stringify(stored.version)}`;
-  const key = (f: { name: string; handler?: unknown; runtime?: unknown }): string =>
-    JSON.stringify([f.name, f.handler, f.runtime]);
-  const stored_ = manifestFunctions(stored).map(key).sort();
-  const bundled = bundle.functions.map(key).sort();
-  if (JSON.stringify(stored_) !== JSON.stringify(bundled))
-    return 'the stored manifest names other functions (name, handler, runtime) than the release bundle';
-  return undefined;
+  const differences = manifestDifferences(stored, bundle.manifest);
+  return differences.length > 0
+    ? `the stored manifest and the release bundle's differ in ${differences.join(', ')}`
+    : undefined;
 }
 
 async function matchBundle(

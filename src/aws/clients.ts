@@ -146,6 +146,9 @@ export const DEPLOYER_IAM_ACTIONS = {
     'iam:CreateGroup',
     'iam:AttachGroupPolicy',
     'iam:ListAttachedGroupPolicies',
+    // creating the role / policy with tags needs these too; `adopt` tags upstream's with them
+    'iam:TagRole',
+    'iam:TagPolicy',
   ],
   /** the cross-account release bucket's role (APPS_DEPLOYER_RELEASE_ROLE_ARN) */
   sts: ['sts:AssumeRole'],

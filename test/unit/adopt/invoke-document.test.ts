@@ -3,7 +3,8 @@
  * acceptance of the document adopt writes (provision/iam.ts isWantedInvokeDocument): the deployer's
  * document, with or without upstream's apps bucket reads, and nothing else.
  */
-import { classifyInvokeDocument, type InvokeContext } from '../../../src/adopt/iam';
+import { classifyInvokeDocument, inspectExecuteRole, type InvokeContext } from '../../../src/adopt/iam';
+import { loadConfig } from '../../../src/config';
 import { invokePolicyDocument, isWantedInvokeDocument } from '../../../src/provision/iam';
 import { withAppsBucketReads } from '../../../src/provision/invoke-reads';
 
@@ -100,5 +101,47 @@ describe('isWantedInvokeDocument (reconcile)', () => {
     const doc = JSON.parse(wanted) as { Statement: object[] };
     const extra = { ...doc, Statement: [...doc.Statement, { Effect: 'Allow', Action: '*', Resource: '*' }] };
     expect(isWantedInvokeDocument(JSON.stringify(extra), wanted, POLICY, ctx.appsBucket)).toBe(false);
+  });
+});
+
+describe('inspectExecuteRole', () => {
+  const trust = encodeURIComponent(
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    }),
+  );
+  const role = {
+    RoleName: 'mattermost-apps-execute-lambda-role',
+    Arn: `arn:aws:iam::${ACCOUNT}:role/mattermost-apps-execute-lambda-role`,
+    Path: '/',
+    RoleId: 'AROAEXAMPLE',
+    CreateDate: new Date(0),
+    AssumeRolePolicyDocument: trust,
+  };
+  const config = loadConfig({}, {}, {});
+
+  it("takes over upstream's role (untagged, trusting Lambda); ours is ours", () => {
+    expect(inspectExecuteRole(config, role).status).toBe('take-over');
+    expect(
+      inspectExecuteRole(config, {
+        ...role,
+        Tags: [{ Key: 'mattermost-apps-managed-by', Value: 'apps-deployer' }],
+      }).status,
+    ).toBe('ours');
+  });
+
+  it('leaves a role that does not trust Lambda; with IAM creation off there is nothing to take over', () => {
+    const other = encodeURIComponent(
+      JSON.stringify({
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    );
+    expect(inspectExecuteRole(config, { ...role, AssumeRolePolicyDocument: other }).status).toBe('left');
+    expect(inspectExecuteRole({ ...config, createIam: false }, role).status).toBe('not-needed');
   });
 });

@@ -54,6 +54,25 @@ async function adoptManifest(deps: ApplyDeps, v: ProvisionedVersion, bundle: Bun
   }
 }
 
+/** The release object's judgement: provisioned (reconcile then sees the version up to date). */
+async function markProvisioned(
+  deps: ApplyDeps,
+  v: ProvisionedVersion,
+  release: { key: string; etag: string },
+  bundleSha256: string,
+): Promise<void> {
+  await writeMarker(deps.ports.s3, deps.config.appsBucket, canonicalStem(v.appId, v.version), {
+    releaseKey: release.key,
+    etag: bareEtag(release.etag),
+    outcome: 'provisioned',
+    validatorVersion: VALIDATOR_VERSION,
+    runId: deps.runId,
+    at: new Date().toISOString(),
+    bundleSha256,
+    message: 'adopted from the upstream deployer',
+  });
+}
+
 async function adoptVersion(
   deps: ApplyDeps,
   verdict: AdoptVersion,
@@ -62,6 +81,12 @@ async function adoptVersion(
 ): Promise<void> {
   const bundle = v.bundle;
   const release = v.release;
+  if (release && v.markerMissing !== undefined) {
+    // an adopt interrupted after the manifest: only the marker is missing
+    await markProvisioned(deps, v, release, v.markerMissing);
+    verdict.status = 'adopted';
+    return;
+  }
   if (!bundle || !release) return;
   const tags = desiredTags(bundle);
   const toTag = bundle.functions
@@ -78,16 +103,7 @@ async function adoptVersion(
     deps.logger.info({ function: f.lambdaName, tags }, 'adopted: tagged');
   });
   await adoptManifest(deps, v, bundle);
-  await writeMarker(deps.ports.s3, deps.config.appsBucket, canonicalStem(v.appId, v.version), {
-    releaseKey: release.key,
-    etag: bareEtag(release.etag),
-    outcome: 'provisioned',
-    validatorVersion: VALIDATOR_VERSION,
-    runId: deps.runId,
-    at: new Date().toISOString(),
-    bundleSha256: bundle.sha256Hex,
-    message: 'adopted from the upstream deployer',
-  });
+  await markProvisioned(deps, v, release, bundle.sha256Hex);
   verdict.status = 'adopted';
   deps.logger.info({ appId: v.appId, version: v.version, manifest: v.manifestKey }, 'adopted: version');
 }

@@ -66,6 +66,13 @@ async function executeRole(deps: AdoptDeps) {
 /** A version is adopted whole: every function of its bundle exists and matches (or is ours already). */
 function versionVerdict(v: ProvisionedVersion, byName: Map<string, AdoptFunction>): AdoptVersion {
   const base = { appId: v.appId, version: v.version, manifestKey: v.manifestKey, releaseKey: v.release?.key };
+  if (v.ours && v.markerMissing !== undefined)
+    return {
+      ...base,
+      status: 'adopt',
+      detail:
+        "its manifest is the deployer's already; its release object's judgement marker is missing (an interrupted adopt)",
+    };
   if (v.ours)
     return { ...base, status: 'already-ours', detail: 'its manifest carries the deployer metadata' };
   if (v.problem || !v.bundle)

@@ -21,6 +21,7 @@ import { MANIFEST_METADATA } from '../provision/types';
 import { downloadRelease } from '../reconcile/download';
 import { DownloadError, s3AccessError } from '../reconcile/errors';
 import { listAll, type ListedObject } from '../reconcile/listing';
+import { bareEtag, canonicalStem, indexMarkers } from '../reconcile/markers';
 import { STATE_KEYS } from '../reconcile/types';
 import { ADOPT_DOWNLOADS } from './constants';
 import { manifestDifferences } from './manifest-match';
@@ -39,6 +40,10 @@ export interface ProvisionedVersion {
   manifestEtag: string;
   /** the manifest carries the deployer's metadata: provisioned (or adopted) by the deployer */
   ours: boolean;
+  /** ours, from this very release object (its ETag in the manifest metadata), but the release object
+   * has no provisioned/identical marker: an adopt interrupted between the manifest and the marker.
+   * Holds the bundle sha256 the marker records. */
+  markerMissing?: string;
   /** Lambda names of the functions the stored manifest names */
   lambdaNames: string[];
   release?: ListedObject;
@@ -171,10 +176,12 @@ async function matchBundle(
 
 /** Every provisioned version (of `only`, when given), with its release bundle where one matches. */
 export async function provisionedVersions(src: VersionSources, only?: string): Promise<ProvisionedVersion[]> {
-  const [manifests, releases] = await Promise.all([
+  const [manifests, releases, markers] = await Promise.all([
     listAll(src.s3, src.appsBucket, STATE_KEYS.manifestsPrefix),
     listAll(src.s3, src.releaseBucket, src.releasePrefix),
+    listAll(src.s3, src.appsBucket, STATE_KEYS.seenPrefix),
   ]);
+  const judged = indexMarkers(markers.map((m) => m.key));
   const byKey = new Map(releases.map((o) => [o.key, o]));
   const found = manifests
     .map((m) => ({ listed: m, parsed: parseManifestKey(m.key) }))
@@ -193,7 +200,17 @@ export async function provisionedVersions(src: VersionSources, only?: string): P
         lambdaNames: lambdaNamesOf(appId, version, manifestFunctions(manifest.value ?? {})),
         release: byKey.get(releaseKey(src.releasePrefix, appId, version, src.releaseLayout)),
       };
-      if (v.ours) return v;
+      if (v.ours) {
+        const sha = manifest.metadata[MANIFEST_METADATA.bundleSha256];
+        const recordedEtag = manifest.metadata[MANIFEST_METADATA.releaseEtag];
+        const release = v.release;
+        const marked = (
+          release ? judged.get(canonicalStem(appId, version))?.get(bareEtag(release.etag)) : []
+        )?.some((m) => m.outcome === 'provisioned' || m.outcome === 'identical');
+        if (release && sha && recordedEtag && bareEtag(recordedEtag) === bareEtag(release.etag) && !marked)
+          v.markerMissing = sha;
+        return v;
+      }
       if (!manifest.value) {
         v.problem = { reason: 'bundle-mismatch', detail: `the manifest ${listed.key}: ${manifest.problem}` };
       } else if (!v.release) {

@@ -2,7 +2,8 @@
  * `adopt` cases beside the main story (adopt.test.ts): a version is adopted whole or not at all; other
  * configuration and another tool's managed-by tag are left untouched; --only limits the run to one
  * app; an invoke policy already at IAM's limit of 5 versions is still taken over (the oldest other
- * version deleted), leaving its default the tag-scoped document.
+ * version deleted), leaving its default the tag-scoped document; an --apply interrupted at any write
+ * is completed by the next one.
  */
 import {
   GetFunctionCommand,
@@ -22,7 +23,8 @@ import { FUNCTION_TAGS } from '../../../src/provision/types';
 import { silentLogger } from '../../../src/log';
 import { functionZip, tempDir } from '../../support/bundle-builder';
 import { testClients, testPorts } from '../../support/emulator';
-import { freshEnv, uniqueAppId, type Env } from '../reconcile/support';
+import { SimulatedCrash, writeTap } from '../provision/support';
+import { freshEnv, markerKeys, uniqueAppId, type Env } from '../reconcile/support';
 import { upstreamApp, upstreamExecuteRole, upstreamInvokePolicy } from './support';
 
 jest.setTimeout(180_000);
@@ -131,4 +133,31 @@ describe('adopt: cases', () => {
         .Statement[0],
     );
   });
+
+  it.each([0, 1, 2, 3, 4, 5, 6])(
+    'an --apply interrupted after write %i is completed by the next one',
+    async (at) => {
+      const env = await freshEnv(tmp);
+      const roleArn = await upstreamExecuteRole(env);
+      const app = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0', { functions: 2 });
+      await upstreamInvokePolicy(env, app.arns);
+      // writes: the two tags, the manifest, the marker, the role's tag, the policy version, its tag
+      const tap = writeTap(testPorts(), { interrupt: { at, when: 'after' } });
+      await expect(
+        adopt(
+          { ports: tap.ports, config: env.config, logger: silentLogger(), tmpRoot: tmp },
+          { apply: true },
+        ),
+      ).rejects.toBeInstanceOf(SimulatedCrash);
+
+      const report = await go(env, { apply: true });
+      expect(report.exitCode).toBe(0);
+      expect(report.invokePolicy.status).toBe('taken-over');
+      for (const name of app.names) expect((await tagsOf(name))[FUNCTION_TAGS.appId]).toBe(app.appId);
+      expect((await markerKeys(env)).filter((k) => /\/provisioned-v\d+$/.test(k))).toHaveLength(1);
+      const again = await go(env, { apply: true });
+      expect(again.functions.map((f) => f.status)).toEqual(['already-ours', 'already-ours']);
+      expect(again.invokePolicy.status).toBe('ours');
+    },
+  );
 });

@@ -3,7 +3,7 @@
  * configuration and another tool's managed-by tag are left untouched; --only limits the run to one
  * app; an invoke policy already at IAM's limit of 5 versions is still taken over (the oldest other
  * version deleted), leaving its default the tag-scoped document; an --apply interrupted at any write
- * is completed by the next one.
+ * is completed by the next one; a manifest changed after it was judged is not overwritten.
  */
 import {
   GetFunctionCommand,
@@ -17,6 +17,12 @@ import {
   GetPolicyVersionCommand,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
 import { adopt, type AdoptReport } from '../../../src/adopt';
 import { decodePolicyDocument, invokePolicyDocument } from '../../../src/provision/iam';
 import { FUNCTION_TAGS } from '../../../src/provision/types';
@@ -161,4 +167,39 @@ describe('adopt: cases', () => {
       expect(again.invokePolicy.status).toBe('ours');
     },
   );
+
+  it('refuses to rewrite a manifest that changed after it was judged (If-Match), and the next run completes', async () => {
+    const env = await freshEnv(tmp);
+    const roleArn = await upstreamExecuteRole(env);
+    const app = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    const ports = testPorts();
+    const { s3 } = testClients();
+    // another tool rewrites the manifest (same content, other bytes) just before adopt writes it
+    const racing = {
+      ...ports,
+      s3: {
+        ...ports.s3,
+        putObject: async (input: PutObjectCommandInput) => {
+          if (input.Key === app.manifestKey) {
+            const body = await (
+              await s3.send(new GetObjectCommand({ Bucket: env.appsBucket, Key: app.manifestKey }))
+            ).Body?.transformToString();
+            await s3.send(
+              new PutObjectCommand({ Bucket: env.appsBucket, Key: app.manifestKey, Body: `${body ?? ''}\n` }),
+            );
+          }
+          return ports.s3.putObject(input);
+        },
+      },
+    };
+    await expect(
+      adopt({ ports: racing, config: env.config, logger: silentLogger(), tmpRoot: tmp }, { apply: true }),
+    ).rejects.toMatchObject({ code: 'MANIFEST_CHANGED' });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: env.appsBucket, Key: app.manifestKey }));
+    expect(head.Metadata ?? {}).toEqual({});
+
+    const report = await go(env, { apply: true });
+    expect(report.versions.map((v) => v.status)).toEqual(['adopted']);
+    expect(statuses(report)).toEqual({ [app.names[0] as string]: 'already-ours' });
+  });
 });

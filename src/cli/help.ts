@@ -140,6 +140,8 @@ export const COMMAND_HELP: Record<string, string> = {
       ENV.executeRoleName,
       ENV.createIam,
       ENV.invokePolicyName,
+      ENV.lambdaEnvironment,
+      ENV.overridesFile,
       ENV.lambdaRequestsPerSecond,
       ENV.lockTtlSeconds,
       ENV.logLevel,

@@ -26,6 +26,7 @@ import {
   DeleteFunctionConcurrencyCommand,
   GetAccountSettingsCommand,
   GetFunctionCommand,
+  ListFunctionsCommand,
   PutFunctionConcurrencyCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -40,7 +41,9 @@ import {
   AttachRolePolicyCommand,
   CreateGroupCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateRoleCommand,
+  DeletePolicyVersionCommand,
   DetachRolePolicyCommand,
   GetGroupCommand,
   GetPolicyCommand,
@@ -48,6 +51,9 @@ import {
   GetRoleCommand,
   ListAttachedGroupPoliciesCommand,
   ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+  TagPolicyCommand,
+  TagRoleCommand,
 } from '@aws-sdk/client-iam';
 import {
   CloudWatchLogsClient,
@@ -142,6 +148,9 @@ export const DEPLOYER_IAM_ACTIONS = {
     'iam:CreateGroup',
     'iam:AttachGroupPolicy',
     'iam:ListAttachedGroupPolicies',
+    // creating the role / policy with tags needs these too; `adopt` tags upstream's with them
+    'iam:TagRole',
+    'iam:TagPolicy',
   ],
   /** the cross-account release bucket's role (APPS_DEPLOYER_RELEASE_ROLE_ARN) */
   sts: ['sts:AssumeRole'],
@@ -149,6 +158,28 @@ export const DEPLOYER_IAM_ACTIONS = {
   /** Lambda checks that the caller may describe the VPC it puts a function in (VpcConfig); these
    * actions support no resource-level permissions, hence "*" (reads only) */
   ec2: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
+} as const;
+
+/**
+ * What `adopt` needs beyond DEPLOYER_IAM_ACTIONS: exactly the actions of deploy/iam/adoption-policy.json,
+ * an optional policy attached for the one-time adoption and removed afterwards. `adoptionOnly` are the
+ * actions no other command sends (a unit test checks the deployer's policy never holds them).
+ */
+export const ADOPTION_IAM_ACTIONS = {
+  /** no resource type: "*" */
+  lambdaAccount: ['lambda:ListFunctions'],
+  /** any function of the account (the execute role's, whatever their name) */
+  lambdaRead: ['lambda:GetFunction', 'lambda:ListTags'],
+  /** only functions without a managed-by tag, only with the full tag set */
+  lambdaTag: ['lambda:TagResource'],
+  /** upstream's invoke policy, only while it carries no managed-by tag */
+  iam: ['iam:ListPolicyVersions', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion'],
+  adoptionOnly: [
+    'lambda:ListFunctions',
+    'iam:ListPolicyVersions',
+    'iam:CreatePolicyVersion',
+    'iam:DeletePolicyVersion',
+  ],
 } as const;
 
 /** Sessions of the release role: at most an hour (from IRSA this is role chaining, capped at 1 h). The
@@ -368,6 +399,7 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
       await lambda.send(new DeleteFunctionConcurrencyCommand(input));
     },
     getAccountSettings: () => lambda.send(new GetAccountSettingsCommand({})),
+    listFunctions: (input) => lambda.send(new ListFunctionsCommand(input)),
     waitActive: (name, maxWaitSeconds) =>
       wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),
     waitUpdated: (name, maxWaitSeconds) =>
@@ -391,6 +423,17 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     listAttachedGroupPolicies: (input) => iam.send(new ListAttachedGroupPoliciesCommand(input)),
     getGroup: (input) => iam.send(new GetGroupCommand(input)),
     createGroup: (input) => iam.send(new CreateGroupCommand(input)),
+    tagRole: async (input) => {
+      await iam.send(new TagRoleCommand(input));
+    },
+    tagPolicy: async (input) => {
+      await iam.send(new TagPolicyCommand(input));
+    },
+    createPolicyVersion: (input) => iam.send(new CreatePolicyVersionCommand(input)),
+    listPolicyVersions: (input) => iam.send(new ListPolicyVersionsCommand(input)),
+    deletePolicyVersion: async (input) => {
+      await iam.send(new DeletePolicyVersionCommand(input));
+    },
   };
 
   return {

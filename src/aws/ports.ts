@@ -32,6 +32,8 @@ import type {
   PutFunctionConcurrencyCommandInput,
   DeleteFunctionConcurrencyCommandInput,
   GetAccountSettingsCommandOutput,
+  ListFunctionsCommandInput,
+  ListFunctionsCommandOutput,
 } from '@aws-sdk/client-lambda';
 import type {
   AttachGroupPolicyCommandInput,
@@ -56,6 +58,13 @@ import type {
   GetGroupCommandOutput,
   CreateGroupCommandInput,
   CreateGroupCommandOutput,
+  TagRoleCommandInput,
+  TagPolicyCommandInput,
+  CreatePolicyVersionCommandInput,
+  CreatePolicyVersionCommandOutput,
+  ListPolicyVersionsCommandInput,
+  ListPolicyVersionsCommandOutput,
+  DeletePolicyVersionCommandInput,
 } from '@aws-sdk/client-iam';
 import type {
   CreateLogGroupCommandInput,
@@ -106,6 +115,8 @@ export interface LambdaPort {
   deleteFunctionConcurrency(input: DeleteFunctionConcurrencyCommandInput): Promise<void>;
   /** the account's concurrency limits (UnreservedConcurrentExecutions) */
   getAccountSettings(): Promise<GetAccountSettingsCommandOutput>;
+  /** `adopt` only: the account's functions, to find those the upstream deployer created */
+  listFunctions(input: ListFunctionsCommandInput): Promise<ListFunctionsCommandOutput>;
   /** Waits FunctionActiveV2 with a deadline (seconds). */
   waitActive(functionName: string, maxWaitSeconds: number): Promise<void>;
   /** Waits FunctionUpdatedV2 with a deadline (seconds). */
@@ -131,6 +142,14 @@ export interface IamPort {
   /** the invoke group: read, and created when missing (config.createIam) */
   getGroup(input: GetGroupCommandInput): Promise<GetGroupCommandOutput>;
   createGroup(input: CreateGroupCommandInput): Promise<CreateGroupCommandOutput>;
+  /** `adopt` only: mark an upstream execute role or invoke policy as the deployer's (MANAGED_IAM_TAG) */
+  tagRole(input: TagRoleCommandInput): Promise<void>;
+  tagPolicy(input: TagPolicyCommandInput): Promise<void>;
+  /** `adopt` only (deploy/iam/adoption-policy.json): rewrite upstream's invoke policy to the
+   * tag-scoped form; the deployer's own policy holds no iam:CreatePolicyVersion */
+  createPolicyVersion(input: CreatePolicyVersionCommandInput): Promise<CreatePolicyVersionCommandOutput>;
+  listPolicyVersions(input: ListPolicyVersionsCommandInput): Promise<ListPolicyVersionsCommandOutput>;
+  deletePolicyVersion(input: DeletePolicyVersionCommandInput): Promise<void>;
 }
 
 /** CloudWatch Logs: the functions' log groups (/aws/lambda/<name>), created with their retention. */

@@ -131,6 +131,29 @@ export const COMMAND_HELP: Record<string, string> = {
     [ENV.appsBucket, ...RELEASE_VARS, ...AWS_VARS],
     ['0 the status is printed', EXIT.usage, EXIT.unavailable],
   ),
+  adopt: section(
+    [
+      ENV.appsBucket,
+      ...RELEASE_VARS,
+      ENV.releaseLayout,
+      ...AWS_VARS,
+      ENV.executeRoleName,
+      ENV.createIam,
+      ENV.invokePolicyName,
+      ENV.lambdaEnvironment,
+      ENV.overridesFile,
+      ENV.lambdaRequestsPerSecond,
+      ENV.lockTtlSeconds,
+      ENV.logLevel,
+    ],
+    [
+      "0 nothing is left that is not the deployer's: everything found was adopted (--apply), would be (dry run), or was ours already",
+      '1 something was reported as not adoptable (other code, other configuration, no manifest, tagged by someone else, an invoke policy that cannot be taken over): left alone',
+      EXIT.usage,
+      '3 another run holds the lock (--apply; nothing done)',
+      EXIT.unavailable,
+    ],
+  ),
   unlock: section(
     [ENV.appsBucket, ...AWS_VARS, ENV.lockTtlSeconds],
     [

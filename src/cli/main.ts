@@ -125,6 +125,18 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     );
 
   program
+    .command('adopt')
+    .description(
+      "take over the functions appsctl or the upstream deployer created, where they match a provisioned manifest and its release bundle, and upstream's invoke policy (a dry run unless --apply)",
+    )
+    .option('--only <app_id>', 'limit adoption to one app')
+    .option('--apply', 'tag what matches and take the invoke policy over (takes the reconcile lock)')
+    .addOption(jsonOption())
+    .action((opts: { only?: string; apply?: boolean; json?: boolean }) =>
+      execute(async () => (await import('./commands/adopt')).run(opts)),
+    );
+
+  program
     .command('unlock')
     .description('remove the reconcile lock (only when its holder is gone)')
     .option('--etag <etag>', 'the lock ETag shown by a first unlock call; removes only that lock')

@@ -24,6 +24,10 @@ export const WRITE_OPERATIONS = {
     'createPolicy',
     'attachGroupPolicy',
     'createGroup',
+    'tagRole',
+    'tagPolicy',
+    'createPolicyVersion',
+    'deletePolicyVersion',
   ],
   logs: ['createLogGroup', 'putRetentionPolicy'],
 } as const satisfies {

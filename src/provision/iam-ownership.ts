@@ -2,7 +2,8 @@
  * Ownership of IAM objects (DESIGN.md "IAM"): the deployer marks every role and policy it creates with
  * its managed-by tag, and never changes one it did not create. With IAM creation on, an execute role or
  * invoke policy of the configured name without the mark is a ConfigError (exit 2) naming the setting
- * to change, unless `allowAdopt` — the hook of the `adopt` command — takes it over. With IAM creation
+ * to change (`allowAdopt` would accept it, but no caller sets it: `apps-deployer adopt` takes upstream's
+ * objects over itself, in src/adopt/iam.ts, and marks them with MANAGED_IAM_TAG). With IAM creation
  * off the deployer writes no IAM object and uses what it finds.
  */
 import { ENV } from '../config';
@@ -14,8 +15,8 @@ import { FUNCTION_TAGS } from './types';
 export const MANAGED_IAM_TAG = { Key: FUNCTION_TAGS.managedBy, Value: FUNCTION_TAGS.managedByValue } as const;
 
 export interface IamOptions {
-  /** take over an execute role or invoke policy of the configured name that the deployer did not
-   * create (the `adopt` command's hook; nothing else sets it) */
+  /** accept an execute role or invoke policy of the configured name that the deployer did not create
+   * (no caller sets it today: `adopt` tags such objects itself, src/adopt/iam.ts) */
   allowAdopt?: boolean;
 }
 

@@ -18,6 +18,7 @@ import { BASIC_EXECUTION_POLICY_PATH, VPC_EXECUTION_POLICY_PATH } from './consta
 import type { StepContext } from './context';
 import { IamError } from './errors';
 import { MANAGED_IAM_TAG, refuseUnmanaged, type IamOptions } from './iam-ownership';
+import { withAppsBucketReads } from './invoke-reads';
 import { FUNCTION_TAGS, type ResourceOutcome } from './types';
 
 export { MANAGED_IAM_TAG, isManagedIamObject, type IamOptions } from './iam-ownership';
@@ -282,7 +283,7 @@ async function ensureInvokePolicy(
   const current = await ctx.retry('iam', name, () =>
     ctx.ports.iam.getPolicyVersion({ PolicyArn: policyArn, VersionId: existing.DefaultVersionId ?? 'v1' }),
   );
-  if (sameDocument(decodePolicyDocument(current.PolicyVersion?.Document), JSON.parse(document)))
+  if (isWantedInvokeDocument(current.PolicyVersion?.Document, document, policyArn, ctx.config.appsBucket))
     return 'unchanged';
   if (!ctx.config.createIam) {
     ctx.logger.warn(
@@ -292,6 +293,24 @@ async function ensureInvokePolicy(
     return 'unchanged';
   }
   throw invokePolicyDrift(policyArn, existing.DefaultVersionId ?? 'v1', document);
+}
+
+/**
+ * The invoke document is as wanted: the deployer's, or the deployer's with upstream's apps bucket reads
+ * that `adopt` keeps when it takes upstream's policy over (invoke-reads.ts). Anything else is drift.
+ */
+export function isWantedInvokeDocument(
+  current: string | undefined,
+  document: string,
+  policyArn: string,
+  appsBucket: string,
+): boolean {
+  const doc = decodePolicyDocument(current);
+  const { partition } = parseArn(policyArn);
+  return (
+    sameDocument(doc, JSON.parse(document)) ||
+    sameDocument(doc, JSON.parse(withAppsBucketReads(document, partition, appsBucket)))
+  );
 }
 
 /**

@@ -3,7 +3,12 @@
  * actions list, and the ports' shape. (Counting and rate limiting of real requests are shown against
  * moto in test/integration/provision/harness.test.ts.)
  */
-import { DEPLOYER_IAM_ACTIONS, MemoryRequestCounter, createAwsPorts } from '../../../src/aws/clients';
+import {
+  ADOPTION_IAM_ACTIONS,
+  DEPLOYER_IAM_ACTIONS,
+  MemoryRequestCounter,
+  createAwsPorts,
+} from '../../../src/aws/clients';
 import { WRITE_OPERATIONS } from '../../../src/provision/guard';
 
 describe('MemoryRequestCounter', () => {
@@ -39,6 +44,8 @@ describe('DEPLOYER_IAM_ACTIONS', () => {
       ...DEPLOYER_IAM_ACTIONS.s3,
       ...DEPLOYER_IAM_ACTIONS.lambda,
       ...DEPLOYER_IAM_ACTIONS.iam,
+      // adopt's rewrite of upstream's invoke policy: deploy/iam/adoption-policy.json only
+      ...ADOPTION_IAM_ACTIONS.iam,
     ];
     for (const m of WRITE_OPERATIONS.lambda) {
       expect(all).toContain(`lambda:${m[0]!.toUpperCase()}${m.slice(1)}`);

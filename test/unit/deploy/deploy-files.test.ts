@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEPLOYER_IAM_ACTIONS } from '../../../src/aws/clients';
+import { ADOPTION_IAM_ACTIONS, DEPLOYER_IAM_ACTIONS } from '../../../src/aws/clients';
 import { DEFAULTS, ENV } from '../../../src/config';
 import { executeRoleTrustPolicy, invokePolicyDocument } from '../../../src/provision/iam';
 import { FUNCTION_TAGS } from '../../../src/provision/types';
@@ -122,6 +122,7 @@ const actionsOf = (policy: PolicyDocument) => new Set(policy.Statement.flatMap((
 describe('deploy/iam documents', () => {
   it('has the expected documents', () => {
     expect(iamFiles.sort()).toEqual([
+      'adoption-policy.json',
       'deployer-policy.json',
       'execute-role-trust-policy.json',
       'invoke-policy.json',
@@ -147,8 +148,12 @@ describe('deploy/iam documents', () => {
       // no blanket permission anywhere
       for (const a of list(s.Action)) expect(a).not.toMatch(/^(\*|[a-z0-9]+:\*)$/);
       // "*" only for reads that have no resource type: the EC2 reads Lambda requires for VpcConfig,
-      // and Lambda's account settings
-      if (!list(s.Action).every((a) => /^(ec2:Describe[A-Za-z]+|lambda:GetAccountSettings)$/.test(a)))
+      // and Lambda's account settings and function list (adoption)
+      if (
+        !list(s.Action).every((a) =>
+          /^(ec2:Describe[A-Za-z]+|lambda:GetAccountSettings|lambda:ListFunctions)$/.test(a),
+        )
+      )
         for (const r of list(s.Resource)) expect(r).not.toBe('*');
     }
   });
@@ -190,7 +195,9 @@ describe('deploy/iam documents', () => {
         expect(required).toContain(a);
       }
       const allowed = actionsOf(policy);
-      expect([...required].filter((a) => !allowed.has(a))).toEqual([]);
+      // adopt's own actions are in the optional adoption-policy.json (test/unit/deploy/adoption-policy.test.ts)
+      const adoptionOnly = new Set<string>(ADOPTION_IAM_ACTIONS.adoptionOnly);
+      expect([...required].filter((a) => !allowed.has(a) && !adoptionOnly.has(a))).toEqual([]);
       // creating a role or policy with tags also needs the tagging action (AWS checks both)
       expect([...tagOnCreateActionsFromSource()].filter((a) => !allowed.has(a))).toEqual([]);
     });

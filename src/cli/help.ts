@@ -131,6 +131,24 @@ export const COMMAND_HELP: Record<string, string> = {
     [ENV.appsBucket, ...RELEASE_VARS, ...AWS_VARS],
     ['0 the status is printed', EXIT.usage, EXIT.unavailable],
   ),
+  verify: section(
+    [
+      ENV.appsBucket,
+      ...RELEASE_VARS,
+      ...AWS_VARS,
+      ...LAMBDA_VARS,
+      ENV.overridesFile,
+      ENV.lockTtlSeconds,
+      ENV.logLevel,
+    ],
+    [
+      '0 no drift (with --repair: none left; foreign objects are reported, not counted)',
+      '1 drift found (or left after --repair)',
+      EXIT.usage,
+      '3 --repair: another run still holds the lock after --wait-lock (nothing repaired)',
+      EXIT.unavailable,
+    ],
+  ),
   unlock: section(
     [ENV.appsBucket, ...AWS_VARS, ENV.lockTtlSeconds],
     [

@@ -1,0 +1,213 @@
+/**
+ * `verify` and `verify --repair` as a library against the emulator: drift made by hand (a function
+ * deleted, another's code and timeout changed, an asset deleted, a foreign object under the static
+ * prefix) is named; --repair converges all of it from the release bundle but the foreign object; a
+ * second verify finds nothing. A version whose release bundle is gone is reported and left; --repair
+ * waits for a lock another run holds.
+ */
+import {
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ExitCode } from '../../../src/errors';
+import { silentLogger } from '../../../src/log';
+import { LockHeldError } from '../../../src/reconcile/errors';
+import { ReconcileLock } from '../../../src/reconcile/lock';
+import { verify, LAST_VERIFY_KEY, type VerifyReport } from '../../../src/verify';
+import { functionZip, simpleAppSpec, tempDir } from '../../support/bundle-builder';
+import { testClients, testPorts } from '../../support/emulator';
+import { freshEnv, keys, readJson, run, uploadApp, uniqueAppId, type Env } from '../reconcile/support';
+
+jest.setTimeout(240_000);
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let lambda: LambdaClient;
+const envs: Env[] = [];
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('verify-it-'));
+  lambda = testClients().lambda;
+});
+afterAll(async () => {
+  for (const e of envs) e.s3.destroy();
+  lambda.destroy();
+  await cleanup();
+});
+
+async function env(): Promise<Env> {
+  const e = await freshEnv(dir);
+  envs.push(e);
+  return e;
+}
+
+const fnName = (appId: string, version: string, fn: string): string =>
+  `${appId.replace(/\./g, '-')}_${version.replace(/\./g, '-')}_${fn}`;
+
+function runVerify(e: Env, options: Parameters<typeof verify>[1] = {}): Promise<VerifyReport> {
+  return verify({ ports: testPorts(), config: e.config, logger: silentLogger() }, options);
+}
+
+/** "kind resource" of each drift, sorted: what the assertions compare. */
+const named = (r: VerifyReport, drift = r.drift): string[] =>
+  drift.map((d) => `${d.kind} ${d.resource}`).sort();
+
+async function provisionApp(e: Env, appId: string, version: string): Promise<void> {
+  const spec = await simpleAppSpec(appId, version, { functions: 2 });
+  spec.static = { ...spec.static, 'logo.txt': Buffer.from('logo') };
+  await uploadApp(e, appId, version, spec);
+  const result = await run(e);
+  expect(result.report.exitCode).toBe(ExitCode.Ok);
+}
+
+describe('verify (emulator)', () => {
+  it('names every drift, --repair fixes all but the foreign object, and a second verify is clean', async () => {
+    // Prepare: one app of 2 functions and 2 assets, provisioned by reconcile
+    const e = await env();
+    const appId = uniqueAppId('v');
+    await provisionApp(e, appId, '1.0.0');
+    const clean = await runVerify(e);
+    expect(clean).toMatchObject({
+      exitCode: 0,
+      versions: 1,
+      functions: 2,
+      assets: 2,
+      drift: [],
+      foreign: [],
+    });
+    expect(clean.notices).toEqual([]);
+    expect(Object.keys(clean.requests).filter((op) => op.startsWith('Lambda.'))).toEqual([
+      'Lambda.GetFunction',
+    ]);
+
+    // drift by hand
+    const fn0 = fnName(appId, '1.0.0', 'fn0');
+    const fn1 = fnName(appId, '1.0.0', 'fn1');
+    const icon = `static/${appId}_1.0.0_app/icon.png`;
+    const foreign = `static/${appId}_1.0.0_app/dropped-by-hand.html`;
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: fn0 }));
+    await lambda.send(
+      new UpdateFunctionCodeCommand({ FunctionName: fn1, ZipFile: await functionZip({ 'index.js': 'x' }) }),
+    );
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: fn1 });
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn1, Timeout: 7 }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: fn1 });
+    await e.s3.send(new DeleteObjectCommand({ Bucket: e.appsBucket, Key: icon }));
+    await e.s3.send(new PutObjectCommand({ Bucket: e.appsBucket, Key: foreign, Body: 'not ours' }));
+
+    // Act: verify names each
+    const found = await runVerify(e);
+
+    // Assess
+    expect(found.exitCode).toBe(ExitCode.Failed);
+    expect(named(found)).toEqual(
+      [
+        `asset-missing ${icon}`,
+        `function-code ${fn1}`,
+        `function-config ${fn1}`,
+        `function-missing ${fn0}`,
+      ].sort(),
+    );
+    expect(found.drift.find((d) => d.kind === 'function-config')?.detail).toMatch(
+      /^Timeout: 7 \(expected \d+\)$/,
+    );
+    expect(found.drift.every((d) => d.appId === appId && d.version === '1.0.0')).toBe(true);
+    expect(found.foreign).toEqual([{ appId, version: '1.0.0', key: foreign }]);
+    expect(await readJson(e, LAST_VERIFY_KEY)).toMatchObject({ driftCount: 4, foreignCount: 1 });
+
+    // Act: repair
+    const repaired = await runVerify(e, { repair: true });
+
+    // Assess: everything converged but the foreign object, which is reported and still there
+    expect(repaired.repairs).toEqual([
+      expect.objectContaining({ appId, version: '1.0.0', status: 'repaired' }),
+    ]);
+    expect(named(repaired, repaired.driftBefore)).toEqual(named(found));
+    expect(repaired.drift).toEqual([]);
+    expect(repaired.exitCode).toBe(ExitCode.Ok);
+    expect(repaired.foreign).toEqual([{ appId, version: '1.0.0', key: foreign }]);
+    await expect(
+      e.s3.send(new HeadObjectCommand({ Bucket: e.appsBucket, Key: foreign })),
+    ).resolves.toBeDefined();
+    expect(await keys(e, 'manifests/')).toEqual([`manifests/${appId}_1.0.0.json`]);
+    const fn1Now = await lambda.send(new GetFunctionCommand({ FunctionName: fn1 }));
+    expect(fn1Now.Configuration?.Timeout).toBe(e.config.lambdaTimeoutSeconds);
+    expect(await keys(e, 'deployer/lock')).toEqual([]);
+
+    // a second verify: clean, and it sends no Lambda call but GetFunction
+    const again = await runVerify(e);
+    expect(again).toMatchObject({ exitCode: 0, drift: [] });
+    expect(Object.keys(again.requests).filter((op) => op.startsWith('Lambda.'))).toEqual([
+      'Lambda.GetFunction',
+    ]);
+    expect(again.requests['S3.PutObject']).toBe(1); // the last verify's summary only
+  });
+
+  it('reports a version whose release bundle is gone and leaves it as it is', async () => {
+    // Prepare
+    const e = await env();
+    const appId = uniqueAppId('g');
+    await provisionApp(e, appId, '2.0');
+    await e.s3.send(new DeleteObjectCommand({ Bucket: e.releaseBucket, Key: `bundles/${appId}_2.0.zip` }));
+    const fn0 = fnName(appId, '2.0', 'fn0');
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: fn0 }));
+
+    // Act
+    const report = await runVerify(e, { repair: true });
+
+    // Assess: named, not repaired, still published, the function still missing
+    expect(report.exitCode).toBe(ExitCode.Failed);
+    expect(named(report)).toEqual([`function-missing ${fn0}`]);
+    expect(report.repairs).toEqual([
+      expect.objectContaining({ appId, status: 'not-repaired', message: expect.stringMatching(/is gone/) }),
+    ]);
+    expect(await keys(e, 'manifests/')).toEqual([`manifests/${appId}_2.0.json`]);
+    await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn0 }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+  });
+
+  it('--repair waits for the lock another run holds, then repairs; without waiting it exits 3', async () => {
+    // Prepare: drift, and a lock held by another run
+    const e = await env();
+    const appId = uniqueAppId('w');
+    await provisionApp(e, appId, '3.0');
+    const fn1 = fnName(appId, '3.0', 'fn1');
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: fn1 }));
+    const ports = testPorts();
+    const other = new ReconcileLock({
+      s3: ports.lockS3 ?? ports.s3,
+      bucket: e.appsBucket,
+      runId: 'another-reconcile',
+      ttlSeconds: 60,
+      logger: silentLogger(),
+      clock: ports.clock,
+    });
+    await other.acquire();
+
+    // Act + Assess: no wait → LockHeldError (exit 3), nothing repaired
+    const refused = await runVerify(e, { repair: true }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(LockHeldError);
+    expect((refused as LockHeldError).exitCode).toBe(ExitCode.Locked);
+    await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).rejects.toBeDefined();
+
+    // Act: wait up to 60 s; the other run releases its lock after 3 s
+    const started = Date.now();
+    const releasing = new Promise<void>((resolve) =>
+      setTimeout(() => void other.release().then(resolve), 3_000),
+    );
+    const report = await runVerify(e, { repair: true, waitLockSeconds: 60 });
+    await releasing;
+
+    // Assess
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+    expect(report.repairs).toEqual([expect.objectContaining({ status: 'repaired' })]);
+    expect(report.drift).toEqual([]);
+    await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).resolves.toBeDefined();
+  });
+});

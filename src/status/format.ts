@@ -2,6 +2,7 @@
  * the lock's holder, issues) come from bundles or listings: each is escaped for the terminal. */
 import { escapeTerminal as t } from '../text/escape';
 import { formatLayoutMoves } from './layout';
+import { formatLastVerify } from './last-verify';
 import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
 import { OUTCOME_STATUSES } from '../reconcile/types';
 import type { JudgedBundle, LockState, RunSummary, StatusReport } from './types';
@@ -140,6 +141,8 @@ export function formatStatus(s: StatusReport): string {
         '  ',
       ),
     );
+
+  out.push(...formatLastVerify(s.lastVerify));
 
   if (s.problems.length > 0) {
     out.push('', `Could not read (${s.problems.length})`);

@@ -22,6 +22,7 @@ import type { PlanAction, PlanItem } from '../reconcile/types';
 import { STATE_KEYS } from '../reconcile/types';
 import { STATUS_RUNS } from './constants';
 import { layoutMoves } from './layout';
+import { lastVerifyOf } from './last-verify';
 import { reading, readLockState, readRuns, withManifestDetails, withMarkerDetails } from './details';
 import { STATUS_VERSION, type JudgedBundle, type ProvisionedApp, type StatusReport } from './types';
 
@@ -126,6 +127,7 @@ export async function getStatus(
     failed = await withMarkerDetails(s3, where.appsBucket, failed, problems);
   }
   const runs = await readRuns(s3, where.appsBucket, options.runs ?? STATUS_RUNS, problems);
+  const lastVerify = await lastVerifyOf(s3, where.appsBucket, appId, problems);
 
   return {
     statusVersion: STATUS_VERSION,
@@ -156,6 +158,7 @@ export async function getStatus(
     failed,
     upToDate,
     runs,
+    ...(lastVerify ? { lastVerify } : {}),
     problems,
   };
 }

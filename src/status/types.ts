@@ -9,6 +9,7 @@ import type { Issue } from '../bundle/types';
 import type { ReleaseLayout } from '../config';
 import type { BundleOutcome, PlanAction } from '../reconcile/types';
 import type { LayoutMove } from './layout';
+import type { LastVerify } from '../verify/types';
 
 export const STATUS_VERSION = 2;
 
@@ -108,6 +109,8 @@ export interface StatusReport {
   upToDate: number;
   /** the last runs, newest first */
   runs: RunSummary[];
+  /** the last `verify` and the drift it found (that app's only, with an app id); absent: none yet */
+  lastVerify?: LastVerify;
   /** records that could not be read (a run record that is not JSON, a marker without body) */
   problems: string[];
 }

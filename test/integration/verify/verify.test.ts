@@ -18,6 +18,7 @@ import { ExitCode } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import { LockHeldError } from '../../../src/reconcile/errors';
 import { ReconcileLock } from '../../../src/reconcile/lock';
+import { formatStatus, getStatus } from '../../../src/status';
 import { verify, LAST_VERIFY_KEY, type VerifyReport } from '../../../src/verify';
 import { functionZip, simpleAppSpec, tempDir } from '../../support/bundle-builder';
 import { testClients, testPorts } from '../../support/emulator';
@@ -119,6 +120,13 @@ describe('verify (emulator)', () => {
     expect(found.drift.every((d) => d.appId === appId && d.version === '1.0.0')).toBe(true);
     expect(found.foreign).toEqual([{ appId, version: '1.0.0', key: foreign }]);
     expect(await readJson(e, LAST_VERIFY_KEY)).toMatchObject({ driftCount: 4, foreignCount: 1 });
+    const where = { appsBucket: e.appsBucket, releaseBucket: e.releaseBucket, releasePrefix: 'bundles/' };
+    const status = await getStatus(testPorts().s3, where);
+    expect(status.lastVerify).toMatchObject({ driftCount: 4, versions: 1, runId: found.runId });
+    expect(formatStatus(status)).toContain(`\n  ${appId} 1.0.0 ${fn0}: function-missing: `);
+    expect((await getStatus(testPorts().s3, where, { appId: 'com.other.app' })).lastVerify?.drift).toEqual(
+      [],
+    );
 
     // Act: repair
     const repaired = await runVerify(e, { repair: true });
@@ -146,6 +154,9 @@ describe('verify (emulator)', () => {
       'Lambda.GetFunction',
     ]);
     expect(again.requests['S3.PutObject']).toBe(1); // the last verify's summary only
+    expect(formatStatus(await getStatus(testPorts().s3, where))).toMatch(
+      /Last verify: .*: 1 version\(s\), no drift, 1 foreign object/,
+    );
   });
 
   it('reports a version whose release bundle is gone and leaves it as it is', async () => {

@@ -14,6 +14,8 @@ import type { StepContext } from './context';
 
 export const VERSION_RECORD_PREFIX = 'deployer/versions/';
 export const VERSION_RECORD_VERSION = 1;
+/** A record larger than this is not read (not one the provisioner wrote). */
+export const MAX_VERSION_RECORD_BYTES = 8 * 1024 * 1024;
 
 export interface VersionRecord {
   recordVersion: number;
@@ -96,6 +98,10 @@ export async function readVersionRecord(
 ): Promise<{ record: VersionRecord | undefined; present: boolean }> {
   try {
     const res = await s3.getObject({ Bucket: bucket, Key: versionRecordKey(appId, version) });
+    if ((res.ContentLength ?? 0) > MAX_VERSION_RECORD_BYTES) {
+      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return { record: undefined, present: true };
+    }
     const text = res.Body ? await res.Body.transformToString() : '';
     return { record: parseVersionRecord(text), present: true };
   } catch (err) {

@@ -9,6 +9,7 @@ import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { isNotFound } from '../aws/errors';
 import type { AwsPorts } from '../aws/ports';
 import { staticPrefix } from '../bundle/names';
+import { MAX_STORED_MANIFEST_BYTES } from '../bundle/stored-manifest';
 import type { DeployerConfig } from '../config';
 import { mapBounded } from '../provision/concurrency';
 import { readVersionRecord } from '../provision/record';
@@ -89,6 +90,11 @@ async function readManifest(
 ): Promise<{ body: string; metadata: Record<string, string>; etag?: string } | undefined> {
   return orUndefined(async () => {
     const res = await ports.s3.getObject({ Bucket: bucket, Key: key });
+    // an object larger than any manifest the deployer stores is not read (it would sit in memory)
+    if ((res.ContentLength ?? 0) > MAX_STORED_MANIFEST_BYTES) {
+      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return { body: '', metadata: res.Metadata ?? {}, etag: res.ETag };
+    }
     const body = res.Body ? await res.Body.transformToString('utf8') : '';
     return { body, metadata: res.Metadata ?? {}, etag: res.ETag };
   });

@@ -119,7 +119,13 @@ async function seed(endpoint, n) {
       version: '1.0.0',
       bundleSha256: bundleSha,
       manifestSha256: sha256(body),
-      functions: fns.map((f) => ({ name: f.name, lambdaName: lambdaName(appId, f.name), codeSha256 })),
+      functions: fns.map((f) => ({
+        name: f.name,
+        lambdaName: lambdaName(appId, f.name),
+        handler: f.handler,
+        runtime: f.runtime,
+        codeSha256,
+      })),
       assets: [{ key: assetKey, sha256Hex: sha256(asset), contentType: 'text/plain' }],
     };
     await put(`deployer/versions/${appId}_1.0.0.json`, JSON.stringify(record));

@@ -23,7 +23,7 @@ export interface VersionRecord {
   version: string;
   bundleSha256: string;
   manifestSha256: string;
-  functions: { name: string; lambdaName: string; codeSha256: string }[];
+  functions: { name: string; lambdaName: string; handler: string; runtime: string; codeSha256: string }[];
   assets: { key: string; sha256Hex: string; contentType: string }[];
 }
 
@@ -45,6 +45,8 @@ export function versionRecord(bundle: Bundle): VersionRecord {
     functions: bundle.functions.map((f) => ({
       name: f.name,
       lambdaName: f.lambdaName,
+      handler: f.handler,
+      runtime: f.runtime,
       codeSha256: f.codeSha256,
     })),
     assets: bundle.assets.map((a) => ({ key: a.key, sha256Hex: a.sha256Hex, contentType: a.contentType })),
@@ -82,7 +84,15 @@ export function parseVersionRecord(text: string): VersionRecord | undefined {
     !isStr(v.manifestSha256) ||
     !Array.isArray(v.functions) ||
     !Array.isArray(v.assets) ||
-    !v.functions.every((f) => f && isStr(f.name) && isStr(f.lambdaName) && isStr(f.codeSha256)) ||
+    !v.functions.every(
+      (f) =>
+        f &&
+        isStr(f.name) &&
+        isStr(f.lambdaName) &&
+        isStr(f.handler) &&
+        isStr(f.runtime) &&
+        isStr(f.codeSha256),
+    ) ||
     !v.assets.every((a) => a && isStr(a.key) && isStr(a.sha256Hex) && isStr(a.contentType))
   )
     return undefined;

@@ -2,8 +2,10 @@
  * What a provisioned version should have, from things already stored (no bundle download): the
  * manifest body (function names, handlers, runtimes), its metadata (bundle sha256, the body's sha256)
  * and the version record written at provisioning (provision/record.ts: CodeSha256 per function, asset
- * keys with their sha256). A manifest written before records and body hashes existed is checked for
- * what it says (functions, state, configuration, tags), with a notice for what is not checkable.
+ * keys with their sha256). With a record, the functions (names, handlers, runtimes) are the record's,
+ * so a tampered manifest body is one drift (its hash), not a source of expectations. A manifest written
+ * before records and body hashes existed is checked for what it says (functions, state, configuration,
+ * tags), with a notice for what is not checkable.
  */
 import { lambdaFunctionName } from '../bundle/names';
 import { MANIFEST_METADATA } from '../provision/types';
@@ -74,18 +76,6 @@ export function expectationOf(stored: StoredVersion): Expectation {
     if (d) drift.push(d);
   }
 
-  const fns = manifestFunctions(stored.body);
-  if (!fns) {
-    drift.push({
-      appId,
-      version,
-      kind: 'manifest-unreadable',
-      resource: manifestKey,
-      detail: 'the body is not a manifest with aws_lambda functions',
-      repairable: storedHash !== undefined,
-    });
-    return { drift, notices };
-  }
   const bundleSha256 = stored.metadata[MANIFEST_METADATA.bundleSha256];
   let record = stored.record;
   if (
@@ -103,8 +93,21 @@ export function expectationOf(stored: StoredVersion): Expectation {
       'no version record (provisioned before records): code sha256 and assets not checkable',
     );
 
+  // the record (the deployer's own object) says what the functions are; the body only without one
+  const fns = manifestFunctions(stored.body);
+  if (!fns)
+    drift.push({
+      appId,
+      version,
+      kind: 'manifest-unreadable',
+      resource: manifestKey,
+      detail: 'the body is not a manifest with aws_lambda functions',
+      repairable: storedHash !== undefined,
+    });
+  const source = record?.functions ?? fns;
+  if (!source) return { drift, notices };
   const functions: ExpectedFunction[] = [];
-  for (const f of fns) {
+  for (const f of source) {
     let lambdaName: string;
     try {
       lambdaName = lambdaFunctionName(appId, version, f.name).name;
@@ -120,7 +123,13 @@ export function expectationOf(stored: StoredVersion): Expectation {
       continue;
     }
     const codeSha256 = record?.functions.find((r) => r.lambdaName === lambdaName)?.codeSha256;
-    functions.push({ ...f, lambdaName, ...(codeSha256 !== undefined ? { codeSha256 } : {}) });
+    functions.push({
+      name: f.name,
+      lambdaName,
+      runtime: f.runtime,
+      handler: f.handler,
+      ...(codeSha256 !== undefined ? { codeSha256 } : {}),
+    });
   }
   return {
     expected: { appId, version, bundleSha256, functions, assets: record?.assets },

@@ -8,12 +8,18 @@
 import {
   DeleteFunctionCommand,
   GetFunctionCommand,
+  TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { ExitCode } from '../../../src/errors';
 import { silentLogger } from '../../../src/log';
 import { LockHeldError } from '../../../src/reconcile/errors';
@@ -157,6 +163,65 @@ describe('verify (emulator)', () => {
     expect(formatStatus(await getStatus(testPorts().s3, where))).toMatch(
       /Last verify: .*: 1 version\(s\), no drift, 1 foreign object/,
     );
+  });
+
+  it('names a tampered manifest body, changed tags and asset bytes; --repair restores them in place', async () => {
+    // Prepare
+    const e = await env();
+    const appId = uniqueAppId('t');
+    await provisionApp(e, appId, '1.1');
+    const manifestKey = `manifests/${appId}_1.1.json`;
+    const logo = `static/${appId}_1.1_app/logo.txt`;
+    const fn0 = fnName(appId, '1.1', 'fn0');
+    const original = await e.s3.send(new GetObjectCommand({ Bucket: e.appsBucket, Key: manifestKey }));
+    const body = await original.Body!.transformToString();
+    const tampered = body.replace('index.handler', 'other.handler');
+    await e.s3.send(
+      new PutObjectCommand({
+        Bucket: e.appsBucket,
+        Key: manifestKey,
+        Body: tampered,
+        Metadata: original.Metadata,
+        ContentType: 'application/json',
+      }),
+    );
+    const arn = (await lambda.send(new GetFunctionCommand({ FunctionName: fn0 }))).Configuration!
+      .FunctionArn!;
+    await lambda.send(
+      new TagResourceCommand({ Resource: arn, Tags: { 'mattermost-app-bundle-sha256': 'x' } }),
+    );
+    await e.s3.send(
+      new PutObjectCommand({
+        Bucket: e.appsBucket,
+        Key: logo,
+        Body: 'other bytes',
+        ContentType: 'text/plain',
+        Metadata: { sha256: 'f'.repeat(64) },
+      }),
+    );
+
+    // Act
+    const found = await runVerify(e);
+
+    // Assess: the body no longer matches its recorded hash (the functions are judged by the version
+    // record, so the handler the body now names is not taken for the truth)
+    expect(named(found)).toEqual(
+      [`asset-content ${logo}`, `function-tags ${fn0}`, `manifest-hash ${manifestKey}`].sort(),
+    );
+    expect(found.drift.find((d) => d.kind === 'function-tags')?.detail).toBe(
+      `mattermost-app-bundle-sha256: "x" (expected "${original.Metadata?.['bundle-sha256']}")`,
+    );
+
+    // Act: repair
+    const repaired = await runVerify(e, { repair: true });
+
+    // Assess: nothing left, the manifest body is the provisioned one again, its key never deleted
+    expect(repaired.repairs).toEqual([expect.objectContaining({ status: 'repaired' })]);
+    expect(repaired.drift).toEqual([]);
+    const after = await e.s3.send(new GetObjectCommand({ Bucket: e.appsBucket, Key: manifestKey }));
+    expect(await after.Body!.transformToString()).toBe(body);
+    expect(after.Metadata).toEqual(original.Metadata);
+    expect((await runVerify(e)).exitCode).toBe(ExitCode.Ok);
   });
 
   it('reports a version whose release bundle is gone and leaves it as it is', async () => {

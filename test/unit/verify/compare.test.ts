@@ -209,7 +209,15 @@ describe('expectationOf', () => {
     version: V.version,
     bundleSha256: V.bundleSha256!,
     manifestSha256: sha256Hex(body),
-    functions: [{ name: 'fn0', lambdaName: FN.lambdaName, codeSha256: 'CODE=' }],
+    functions: [
+      {
+        name: 'fn0',
+        lambdaName: FN.lambdaName,
+        handler: 'index.handler',
+        runtime: 'nodejs22.x',
+        codeSha256: 'CODE=',
+      },
+    ],
     assets: V.assets!,
   };
   const stored = (over: Partial<StoredVersion> = {}): StoredVersion => ({
@@ -232,9 +240,24 @@ describe('expectationOf', () => {
     expect(e.expected).toEqual(V);
   });
 
-  it('names a manifest body whose hash differs from the one recorded at provisioning', () => {
+  it("names a manifest body whose hash differs; the expected functions stay the record's", () => {
     const e = expectationOf(stored({ body: body.replace('index.handler', 'evil.handler') }));
     expect(e.drift).toEqual([expect.objectContaining({ kind: 'manifest-hash', repairable: true })]);
+    expect(e.expected).toEqual(V);
+  });
+
+  it('without a record, the functions come from the body', () => {
+    const other = body.replace('index.handler', 'main.handler');
+    const e = expectationOf(
+      stored({
+        body: other,
+        metadata: { [MANIFEST_METADATA.bundleSha256]: 'b'.repeat(64) },
+        record: undefined,
+      }),
+    );
+    expect(e.expected?.functions).toEqual([
+      { name: 'fn0', lambdaName: FN.lambdaName, runtime: 'nodejs22.x', handler: 'main.handler' },
+    ]);
   });
 
   it('a manifest written before hashes and records: notices, not drift; code and assets unchecked', () => {
@@ -259,11 +282,17 @@ describe('expectationOf', () => {
   });
 
   it('names a body that is not a manifest with functions, and a function name that cannot be a Lambda name', () => {
-    expect(expectationOf(stored({ body: 'not json', metadata: {} })).drift).toEqual([
+    const unreadable = expectationOf(stored({ body: 'not json', metadata: {}, record: undefined }));
+    expect(unreadable.drift).toEqual([
       expect.objectContaining({ kind: 'manifest-unreadable', repairable: false }),
     ]);
+    expect(unreadable.expected).toBeUndefined();
+    // with a record, the functions are still checked
+    const withRecord = expectationOf(stored({ body: 'not json' }));
+    expect(withRecord.drift.map((d) => d.kind)).toEqual(['manifest-hash', 'manifest-unreadable']);
+    expect(withRecord.expected?.functions).toEqual(V.functions);
     const bad = JSON.stringify({ aws_lambda: [{ name: '../x', handler: 'h', runtime: 'r' }] });
-    const e = expectationOf(stored({ body: bad, metadata: {} }));
+    const e = expectationOf(stored({ body: bad, metadata: {}, record: undefined }));
     expect(e.drift).toEqual([expect.objectContaining({ kind: 'manifest-unreadable', repairable: false })]);
     expect(e.expected?.functions).toEqual([]);
   });

@@ -147,6 +147,7 @@ export const COMMAND_HELP: Record<string, string> = {
       EXIT.usage,
       '3 --repair: another run still holds the lock after --wait-lock (nothing repaired)',
       EXIT.unavailable,
+      EXIT.stopped,
     ],
   ),
   unlock: section(

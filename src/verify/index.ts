@@ -2,7 +2,8 @@
  * `verify`: every provisioned version against invariant I1 and the desired settings (DESIGN.md "CLI":
  * verify). Reads only and takes no lock; `repair` takes the reconcile lock (waiting up to
  * `waitLockSeconds`), converges each drifting version from its release bundle (repair.ts), then checks
- * those versions again, so the report's `drift` is what is left. The summary is kept at
+ * those versions again, so the report's `drift` is what is left. A SIGTERM (`signal`) stops every write
+ * before it starts; the report then says what was done, with exit 143. The summary is kept at
  * deployer/verify/last.json for `status` (last-verify.ts). Exit 1 when drift is left, else 0.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,7 @@ import type { AwsPorts } from '../aws/ports';
 import type { DeployerConfig } from '../config';
 import { ExitCode } from '../errors';
 import type { Logger } from '../log';
+import { RunAbortedError } from '../reconcile/errors';
 import { inspectAll, type VersionFindings } from './inspect';
 import { writeLastVerify } from './last-verify';
 import { acquireWaiting } from './lock';
@@ -32,6 +34,8 @@ export interface VerifyOptions {
   /** --wait-lock: how long --repair waits for the lock (seconds) */
   waitLockSeconds?: number;
   runId?: string;
+  /** SIGTERM: no new write starts, the versions not repaired yet are left (exit 143) */
+  signal?: AbortSignal;
 }
 
 function requestsSince(
@@ -61,12 +65,14 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
     const lock = await acquireWaiting(ports, config, logger, {
       runId,
       waitSeconds: options.waitLockSeconds ?? 0,
+      signal: options.signal,
     });
     try {
-      repairs = await repairAll(
-        { ports, config, logger, runId, assertCanWrite: () => lock.assertCanWrite() },
-        findings,
-      );
+      const assertCanWrite = (): void => {
+        if (options.signal?.aborted) throw new RunAbortedError('the repair');
+        lock.assertCanWrite();
+      };
+      repairs = await repairAll({ ports, config, logger, runId, assertCanWrite }, findings);
       // check the repaired versions again: the report's drift is what is left
       const stems = new Set(repairs.map((r) => `${r.appId}_${r.version}`));
       const again = new Map(
@@ -97,7 +103,11 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
     notices: findings.flatMap((f) => f.notices),
     requests: {},
     durationMs: 0,
-    exitCode: drift.length > 0 ? ExitCode.Failed : ExitCode.Ok,
+    exitCode: options.signal?.aborted
+      ? ExitCode.Terminated
+      : drift.length > 0
+        ? ExitCode.Failed
+        : ExitCode.Ok,
   };
   await writeLastVerify(ports.s3, config.appsBucket, report, logger);
   report.requests = requestsSince(before, ports.requests.snapshot());

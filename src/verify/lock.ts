@@ -6,7 +6,7 @@
 import type { AwsPorts } from '../aws/ports';
 import type { DeployerConfig } from '../config';
 import type { Logger } from '../log';
-import { LockHeldError } from '../reconcile/errors';
+import { LockHeldError, RunAbortedError } from '../reconcile/errors';
 import { ReconcileLock } from '../reconcile/lock';
 
 export const LOCK_POLL_MS = 2_000;
@@ -18,6 +18,8 @@ export interface WaitLockOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   pollMs?: number;
+  /** SIGTERM while waiting: stop waiting (RunAbortedError, exit 143) */
+  signal?: AbortSignal;
 }
 
 export async function acquireWaiting(
@@ -44,6 +46,7 @@ export async function acquireWaiting(
     } catch (err) {
       const left = deadline - now();
       if (!(err instanceof LockHeldError) || left <= 0) throw err;
+      if (options.signal?.aborted) throw new RunAbortedError('the wait for the lock');
       logger.info({ holder: err.holder?.runId, waitLeftMs: left }, 'lock held: waiting');
       await sleep(Math.min(options.pollMs ?? LOCK_POLL_MS, left));
     }

@@ -2,7 +2,7 @@
  * `apps-deployer verify [--repair] [--wait-lock SECONDS] [--only APP_ID] [--json]`: every provisioned
  * version against invariant I1 and the desired settings; `--repair` converges drift from the release
  * bundles under the lock. Exit 0 no drift (left) · 1 drift · 2 usage or configuration · 3 the lock is
- * still held after --wait-lock · 4 AWS unavailable.
+ * still held after --wait-lock · 4 AWS unavailable · 143 --repair stopped by SIGTERM between writes.
  */
 import { toRunError } from '../../aws/failure-class';
 import { createAwsPorts } from '../../aws/clients';
@@ -18,6 +18,9 @@ export interface VerifyCliOptions {
   only?: string;
   json?: boolean;
 }
+
+/** Signals that stop --repair between writes (exit 143); a second one exits at once (128 + signal). */
+const STOP_SIGNALS = { SIGTERM: 143, SIGINT: 130 } as const;
 
 /** The longest --wait-lock accepted (seconds): a day. */
 const MAX_WAIT_LOCK_SECONDS = 86_400;
@@ -50,15 +53,25 @@ export async function run(opts: VerifyCliOptions): Promise<number> {
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger,
   });
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? 130);
+    process.stderr.write(`apps-deployer: ${signal}: stopping after the current writes (again to exit now)\n`);
+    abort.abort();
+  };
+  const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
+  for (const s of signals) process.on(s, onSignal);
   let report;
   try {
     report = await verify(
       { ports, config, logger },
-      { only: opts.only, repair: opts.repair === true, waitLockSeconds: wait },
+      { only: opts.only, repair: opts.repair === true, waitLockSeconds: wait, signal: abort.signal },
     );
   } catch (err) {
     // LockHeldError stays exit 3; access denied or a missing bucket exit 2; unreachable AWS exit 4
     throw toRunError(err, `verify the versions in s3://${config.appsBucket}`);
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
   }
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`);
   return report.exitCode;

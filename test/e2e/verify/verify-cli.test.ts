@@ -2,12 +2,22 @@
  * `apps-deployer verify` end to end (the built CLI as a subprocess against the test backend): --help
  * names the env vars and exit codes; a clean fleet exits 0; a deleted function exits 1 with a
  * versioned --json document naming it; --repair converges it (exit 0); usage errors exit 2; a held
- * lock with no --wait-lock exits 3 and repairs nothing.
+ * lock with no --wait-lock exits 3 and repairs nothing, and a SIGTERM while waiting for it exits 143.
  */
 import { DeleteFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { testClients } from '../../support/emulator';
-import { assertBuilt, cli, e2eEnv, lambdaName, makeApp, put, uniqueAppId } from '../reconcile/support';
+import {
+  assertBuilt,
+  cli,
+  e2eEnv,
+  lambdaName,
+  makeApp,
+  put,
+  sleep,
+  startCli,
+  uniqueAppId,
+} from '../reconcile/support';
 
 jest.setTimeout(180_000);
 const clients = testClients();
@@ -100,6 +110,13 @@ describe('apps-deployer verify', () => {
     const locked = await cli(['verify', '--repair'], env.vars);
     expect(locked.code).toBe(3);
     expect(locked.stderr).toMatch(/another reconcile holds the lock/);
+    // SIGTERM while waiting for it: exit 143, nothing repaired
+    const waiting = startCli(['verify', '--repair', '--wait-lock', '120'], env.vars);
+    await sleep(2_500);
+    waiting.child.kill('SIGTERM');
+    const stopped = await waiting.done;
+    expect(stopped.code).toBe(143);
+    expect(stopped.stderr).toMatch(/SIGTERM: stopping/);
     await expect(
       clients.lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(app) })),
     ).rejects.toBeDefined();

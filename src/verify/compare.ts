@@ -62,16 +62,12 @@ function configDrift(
   const diff = configDiff(conf, want);
   const out: string[] = [];
   for (const field of Object.keys(diff) as (keyof DesiredConfig)[]) {
-    const now =
-      field === 'Environment'
-        ? conf?.Environment?.Variables
-        : field === 'VpcConfig'
-          ? vpcOf(conf)
-          : conf?.[field];
-    const expected = field === 'Environment' ? want.Environment.Variables : want[field];
-    out.push(
-      `${field}: ${show(field === 'Environment' ? redact(now) : now)} (expected ${show(field === 'Environment' ? redact(expected) : expected)})`,
-    );
+    if (field === 'Environment') {
+      out.push(environmentDrift(conf?.Environment?.Variables ?? {}, want.Environment.Variables));
+      continue;
+    }
+    const now = field === 'VpcConfig' ? vpcOf(conf) : conf?.[field];
+    out.push(`${field}: ${show(now)} (expected ${show(want[field])})`);
   }
   const settings = effectiveSettings(config, v.appId);
   const arch = conf?.Architectures?.[0] ?? 'x86_64';
@@ -90,10 +86,19 @@ function vpcOf(conf: GetFunctionCommandOutput['Configuration']): DesiredConfig['
   };
 }
 
-/** Environment values may be secrets: a drift names the variables, not their values. */
-function redact(vars: unknown): unknown {
-  if (vars === undefined || vars === null || typeof vars !== 'object') return vars;
-  return Object.keys(vars).sort();
+/** Environment values may be secrets: a drift names the variables, never their values. */
+export function environmentDrift(now: Record<string, string>, want: Record<string, string>): string {
+  const has = (o: Record<string, string>, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  const names = (ks: string[]): string => ks.sort().join(', ');
+  const missing = Object.keys(want).filter((k) => !has(now, k));
+  const other = Object.keys(want).filter((k) => has(now, k) && now[k] !== want[k]);
+  const extra = Object.keys(now).filter((k) => !has(want, k));
+  const parts = [
+    other.length > 0 ? `other values for ${names(other)}` : '',
+    missing.length > 0 ? `missing ${names(missing)}` : '',
+    extra.length > 0 ? `not expected ${names(extra)}` : '',
+  ].filter(Boolean);
+  return `Environment: ${parts.join('; ')} (values not shown)`;
 }
 
 function drift(

@@ -121,7 +121,9 @@ describe('compareFunction', () => {
       healthy({ Environment: { Variables: { API_KEY: 'changed' } } }),
     );
     expect(d).toHaveLength(1);
-    expect(d[0]?.detail).toBe('Environment: ["API_KEY"] (expected ["API_KEY"])');
+    expect(d[0]?.detail).toBe('Environment: other values for API_KEY (values not shown)');
+    const more = compareFunction(withEnv, V, FN, healthy({ Environment: { Variables: { DEBUG: '1' } } }));
+    expect(more[0]?.detail).toBe('Environment: missing API_KEY; not expected DEBUG (values not shown)');
     expect(JSON.stringify(d)).not.toMatch(/s3cr3t|changed/);
   });
 

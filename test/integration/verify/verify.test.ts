@@ -26,7 +26,7 @@ import { LockHeldError } from '../../../src/reconcile/errors';
 import { ReconcileLock } from '../../../src/reconcile/lock';
 import { formatStatus, getStatus } from '../../../src/status';
 import { verify, LAST_VERIFY_KEY, type VerifyReport } from '../../../src/verify';
-import { functionZip, simpleAppSpec, tempDir } from '../../support/bundle-builder';
+import { bundleBuffer, functionZip, simpleAppSpec, tempDir } from '../../support/bundle-builder';
 import { testClients, testPorts } from '../../support/emulator';
 import { freshEnv, keys, readJson, run, uploadApp, uniqueAppId, type Env } from '../reconcile/support';
 
@@ -224,28 +224,48 @@ describe('verify (emulator)', () => {
     expect((await runVerify(e)).exitCode).toBe(ExitCode.Ok);
   });
 
-  it('reports a version whose release bundle is gone and leaves it as it is', async () => {
-    // Prepare
+  it('reports a version whose release bundle is gone or replaced and leaves it as it is', async () => {
+    // Prepare: two versions drifting; one release bundle deleted, the other re-uploaded (another ETag)
     const e = await env();
     const appId = uniqueAppId('g');
     await provisionApp(e, appId, '2.0');
+    await provisionApp(e, appId, '2.1');
     await e.s3.send(new DeleteObjectCommand({ Bucket: e.releaseBucket, Key: `bundles/${appId}_2.0.zip` }));
-    const fn0 = fnName(appId, '2.0', 'fn0');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: fn0 }));
+    const other = await bundleBuffer(await simpleAppSpec(appId, '2.1', { body: 'other' }));
+    await e.s3.send(
+      new PutObjectCommand({ Bucket: e.releaseBucket, Key: `bundles/${appId}_2.1.zip`, Body: other }),
+    );
+    const gone = fnName(appId, '2.0', 'fn0');
+    const replaced = fnName(appId, '2.1', 'fn0');
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: gone }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: replaced }));
 
     // Act
     const report = await runVerify(e, { repair: true });
 
-    // Assess: named, not repaired, still published, the function still missing
+    // Assess: named, not repaired, still published, the functions still missing
     expect(report.exitCode).toBe(ExitCode.Failed);
-    expect(named(report)).toEqual([`function-missing ${fn0}`]);
+    expect(named(report)).toEqual([`function-missing ${gone}`, `function-missing ${replaced}`].sort());
     expect(report.repairs).toEqual([
-      expect.objectContaining({ appId, status: 'not-repaired', message: expect.stringMatching(/is gone/) }),
+      expect.objectContaining({
+        version: '2.0',
+        status: 'not-repaired',
+        message: expect.stringMatching(/is gone/),
+      }),
+      expect.objectContaining({
+        version: '2.1',
+        status: 'not-repaired',
+        message: expect.stringMatching(/was replaced/),
+      }),
     ]);
-    expect(await keys(e, 'manifests/')).toEqual([`manifests/${appId}_2.0.json`]);
-    await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn0 }))).rejects.toMatchObject({
-      name: 'ResourceNotFoundException',
-    });
+    expect(await keys(e, 'manifests/')).toEqual([
+      `manifests/${appId}_2.0.json`,
+      `manifests/${appId}_2.1.json`,
+    ]);
+    for (const name of [gone, replaced])
+      await expect(lambda.send(new GetFunctionCommand({ FunctionName: name }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
   });
 
   it('--repair waits for the lock another run holds, then repairs; without waiting it exits 3', async () => {

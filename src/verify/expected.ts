@@ -90,7 +90,7 @@ export function expectationOf(stored: StoredVersion): Expectation {
   } else if (!record)
     notice(
       manifestKey,
-      'no version record (provisioned before records): code sha256 and assets not checkable',
+      'no version record (provisioned before records): code sha256 and assets not checkable; `verify --repair` records it',
     );
 
   // the record (the deployer's own object) says what the functions are; the body only without one

@@ -11,6 +11,7 @@ import type { AwsPorts } from '../aws/ports';
 import type { DeployerConfig } from '../config';
 import { ExitCode } from '../errors';
 import type { Logger } from '../log';
+import { MANIFEST_METADATA } from '../provision/types';
 import { RunAbortedError } from '../reconcile/errors';
 import { inspectAll, type VersionFindings } from './inspect';
 import { writeLastVerify } from './last-verify';
@@ -61,7 +62,11 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
   let findings = await inspectAll(ports, config, { only: options.only });
   const driftBefore = findings.flatMap((f) => f.drift);
   let repairs: RepairResult[] = [];
-  if (options.repair && driftBefore.length > 0) {
+  // versions provisioned before version records get theirs from their bundle (once)
+  const unrecorded = findings.some(
+    (f) => !f.hasRecord && f.metadata[MANIFEST_METADATA.releaseKey] !== undefined,
+  );
+  if (options.repair && (driftBefore.length > 0 || unrecorded)) {
     const lock = await acquireWaiting(ports, config, logger, {
       runId,
       waitSeconds: options.waitLockSeconds ?? 0,

@@ -8,7 +8,10 @@
  * bytes, which this path refuses before). Its guards stay: a function owned by another app or not by
  * the deployer is a conflict, reported and left. A version whose release bundle is gone or changed is
  * reported and not touched. A manifest body that differs from its recorded hash is rewritten in place
- * (PutObject If-Match on its ETag: the key never disappears). Foreign objects are only reported.
+ * (PutObject If-Match on its ETag: the key never disappears). Foreign objects are only reported. A
+ * version provisioned before version records gets its record from its bundle (verify can then check
+ * its code and assets); its manifest is not rewritten for a body hash (that would change its
+ * LastModified, which orders versions for prune).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -54,7 +57,10 @@ type Outcome = Omit<RepairResult, 'appId' | 'version'>;
 const notRepaired = (message: string): Outcome => ({ status: 'not-repaired', message });
 
 export async function repairAll(deps: RepairDeps, findings: VersionFindings[]): Promise<RepairResult[]> {
-  const todo = findings.filter((f) => f.drift.length > 0);
+  // drift, or a version provisioned before version records: its record is written from the bundle
+  const todo = findings.filter(
+    (f) => f.drift.length > 0 || (!f.hasRecord && f.metadata[MANIFEST_METADATA.releaseKey] !== undefined),
+  );
   if (todo.length === 0) return [];
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'apps-deployer-'));
   const provisioner = new Provisioner({ ports: deps.ports, config: deps.config, logger: deps.logger });
@@ -83,7 +89,7 @@ async function repairVersion(
   file: string,
   logger: Logger,
 ): Promise<Outcome> {
-  if (!f.drift.some((d) => d.repairable))
+  if (!f.drift.some((d) => d.repairable) && (f.hasRecord || f.drift.length > 0))
     return notRepaired('only drift that --repair never changes (see above)');
   const releaseKey = f.metadata[MANIFEST_METADATA.releaseKey];
   const releaseEtag = f.metadata[MANIFEST_METADATA.releaseEtag];
@@ -123,7 +129,8 @@ async function repairVersion(
   const manifestFixed = f.drift.some((d) => d.kind === 'manifest-hash')
     ? await rewriteManifest(deps, f, bundle)
     : '';
-  return { status: 'repaired', message: `${changed} resource(s) converged${manifestFixed}` };
+  const recorded = f.hasRecord ? '' : '; version record written';
+  return { status: 'repaired', message: `${changed} resource(s) converged${manifestFixed}${recorded}` };
 }
 
 /** Downloads the release bundle; its sha256, or the outcome when it is gone, changed or too large. */

@@ -224,6 +224,34 @@ describe('verify (emulator)', () => {
     expect((await runVerify(e)).exitCode).toBe(ExitCode.Ok);
   });
 
+  it('a version without a version record: a notice, and --repair records it from the bundle', async () => {
+    // Prepare: as if provisioned before records existed
+    const e = await env();
+    const appId = uniqueAppId('n');
+    await provisionApp(e, appId, '0.9');
+    const recordKey = `deployer/versions/${appId}_0.9.json`;
+    const record = await readJson(e, recordKey);
+    await e.s3.send(new DeleteObjectCommand({ Bucket: e.appsBucket, Key: recordKey }));
+
+    // Act + Assess: not drift, a notice; code and assets unchecked
+    const before = await runVerify(e);
+    expect(before).toMatchObject({ exitCode: 0, drift: [], assets: 0 });
+    expect(before.notices).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/no version record/) }),
+    ]);
+    const repaired = await runVerify(e, { repair: true });
+    expect(repaired.repairs).toEqual([
+      expect.objectContaining({
+        status: 'repaired',
+        message: expect.stringMatching(/version record written/),
+      }),
+    ]);
+
+    // Assess: the same record as provisioning writes; a verify now checks everything
+    expect(await readJson(e, recordKey)).toEqual(record);
+    expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
+  });
+
   it('reports a version whose release bundle is gone or replaced and leaves it as it is', async () => {
     // Prepare: two versions drifting; one release bundle deleted, the other re-uploaded (another ETag)
     const e = await env();

@@ -154,6 +154,25 @@ export const COMMAND_HELP: Record<string, string> = {
       EXIT.unavailable,
     ],
   ),
+  verify: section(
+    [
+      ENV.appsBucket,
+      ...RELEASE_VARS,
+      ...AWS_VARS,
+      ...LAMBDA_VARS,
+      ENV.overridesFile,
+      ENV.lockTtlSeconds,
+      ENV.logLevel,
+    ],
+    [
+      '0 no drift (with --repair: none left; foreign objects are reported, not counted)',
+      '1 drift found (or left after --repair)',
+      EXIT.usage,
+      '3 --repair: another run still holds the lock after --wait-lock (nothing repaired)',
+      EXIT.unavailable,
+      EXIT.stopped,
+    ],
+  ),
   unlock: section(
     [ENV.appsBucket, ...AWS_VARS, ENV.lockTtlSeconds],
     [

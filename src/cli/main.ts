@@ -137,6 +137,20 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     );
 
   program
+    .command('verify')
+    .description(
+      'check every provisioned version (functions, code, settings, tags, assets, manifest) for drift; ' +
+        '--repair converges it from the release bundles',
+    )
+    .option('--repair', 'converge the drift from the release bundles (takes the lock)')
+    .option('--wait-lock <seconds>', 'with --repair: wait this long for the lock (default 0)')
+    .option('--only <app_id>', 'check one app only')
+    .addOption(jsonOption())
+    .action((opts: { repair?: boolean; waitLock?: string; only?: string; json?: boolean }) =>
+      execute(async () => (await import('./commands/verify')).run(opts)),
+    );
+
+  program
     .command('unlock')
     .description('remove the reconcile lock (only when its holder is gone)')
     .option('--etag <etag>', 'the lock ETag shown by a first unlock call; removes only that lock')

@@ -19,6 +19,7 @@ import { effectiveSettings } from '../settings/effective';
 import { isAwsError, isNotFound } from '../aws/errors';
 import { functionDescription } from '../bundle/aws-limits';
 import type { Bundle, BundleFunction } from '../bundle/types';
+import type { DeployerConfig } from '../config';
 import { codeKey } from './code';
 import type { StepContext } from './context';
 import { ConflictError, ProvisionStepError } from './errors';
@@ -62,7 +63,17 @@ export function desiredConfig(
   fn: BundleFunction,
   roleArn: string,
 ): DesiredConfig {
-  const settings = effectiveSettings(ctx.config, bundle.appId);
+  return desiredConfigOf(ctx.config, bundle.appId, fn, roleArn);
+}
+
+/** The configuration a function of `appId` must have (also what `verify` compares against). */
+export function desiredConfigOf(
+  config: DeployerConfig,
+  appId: string,
+  fn: Pick<BundleFunction, 'runtime' | 'handler'>,
+  roleArn: string,
+): DesiredConfig {
+  const settings = effectiveSettings(config, appId);
   return {
     Runtime: fn.runtime,
     Handler: fn.handler,
@@ -93,7 +104,10 @@ export function desiredTags(bundle: Bundle): Record<string, string> {
   };
 }
 
-function configDiff(current: FunctionConfiguration | undefined, want: DesiredConfig): Partial<DesiredConfig> {
+export function configDiff(
+  current: FunctionConfiguration | undefined,
+  want: DesiredConfig,
+): Partial<DesiredConfig> {
   const diff: Partial<DesiredConfig> = {};
   if (current?.Runtime !== want.Runtime) diff.Runtime = want.Runtime;
   if (current?.Handler !== want.Handler) diff.Handler = want.Handler;

@@ -1,6 +1,6 @@
 /**
  * The manifest: written last, as a conditional create (If-None-Match: *), with metadata (bundle sha256,
- * release key and ETag, deployer version, run id). Its existence is what publishes a version
+ * release key and ETag, deployer version, run id, the sha256 of the body for `verify`). Its existence is what publishes a version
  * (invariant I1), so nothing may come after it. A conditional write retried after a 5xx or a reset can
  * answer 412 for our own success: on a 412 the object is read back before concluding.
  * Replace (--update): the manifest is deleted first with If-Match on the ETag that was read, the bundle
@@ -12,6 +12,7 @@ import type { Bundle } from '../bundle/types';
 import { VERSION } from '../version';
 import type { StepContext } from './context';
 import { ConcurrentWriteError, ConflictError } from './errors';
+import { sha256Hex } from './record';
 import { MANIFEST_METADATA, type ProvisionOptions } from './types';
 
 export type ManifestState =
@@ -31,6 +32,7 @@ export function manifestMetadata(bundle: Bundle, options: ProvisionOptions): Rec
     [MANIFEST_METADATA.bundleSha256]: bundle.sha256Hex,
     [MANIFEST_METADATA.deployerVersion]: VERSION,
     [MANIFEST_METADATA.runId]: headerSafe(options.runId),
+    [MANIFEST_METADATA.manifestSha256]: sha256Hex(manifestBody(bundle)),
   };
   if (options.releaseKey) meta[MANIFEST_METADATA.releaseKey] = headerSafe(options.releaseKey);
   if (options.releaseEtag) meta[MANIFEST_METADATA.releaseEtag] = headerSafe(options.releaseEtag);

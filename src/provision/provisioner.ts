@@ -3,7 +3,8 @@
  *
  *   ensureIam (once per run) → read the manifest (conflict / replace decided before any bundle write)
  *   → per function (bounded): stage code in S3 → create or converge the function (wait Active/Updated)
- *   → static assets (bounded) → the manifest, last, as a conditional create.
+ *   → static assets (bounded) → the version record (record.ts, for verify) → the manifest, last, as a
+ *   conditional create.
  *
  * Invariant I1: the manifest exists ⇒ every function exists with the bundle's code, configuration and
  * tags, and every asset exists. Idempotent and crash-safe: every step reads first and writes only what
@@ -35,6 +36,7 @@ import {
   isSameBundle,
   readManifestState,
 } from './manifest';
+import { writeVersionRecord } from './record';
 import { realClock, withRetry, type RetryClock } from './retry';
 import type {
   PlannedAction,
@@ -198,6 +200,8 @@ export class Provisioner {
 
     // 4. the manifest, last
     let status: ProvisionResult['status'] = 'already-provisioned';
+    // what the version must have, for `verify` (no bundle download for a healthy version)
+    if (!manifestExists || options.writeRecord === true) await writeVersionRecord(ctx, bundle);
     if (!manifestExists) {
       status =
         (await createManifest(ctx, bundle, options)) === 'created' ? 'provisioned' : 'already-provisioned';

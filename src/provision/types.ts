@@ -15,6 +15,8 @@ export interface ProvisionOptions {
   /** canonical release key and listed ETag, recorded in the manifest's metadata (reconcile) */
   releaseKey?: string;
   releaseEtag?: string;
+  /** write the version record (record.ts) even when the manifest exists (verify --repair) */
+  writeRecord?: boolean;
   /** called before every AWS write; throws (e.g. LockLostError) to stop all writes */
   assertCanWrite?: () => void;
   /** bytes of function code and assets streamed to S3 so far (a progress bar on a terminal); called
@@ -82,6 +84,8 @@ export const MANIFEST_METADATA = {
   releaseKey: 'release-key',
   deployerVersion: 'deployer-version',
   runId: 'run-id',
+  /** sha256 hex of the stored manifest body: `verify` compares the body against it */
+  manifestSha256: 'manifest-sha256',
 } as const;
 
 /** Tags on every function the deployer manages. */

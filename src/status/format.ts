@@ -4,6 +4,7 @@ import { escapeTerminal as t } from '../text/escape';
 import { formatLayoutMoves } from './layout';
 import { formatStorage } from './storage-format';
 import { formatReleaseDrift } from './drift';
+import { formatLastVerify } from './last-verify';
 import { ACTION_LABELS, formatDuration, issueLine, renderTable } from '../reconcile/observers/format';
 import { OUTCOME_STATUSES } from '../reconcile/types';
 import type { JudgedBundle, LockState, RunSummary, StatusReport } from './types';
@@ -173,6 +174,7 @@ export function formatStatus(s: StatusReport): string {
     );
 
   if (!s.details) out.push(...updateHints(s.runs));
+  out.push(...formatLastVerify(s.lastVerify));
 
   if (s.problems.length > 0) {
     out.push('', `Could not read (${s.problems.length})`);

@@ -23,6 +23,7 @@ import { STATE_KEYS } from '../reconcile/types';
 import { STATUS_RUNS } from './constants';
 import { layoutMoves } from './layout';
 import { withReleaseDrift } from './drift';
+import { lastVerifyOf } from './last-verify';
 import { reading, readLockState, readRuns, withManifestDetails, withMarkerDetails } from './details';
 import { readStorage } from './storage';
 import { STATUS_VERSION, type JudgedBundle, type ProvisionedApp, type StatusReport } from './types';
@@ -140,6 +141,7 @@ export async function getStatus(
     options.runs ?? STATUS_RUNS,
     problems,
   );
+  const lastVerify = await lastVerifyOf(s3, where.appsBucket, appId, problems);
 
   return {
     statusVersion: STATUS_VERSION,
@@ -171,6 +173,7 @@ export async function getStatus(
     upToDate,
     runs,
     runsTotal,
+    ...(lastVerify ? { lastVerify } : {}),
     problems,
     ...(storage ? { storage } : {}),
   };

@@ -11,6 +11,7 @@ import type { Issue } from '../bundle/types';
 import type { ReleaseLayout } from '../config';
 import type { BundleOutcome, PlanAction, ProvisionRunInfo, RunKind } from '../reconcile/types';
 import type { LayoutMove } from './layout';
+import type { LastVerify } from '../verify/types';
 
 export const STATUS_VERSION = 2;
 
@@ -133,6 +134,8 @@ export interface StatusReport {
   runs: RunSummary[];
   /** run records there are in all (`runs` shows the newest of them) */
   runsTotal?: number;
+  /** the last `verify` and the drift it found (that app's only, with an app id); absent: none yet */
+  lastVerify?: LastVerify;
   /** records that could not be read (a run record that is not JSON, a marker without body) */
   problems: string[];
   /** `status APP_ID` (with a Lambda port): the storage the deployer accounts for (status/storage.ts) */

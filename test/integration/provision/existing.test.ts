@@ -315,7 +315,7 @@ describe('provisioning over existing resources', () => {
 
     // Assess 1: one call per write
     expect(calls).toBe(tap.writes.length);
-    expect(calls).toBe(5 + 4 + 4 + 5 + 1);
+    expect(calls).toBe(5 + 4 + 4 + 5 + 1 + 1); // … assets, the version record, the manifest
 
     // Act 2: a guard that refuses, on a fresh app
     const other = await buildBundle(dir, 'guard2', await simpleAppSpec(uniqueAppId('h'), '1.0.0'));

@@ -140,6 +140,9 @@ describe('Provisioner against the emulator', () => {
       [MANIFEST_METADATA.bundleSha256]: bundle.sha256Hex,
       [MANIFEST_METADATA.deployerVersion]: VERSION,
       [MANIFEST_METADATA.runId]: 'run-upstream-1',
+      [MANIFEST_METADATA.manifestSha256]: createHash('sha256')
+        .update(bundle.storedManifestJson)
+        .digest('hex'),
     });
     expect(await assertI1(env, bundle, roleArn)).toBe(true);
 

@@ -196,8 +196,9 @@ describe('getStatus', () => {
     expect(Date.parse(listed.deployedAt ?? '')).toBeGreaterThan(Date.now() - 10 * 60_000);
     expect(listed.runId).toBeUndefined();
     expect(report.details).toBe(false);
-    // the three listings and the runs listing; the lock and the 5 newest run records: nothing per bundle
-    expect(requests).toEqual({ 'S3.ListObjectsV2': 4, 'S3.GetObject': 6 });
+    // the three listings and the runs listing; the lock, the 5 newest run records and the last verify's
+    // summary: nothing per bundle
+    expect(requests).toEqual({ 'S3.ListObjectsV2': 4, 'S3.GetObject': 7 });
   });
 
   it('status APP_ID: that app only, with the metadata of each version', () => {

@@ -91,7 +91,7 @@ describe('AWS limits', () => {
     expect(userMetadataProblem({ k: 'v'.repeat(S3_USER_METADATA_MAX_BYTES - 1) })).toBeUndefined();
     expect(userMetadataProblem({ k: 'v'.repeat(S3_USER_METADATA_MAX_BYTES) })).toMatch(/at most 2048/);
     expect(userMetadataProblem({ k: 'é' })).toMatch(/printable ASCII/);
-    const bundle = { sha256Hex: 'f'.repeat(64) } as Bundle;
+    const bundle = { sha256Hex: 'f'.repeat(64), storedManifestJson: '{}' } as Bundle;
     const meta = manifestMetadata(bundle, {
       runId: 'r'.repeat(40),
       releaseKey: `${'releases/'.repeat(20)}${'a'.repeat(32)}/${'a'.repeat(32)}_${'1'.repeat(10)}.zip`,

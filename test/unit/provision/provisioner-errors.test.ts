@@ -219,7 +219,7 @@ describe('Provisioner error paths (stubbed SDK)', () => {
       ['iam-propagation', 'iam-propagation'],
     );
     expect(elapsed()).toBeGreaterThan(0);
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1); // the manifest
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(2); // the version record, the manifest
   });
 
   it('gives up on an old role that Lambda cannot assume: IamError, no manifest', async () => {

@@ -1,0 +1,78 @@
+/**
+ * `apps-deployer verify [--repair] [--wait-lock SECONDS] [--only APP_ID] [--json]`: every provisioned
+ * version against invariant I1 and the desired settings; `--repair` converges drift from the release
+ * bundles under the lock. Exit 0 no drift (left) · 1 drift · 2 usage or configuration · 3 the lock is
+ * still held after --wait-lock · 4 AWS unavailable · 143 --repair stopped by SIGTERM between writes.
+ */
+import { toRunError } from '../../aws/failure-class';
+import { createAwsPorts } from '../../aws/clients';
+import { isValidAppId } from '../../bundle/names';
+import { ENV, loadConfig } from '../../config';
+import { UsageError } from '../../errors';
+import { createLogger } from '../../log';
+import { formatVerify, verify } from '../../verify';
+
+export interface VerifyCliOptions {
+  repair?: boolean;
+  waitLock?: string;
+  only?: string;
+  json?: boolean;
+}
+
+/** Signals that stop --repair between writes (exit 143); a second one exits at once (128 + signal). */
+const STOP_SIGNALS = { SIGTERM: 143, SIGINT: 130 } as const;
+
+/** The longest --wait-lock accepted (seconds): a day. */
+const MAX_WAIT_LOCK_SECONDS = 86_400;
+
+function waitSeconds(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n > MAX_WAIT_LOCK_SECONDS)
+    throw new UsageError(
+      `--wait-lock "${value}" is not a number of seconds`,
+      `give a whole number from 0 to ${MAX_WAIT_LOCK_SECONDS}`,
+    );
+  return n;
+}
+
+export async function run(opts: VerifyCliOptions): Promise<number> {
+  if (opts.only !== undefined && !isValidAppId(opts.only))
+    throw new UsageError(
+      `--only "${opts.only}" is not an app id`,
+      'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
+    );
+  const wait = waitSeconds(opts.waitLock);
+  if (opts.waitLock !== undefined && !opts.repair)
+    throw new UsageError('--wait-lock applies to --repair only', 'add --repair, or drop --wait-lock');
+  const config = loadConfig();
+  const tty = process.stderr.isTTY === true;
+  const level = tty && process.env[ENV.logLevel] === undefined ? 'warn' : config.logLevel;
+  const logger = createLogger({ level });
+  const ports = createAwsPorts(config.aws, {
+    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
+    logger,
+  });
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? 130);
+    process.stderr.write(`apps-deployer: ${signal}: stopping after the current writes (again to exit now)\n`);
+    abort.abort();
+  };
+  const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
+  for (const s of signals) process.on(s, onSignal);
+  let report;
+  try {
+    report = await verify(
+      { ports, config, logger },
+      { only: opts.only, repair: opts.repair === true, waitLockSeconds: wait, signal: abort.signal },
+    );
+  } catch (err) {
+    // LockHeldError stays exit 3; access denied or a missing bucket exit 2; unreachable AWS exit 4
+    throw toRunError(err, `verify the versions in s3://${config.appsBucket}`);
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`);
+  return report.exitCode;
+}

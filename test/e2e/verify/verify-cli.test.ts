@@ -1,0 +1,139 @@
+/**
+ * `apps-deployer verify` end to end (the built CLI as a subprocess against the test backend): --help
+ * names the env vars and exit codes; a clean fleet exits 0; a deleted function exits 1 with a
+ * versioned --json document naming it; --repair converges it (exit 0); usage errors exit 2; a held
+ * lock with no --wait-lock exits 3 and repairs nothing, and a SIGTERM while waiting for it exits 143.
+ */
+import { DeleteFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { testClients } from '../../support/emulator';
+import {
+  assertBuilt,
+  cli,
+  e2eEnv,
+  lambdaName,
+  makeApp,
+  put,
+  sleep,
+  startCli,
+  uniqueAppId,
+} from '../reconcile/support';
+
+jest.setTimeout(180_000);
+const clients = testClients();
+beforeAll(() => assertBuilt());
+afterAll(() => {
+  clients.s3.destroy();
+  clients.lambda.destroy();
+  clients.iam.destroy();
+});
+
+describe('apps-deployer verify', () => {
+  it('--help names the options, the environment and the exit codes', async () => {
+    const r = await cli(['verify', '--help'], {});
+    expect(r.code).toBe(0);
+    for (const s of [
+      '--repair',
+      '--wait-lock <seconds>',
+      '--only <app_id>',
+      '--json',
+      'MM_APPS_S3_BUCKET',
+      'Exit codes:',
+    ])
+      expect(r.stdout).toContain(s);
+    expect(r.stdout).toMatch(/^ {2}1 drift found/m);
+    expect(r.stdout).toMatch(/^ {2}3 --repair: another run still holds the lock/m);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    const env = await e2eEnv();
+    expect((await cli(['verify', '--only', 'x'], env.vars)).code).toBe(2);
+    const wait = await cli(['verify', '--wait-lock', '5'], env.vars);
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toContain('--wait-lock applies to --repair only');
+    expect((await cli(['verify', '--repair', '--wait-lock', 'soon'], env.vars)).code).toBe(2);
+  });
+
+  it('clean → 0; a deleted function → 1 with a versioned JSON document; lock held → 3; --repair → 0', async () => {
+    // Prepare: one app provisioned by reconcile
+    const env = await e2eEnv();
+    const app = await makeApp(uniqueAppId('vc'), '1.0.0');
+    await put(clients.s3, env.releaseBucket, app.key, app.bytes);
+    expect((await cli(['reconcile'], env.vars)).code).toBe(0);
+
+    // clean
+    const clean = await cli(['verify'], env.vars);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^verify: 1 version\(s\), 1 function\(s\), 1 asset\(s\): no drift$/m);
+
+    // drift
+    await clients.lambda.send(new DeleteFunctionCommand({ FunctionName: lambdaName(app) }));
+    const found = await cli(['verify', '--json', '--only', app.appId], env.vars);
+    expect(found.code).toBe(1);
+    const doc = JSON.parse(found.stdout) as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      verifyVersion: 1,
+      only: app.appId,
+      repair: false,
+      versions: 1,
+      exitCode: 1,
+      drift: [
+        {
+          appId: app.appId,
+          version: '1.0.0',
+          kind: 'function-missing',
+          resource: lambdaName(app),
+          repairable: true,
+        },
+      ],
+      foreign: [],
+      repairs: [],
+    });
+    expect(Object.keys(doc.requests as object)).toContain('Lambda.GetFunction');
+    const human = await cli(['verify'], env.vars);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(
+      new RegExp(`^${app.appId.replace(/\./g, '\\.')} +1\\.0\\.0 +${lambdaName(app)} +function-missing`, 'm'),
+    );
+
+    // a lock held by another run: --repair without waiting exits 3 and repairs nothing
+    const lock = JSON.stringify({
+      runId: 'other',
+      host: 'h',
+      pid: 1,
+      startedAt: new Date().toISOString(),
+      ttlSeconds: 600,
+    });
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: env.appsBucket, Key: 'deployer/lock', Body: lock, IfNoneMatch: '*' }),
+    );
+    const locked = await cli(['verify', '--repair'], env.vars);
+    expect(locked.code).toBe(3);
+    expect(locked.stderr).toMatch(/another reconcile holds the lock/);
+    // SIGTERM while waiting for it: exit 143, nothing repaired
+    const waiting = startCli(['verify', '--repair', '--wait-lock', '120'], env.vars);
+    await sleep(2_500);
+    waiting.child.kill('SIGTERM');
+    const stopped = await waiting.done;
+    expect(stopped.code).toBe(143);
+    expect(stopped.stderr).toMatch(/SIGTERM: stopping/);
+    await expect(
+      clients.lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(app) })),
+    ).rejects.toBeDefined();
+    expect((await cli(['unlock', '--yes'], env.vars)).code).toBe(0);
+
+    // repair
+    const repaired = await cli(['verify', '--repair', '--json'], env.vars);
+    expect(repaired.code).toBe(0);
+    expect(JSON.parse(repaired.stdout)).toMatchObject({
+      repair: true,
+      drift: [],
+      driftBefore: [{ kind: 'function-missing' }],
+      repairs: [{ appId: app.appId, status: 'repaired' }],
+    });
+    await expect(
+      clients.lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(app) })),
+    ).resolves.toBeDefined();
+    expect((await cli(['verify'], env.vars)).code).toBe(0);
+  });
+});

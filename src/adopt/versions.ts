@@ -25,6 +25,7 @@ import { bareEtag, canonicalStem, indexMarkers } from '../reconcile/markers';
 import { STATE_KEYS } from '../reconcile/types';
 import { ADOPT_DOWNLOADS } from './constants';
 import { manifestDifferences } from './manifest-match';
+import { tempDirPrefix } from '../temp-dirs';
 
 export interface ManifestFunction {
   name: string;
@@ -186,7 +187,7 @@ export async function provisionedVersions(src: VersionSources, only?: string): P
   const found = manifests
     .map((m) => ({ listed: m, parsed: parseManifestKey(m.key) }))
     .filter((m) => m.parsed !== undefined && (only === undefined || m.parsed.appId === only));
-  const tmpDir = await mkdtemp(path.join(src.tmpRoot ?? os.tmpdir(), 'apps-deployer-adopt-'));
+  const tmpDir = await mkdtemp(path.join(src.tmpRoot ?? os.tmpdir(), tempDirPrefix('run')));
   try {
     return await mapBounded(found, ADOPT_DOWNLOADS, async ({ listed, parsed }, index) => {
       const { appId, version } = parsed as { appId: string; version: string };

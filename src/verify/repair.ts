@@ -30,6 +30,7 @@ import { MANIFEST_METADATA } from '../provision/types';
 import { downloadRelease } from '../reconcile/download';
 import type { VersionFindings } from './inspect';
 import type { RepairResult } from './types';
+import { tempDirPrefix } from '../temp-dirs';
 
 export interface RepairDeps {
   ports: AwsPorts;
@@ -62,7 +63,7 @@ export async function repairAll(deps: RepairDeps, findings: VersionFindings[]): 
     (f) => f.drift.length > 0 || (!f.hasRecord && f.metadata[MANIFEST_METADATA.releaseKey] !== undefined),
   );
   if (todo.length === 0) return [];
-  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'apps-deployer-'));
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), tempDirPrefix('run')));
   const provisioner = new Provisioner({ ports: deps.ports, config: deps.config, logger: deps.logger });
   try {
     return await mapBounded(todo, REPAIR_CONCURRENCY, async (f, i) => {

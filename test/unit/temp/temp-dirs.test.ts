@@ -216,6 +216,6 @@ describe('the names the sweep knows', () => {
       expect({ file: f, unnamed: calls - named.length }).toEqual({ file: f, unnamed: 0 });
     }
     // guard against a vacuous pass: the two known ones are seen
-    expect(kinds.sort()).toEqual(['run', 'validate']);
+    expect([...new Set(kinds)].sort()).toEqual(['run', 'validate']);
   });
 });

@@ -268,7 +268,7 @@ async function ensureInvokePolicy(
     if (!ctx.config.createIam) {
       ctx.logger.warn(
         { policy: policyArn },
-        'the invoke policy does not exist and IAM creation is disabled: the Mattermost server must be allowed to invoke the functions some other way',
+        'the invoke policy does not exist and IAM creation is disabled: the Mattermost server must be allowed to invoke the functions and read the apps bucket some other way (deploy/iam/invoke-policy.json)',
       );
       return 'unchanged';
     }
@@ -277,7 +277,8 @@ async function ensureInvokePolicy(
         await ctx.ports.iam.createPolicy({
           PolicyName: name,
           PolicyDocument: withAppsBucketReads(document, parseArn(policyArn).partition, ctx.config.appsBucket),
-          Description: 'Lets the Mattermost server invoke app functions deployed by apps-deployer (by tag) and read app manifests and static assets',
+          Description:
+            'Lets the Mattermost server invoke app functions deployed by apps-deployer (by tag) and read app manifests and static assets',
           Tags: [MANAGED_IAM_TAG],
         });
       } catch (err) {

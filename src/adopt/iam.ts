@@ -24,7 +24,7 @@ import {
   sameDocument,
   trustsLambda,
 } from '../provision/iam';
-import { withAppsBucketReads } from '../provision/invoke-reads';
+import { appsBucketReadStatements, withAppsBucketReads } from '../provision/invoke-reads';
 import { MAX_POLICY_VERSIONS } from './constants';
 import type { AdoptIamObject } from './types';
 
@@ -75,9 +75,15 @@ export function classifyInvokeDocument(
   const bucket = `arn:${ctx.partition}:s3:::${ctx.appsBucket}`;
   const ours = (JSON.parse(invokePolicyDocument(ctx.partition, ctx.accountId)) as { Statement: unknown[] })
     .Statement[0];
+  const ourReads = appsBucketReadStatements(ctx.partition, ctx.appsBucket);
   for (const raw of list((doc as { Statement?: unknown } | undefined)?.Statement)) {
     const s = raw as Statement;
     if (sameDocument(s, ours)) continue;
+    // the reads as the deployer writes them (their listing is conditioned, so not "plain" below)
+    if (ourReads.some((r) => sameDocument(s, r))) {
+      reads = true;
+      continue;
+    }
     const plain = s.Effect === 'Allow' && s.Condition === undefined && !s.NotAction && !s.NotResource;
     const actions = list(s.Action);
     const resources = list(s.Resource).map(String);

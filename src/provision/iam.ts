@@ -3,7 +3,9 @@
  *  - the execute role (trust: lambda.amazonaws.com; AWSLambdaBasicExecutionRole attached), created if
  *    missing unless config.createIam is false, in which case a missing role is an IamError naming the fix;
  *  - the invoke policy: lambda:InvokeFunction on functions carrying the managed-by tag (an
- *    aws:ResourceTag condition, so it never grows per function), created when missing; a managed one
+ *    aws:ResourceTag condition, so it never grows per function) plus the server's reads of the apps
+ *    bucket (invoke-reads.ts), created when missing; a managed one without the reads (older installs)
+ *    is accepted with a notice; a managed one
  *    whose document drifted is a ConfigError (never rewritten: see invokePolicyDrift), and attached
  *    to the invoke group (created when missing and createIam).
  * Everything is read first and written only when it differs.
@@ -67,6 +69,11 @@ export function invokePolicyDocument(partition: string, accountId: string): stri
       },
     ],
   });
+}
+
+/** The invoke policy the deployer creates: the invoke statement and the server's apps bucket reads. */
+export function wantedInvokePolicyDocument(partition: string, accountId: string, appsBucket: string): string {
+  return withAppsBucketReads(invokePolicyDocument(partition, accountId), partition, appsBucket);
 }
 
 /** IAM returns policy documents URL-encoded (emulators sometimes do not). */
@@ -261,7 +268,7 @@ async function ensureInvokePolicy(
     if (!ctx.config.createIam) {
       ctx.logger.warn(
         { policy: policyArn },
-        'the invoke policy does not exist and IAM creation is disabled: the Mattermost server must be allowed to invoke the functions some other way',
+        'the invoke policy does not exist and IAM creation is disabled: the Mattermost server must be allowed to invoke the functions and read the apps bucket some other way (deploy/iam/invoke-policy.json)',
       );
       return 'unchanged';
     }
@@ -269,8 +276,9 @@ async function ensureInvokePolicy(
       try {
         await ctx.ports.iam.createPolicy({
           PolicyName: name,
-          PolicyDocument: document,
-          Description: 'Lets the Mattermost server invoke app functions deployed by apps-deployer (by tag)',
+          PolicyDocument: withAppsBucketReads(document, parseArn(policyArn).partition, ctx.config.appsBucket),
+          Description:
+            'Lets the Mattermost server invoke app functions deployed by apps-deployer (by tag) and read app manifests and static assets',
           Tags: [MANAGED_IAM_TAG],
         });
       } catch (err) {
@@ -283,8 +291,12 @@ async function ensureInvokePolicy(
   const current = await ctx.retry('iam', name, () =>
     ctx.ports.iam.getPolicyVersion({ PolicyArn: policyArn, VersionId: existing.DefaultVersionId ?? 'v1' }),
   );
-  if (isWantedInvokeDocument(current.PolicyVersion?.Document, document, policyArn, ctx.config.appsBucket))
+  const currentDocument = current.PolicyVersion?.Document;
+  if (isWantedInvokeDocument(currentDocument, document, policyArn, ctx.config.appsBucket)) {
+    if (sameDocument(decodePolicyDocument(currentDocument), JSON.parse(document)))
+      noticeMissingReads(ctx, policyArn, document);
     return 'unchanged';
+  }
   if (!ctx.config.createIam) {
     ctx.logger.warn(
       { policy: policyArn },
@@ -292,12 +304,36 @@ async function ensureInvokePolicy(
     );
     return 'unchanged';
   }
-  throw invokePolicyDrift(policyArn, existing.DefaultVersionId ?? 'v1', document);
+  const wanted = withAppsBucketReads(document, parseArn(policyArn).partition, ctx.config.appsBucket);
+  throw invokePolicyDrift(policyArn, existing.DefaultVersionId ?? 'v1', wanted);
+}
+
+/** Invoke policies already told about (once per process: a long-lived service runs reconcile often). */
+const readsNoticeGiven = new Set<string>();
+
+/**
+ * A managed invoke policy created before the deployer granted the apps bucket reads is accepted as is
+ * (never rewritten), but the Mattermost server cannot read manifests or static assets with it.
+ */
+function noticeMissingReads(ctx: StepContext, policyArn: string, document: string): void {
+  if (readsNoticeGiven.has(policyArn)) return;
+  readsNoticeGiven.add(policyArn);
+  const wanted = withAppsBucketReads(document, parseArn(policyArn).partition, ctx.config.appsBucket);
+  ctx.logger.warn(
+    { policy: policyArn, wanted },
+    `the invoke policy lacks the apps bucket reads (s3:GetObject on ${ctx.config.appsBucket}/manifests/* and static/*, ` +
+      's3:ListBucket under manifests/) the Mattermost server needs to read app manifests and static assets, ' +
+      'unless its principal has them some other way; the deployer does not rewrite it: have an IAM administrator ' +
+      `save the wanted document as invoke-policy.json and run \`aws iam create-policy-version --policy-arn ${policyArn} ` +
+      '--policy-document file://invoke-policy.json --set-as-default` (see deploy/README.md)',
+  );
 }
 
 /**
- * The invoke document is as wanted: the deployer's, or the deployer's with upstream's apps bucket reads
- * that `adopt` keeps when it takes upstream's policy over (invoke-reads.ts). Anything else is drift.
+ * The invoke document (`document`: the invoke statement alone) is as wanted: with the apps bucket reads
+ * (what the deployer creates, and what `adopt` writes when upstream's policy had reads; also in the form
+ * with an unconditioned listing that `adopt` wrote before), or without them (older installs; reconcile
+ * then gives a notice). Anything else is drift.
  */
 export function isWantedInvokeDocument(
   current: string | undefined,
@@ -309,7 +345,8 @@ export function isWantedInvokeDocument(
   const { partition } = parseArn(policyArn);
   return (
     sameDocument(doc, JSON.parse(document)) ||
-    sameDocument(doc, JSON.parse(withAppsBucketReads(document, partition, appsBucket)))
+    sameDocument(doc, JSON.parse(withAppsBucketReads(document, partition, appsBucket))) ||
+    sameDocument(doc, JSON.parse(withAppsBucketReads(document, partition, appsBucket, 'unconditioned-list')))
   );
 }
 

@@ -18,7 +18,11 @@ import {
   GetPolicyVersionCommand,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { decodePolicyDocument, invokePolicyDocument, MANAGED_IAM_TAG } from '../../../src/provision/iam';
+import {
+  decodePolicyDocument,
+  MANAGED_IAM_TAG,
+  wantedInvokePolicyDocument,
+} from '../../../src/provision/iam';
 import { ConfigError, DeployerError } from '../../../src/errors';
 import { ConflictError, IamError } from '../../../src/provision/errors';
 import { MANIFEST_METADATA } from '../../../src/provision/types';
@@ -431,7 +435,9 @@ describe('provisioning over existing resources', () => {
       ) as unknown,
     });
     await expect(attempt).rejects.toMatchObject({
-      hint: expect.stringContaining(invokePolicyDocument('aws', arn.split(':')[4]!)) as unknown,
+      hint: expect.stringContaining(
+        wantedInvokePolicyDocument('aws', arn.split(':')[4]!, env.config.appsBucket),
+      ) as unknown,
     });
     const counts = env.ports.requests.snapshot();
     expect(Object.keys(counts).filter((op) => op.includes('PolicyVersion') && !op.includes('Get'))).toEqual(

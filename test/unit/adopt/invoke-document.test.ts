@@ -86,6 +86,19 @@ describe('isWantedInvokeDocument (reconcile)', () => {
     expect(isWantedInvokeDocument(wanted, wanted, POLICY, ctx.appsBucket)).toBe(true);
     const adopted = withAppsBucketReads(wanted, 'aws', ctx.appsBucket);
     expect(isWantedInvokeDocument(encodeURIComponent(adopted), wanted, POLICY, ctx.appsBucket)).toBe(true);
+    // as adopt wrote it before the listing was limited to manifests/
+    const unconditioned = withAppsBucketReads(wanted, 'aws', ctx.appsBucket, 'unconditioned-list');
+    expect(unconditioned).not.toContain('s3:prefix');
+    expect(isWantedInvokeDocument(unconditioned, wanted, POLICY, ctx.appsBucket)).toBe(true);
+  });
+
+  it('refuses the reads twice over, or a listing wider than manifests/', () => {
+    const once = withAppsBucketReads(wanted, 'aws', ctx.appsBucket);
+    const twice = withAppsBucketReads(once, 'aws', ctx.appsBucket);
+    expect(isWantedInvokeDocument(twice, wanted, POLICY, ctx.appsBucket)).toBe(false);
+    const wider = once.replace('"s3:prefix":"manifests/*"', '"s3:prefix":"*"');
+    expect(wider).not.toEqual(once);
+    expect(isWantedInvokeDocument(wider, wanted, POLICY, ctx.appsBucket)).toBe(false);
   });
 
   it("refuses anything else: upstream's document, reads of another bucket, an extra statement", () => {

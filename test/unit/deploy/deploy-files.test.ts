@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ADOPTION_IAM_ACTIONS, DEPLOYER_IAM_ACTIONS } from '../../../src/aws/clients';
 import { DEFAULTS, ENV } from '../../../src/config';
-import { executeRoleTrustPolicy, invokePolicyDocument } from '../../../src/provision/iam';
+import { executeRoleTrustPolicy, wantedInvokePolicyDocument } from '../../../src/provision/iam';
 import { FUNCTION_TAGS } from '../../../src/provision/types';
 import { uploaderPolicyDocument } from '../../../src/upload/policy';
 import { STATE_KEYS } from '../../../src/reconcile/types';
@@ -532,7 +532,7 @@ describe('deploy/iam documents', () => {
 
   it('invoke-policy.json allows invoking only functions carrying the deployer tag', () => {
     const policy = loadPolicy('invoke-policy.json');
-    expect([...actionsOf(policy)]).toEqual(['lambda:InvokeFunction']);
+    expect([...actionsOf(policy)]).toEqual(['lambda:InvokeFunction', 's3:GetObject', 's3:ListBucket']);
     const fn = `arn:aws:lambda:${SAMPLE.AWS_REGION}:${SAMPLE.AWS_ACCOUNT_ID}:function:com-example-app_1-0-0_send`;
     const tag = `aws:ResourceTag/${FUNCTION_TAGS.managedBy}`;
     expect(allows(policy, 'lambda:InvokeFunction', fn, { [tag]: FUNCTION_TAGS.managedByValue })).toBe(true);
@@ -546,9 +546,35 @@ describe('deploy/iam documents', () => {
     expect(JSON.stringify(policy)).not.toMatch(/function:[a-z0-9]/i);
   });
 
+  it('invoke-policy.json lets the server read manifests and static assets of the apps bucket only', () => {
+    const policy = loadPolicy('invoke-policy.json');
+    const apps = SAMPLE.APPS_BUCKET;
+    const s3 = (bucket: string, key?: string) =>
+      `arn:aws:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
+    expect(allows(policy, 's3:GetObject', s3(apps, 'manifests/com.example.a_1.0.0.json'))).toBe(true);
+    expect(allows(policy, 's3:GetObject', s3(apps, 'static/com.example.a_1.0.0_app/icon.png'))).toBe(true);
+    for (const key of [STATE_KEYS.lock, 'deployer/anything', 'other/x', `${SAMPLE.RELEASE_PREFIX}a_1.zip`])
+      expect({ key, allowed: allows(policy, 's3:GetObject', s3(apps, key)) }).toEqual({
+        key,
+        allowed: false,
+      });
+    expect(allows(policy, 's3:GetObject', s3(SAMPLE.RELEASE_BUCKET, `${SAMPLE.RELEASE_PREFIX}a_1.zip`))).toBe(
+      false,
+    );
+    // the server lists only under manifests/<app> (upstream upaws ListS3)
+    expect(allows(policy, 's3:ListBucket', s3(apps), { 's3:prefix': 'manifests/com.example.a' })).toBe(true);
+    expect(allows(policy, 's3:ListBucket', s3(apps), { 's3:prefix': 'deployer/' })).toBe(false);
+    expect(allows(policy, 's3:ListBucket', s3(apps))).toBe(false);
+    expect(allows(policy, 's3:ListBucket', s3(SAMPLE.RELEASE_BUCKET), { 's3:prefix': 'manifests/' })).toBe(
+      false,
+    );
+    for (const action of ['s3:PutObject', 's3:DeleteObject'])
+      expect(allows(policy, action, s3(apps, 'manifests/com.example.a_1.0.0.json'))).toBe(false);
+  });
+
   it('invoke-policy.json is the document the deployer writes (src/provision/iam.ts), so it never rewrites it', () => {
     expect(loadPolicy('invoke-policy.json')).toEqual(
-      JSON.parse(invokePolicyDocument('aws', SAMPLE.AWS_ACCOUNT_ID)),
+      JSON.parse(wantedInvokePolicyDocument('aws', SAMPLE.AWS_ACCOUNT_ID, SAMPLE.APPS_BUCKET)),
     );
   });
 

@@ -10,6 +10,7 @@ import {
   parseArn,
   sameDocument,
   trustsLambda,
+  wantedInvokePolicyDocument,
 } from '../../../src/provision/iam';
 import type { AwsPorts } from '../../../src/aws/ports';
 import { createAwsPorts } from '../../../src/aws/clients';
@@ -87,6 +88,29 @@ describe('IAM documents', () => {
       Condition: { StringEquals: { 'aws:ResourceTag/mattermost-apps-managed-by': 'apps-deployer' } },
     });
     expect(invokePolicyDocument('aws', '123456789012').length).toBeLessThan(6144);
+  });
+
+  it('the created invoke policy adds only the apps bucket reads and stays far under the 6,144-character cap', () => {
+    const bucket = 'b'.repeat(63); // the longest S3 bucket name
+    const created = wantedInvokePolicyDocument('aws-us-gov', '123456789012', bucket);
+    const doc = JSON.parse(created) as { Statement: { Sid: string; Action: string; Resource: unknown }[] };
+    expect(doc.Statement.map((s) => [s.Sid, s.Action])).toEqual([
+      ['InvokeMattermostAppsManagedByTheDeployer', 'lambda:InvokeFunction'],
+      ['ReadAppManifestsAndStaticAssets', 's3:GetObject'],
+      ['ListAppsBucket', 's3:ListBucket'],
+    ]);
+    expect(doc.Statement[1]?.Resource).toEqual([
+      `arn:aws-us-gov:s3:::${bucket}/manifests/*`,
+      `arn:aws-us-gov:s3:::${bucket}/static/*`,
+    ]);
+    expect(doc.Statement[2]).toMatchObject({
+      Resource: `arn:aws-us-gov:s3:::${bucket}`,
+      Condition: { StringLike: { 's3:prefix': 'manifests/*' } },
+    });
+    // IAM counts the document without whitespace; JSON.stringify writes none
+    expect(created).not.toMatch(/\s/);
+    expect(created.length).toBeLessThan(6144);
+    expect(created.length).toBeLessThan(1024); // the same whatever the number of functions
   });
 
   it('recognizes trust policies that let Lambda assume the role, in their URL-encoded form too', () => {

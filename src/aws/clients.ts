@@ -23,7 +23,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   LambdaClient,
   CreateFunctionCommand,
+  DeleteFunctionCommand,
   DeleteFunctionConcurrencyCommand,
+  ListFunctionsCommand,
   GetAccountSettingsCommand,
   GetFunctionCommand,
   PutFunctionConcurrencyCommand,
@@ -123,9 +125,10 @@ export const DEPLOYER_IAM_ACTIONS = {
     'lambda:UntagResource',
     'lambda:PutFunctionConcurrency',
     'lambda:DeleteFunctionConcurrency',
+    'lambda:DeleteFunction',
   ],
-  /** account-level reads (no resource type: "*") */
-  lambdaAccount: ['lambda:GetAccountSettings'],
+  /** account-level reads (no resource type: "*"); ListFunctions: prune's staged-code sweep */
+  lambdaAccount: ['lambda:GetAccountSettings', 'lambda:ListFunctions'],
   iam: [
     'iam:GetRole',
     'iam:CreateRole',
@@ -366,6 +369,10 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
       await lambda.send(new DeleteFunctionConcurrencyCommand(input));
     },
     getAccountSettings: () => lambda.send(new GetAccountSettingsCommand({})),
+    deleteFunction: async (input) => {
+      await lambda.send(new DeleteFunctionCommand(input));
+    },
+    listFunctions: (input) => lambda.send(new ListFunctionsCommand(input)),
     waitActive: (name, maxWaitSeconds) =>
       wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),
     waitUpdated: (name, maxWaitSeconds) =>

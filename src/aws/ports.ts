@@ -32,6 +32,9 @@ import type {
   PutFunctionConcurrencyCommandInput,
   DeleteFunctionConcurrencyCommandInput,
   GetAccountSettingsCommandOutput,
+  DeleteFunctionCommandInput,
+  ListFunctionsCommandInput,
+  ListFunctionsCommandOutput,
 } from '@aws-sdk/client-lambda';
 import type {
   AttachGroupPolicyCommandInput,
@@ -106,6 +109,10 @@ export interface LambdaPort {
   deleteFunctionConcurrency(input: DeleteFunctionConcurrencyCommandInput): Promise<void>;
   /** the account's concurrency limits (UnreservedConcurrentExecutions) */
   getAccountSettings(): Promise<GetAccountSettingsCommandOutput>;
+  /** `prune`: only functions whose tags name the retired version (src/prune/retire.ts) */
+  deleteFunction(input: DeleteFunctionCommandInput): Promise<void>;
+  /** `prune`: the CodeSha256 of every function, to keep staged code a function still uses */
+  listFunctions(input: ListFunctionsCommandInput): Promise<ListFunctionsCommandOutput>;
   /** Waits FunctionActiveV2 with a deadline (seconds). */
   waitActive(functionName: string, maxWaitSeconds: number): Promise<void>;
   /** Waits FunctionUpdatedV2 with a deadline (seconds). */

@@ -148,7 +148,12 @@ describe('deploy/iam documents', () => {
       for (const a of list(s.Action)) expect(a).not.toMatch(/^(\*|[a-z0-9]+:\*)$/);
       // "*" only for reads that have no resource type: the EC2 reads Lambda requires for VpcConfig,
       // and Lambda's account settings
-      if (!list(s.Action).every((a) => /^(ec2:Describe[A-Za-z]+|lambda:GetAccountSettings)$/.test(a)))
+      // (and ListFunctions: prune keeps staged code any function uses; it supports no resource ARN)
+      if (
+        !list(s.Action).every((a) =>
+          /^(ec2:Describe[A-Za-z]+|lambda:GetAccountSettings|lambda:ListFunctions)$/.test(a),
+        )
+      )
         for (const r of list(s.Resource)) expect(r).not.toBe('*');
     }
   });
@@ -223,7 +228,9 @@ describe('deploy/iam documents', () => {
       }
       expect(allows(policy, 's3:DeleteObject', s3(apps, STATE_KEYS.lock))).toBe(true);
       expect(allows(policy, 's3:DeleteObject', s3(apps, `${STATE_KEYS.manifestsPrefix}a_1.json`))).toBe(true);
-      expect(allows(policy, 's3:DeleteObject', s3(apps, 'static/a_1_app/icon.png'))).toBe(false);
+      // prune retires a version's static assets (only keys its bundle named: src/prune/retire.ts)
+      expect(allows(policy, 's3:DeleteObject', s3(apps, 'static/a_1_app/icon.png'))).toBe(true);
+      expect(allows(policy, 's3:DeleteObject', s3(apps, 'other/key'))).toBe(false);
       expect(allows(policy, 's3:PutObject', s3(apps, 'other/key'))).toBe(false);
       expect(allows(policy, 's3:GetObject', s3('another-bucket', STATE_KEYS.lock))).toBe(false);
     });
@@ -257,7 +264,10 @@ describe('deploy/iam documents', () => {
       // not an app function name (<app>_<version>_<function>)
       expect(allows(policy, 'lambda:GetFunction', fn('billing'))).toBe(false);
       expect(allows(policy, 'lambda:InvokeFunction', fn('x_1_y'), managed)).toBe(false);
-      expect(allows(policy, 'lambda:DeleteFunction', fn('x_1_y'), managed)).toBe(false);
+      // prune deletes managed functions only (tag-scoped like every other change)
+      expect(allows(policy, 'lambda:DeleteFunction', fn('x_1_y'), managed)).toBe(true);
+      expect(allows(policy, 'lambda:DeleteFunction', fn('x_1_y'))).toBe(false);
+      expect(allows(policy, 'lambda:InvokeFunction', fn('x_1_y'))).toBe(false);
     });
 
     it('creates functions only with the managed-by tag in the request, and only our tag keys', () => {

@@ -65,6 +65,15 @@ export interface RunSummary {
   error?: { code: string; message: string };
 }
 
+/** A version `prune` retired (a retired marker under deployer/seen/): never provisioned again. */
+export interface RetiredVersion {
+  appId: string;
+  version: string;
+  /** false while the retirement is incomplete (retired marker, no pruned marker): `prune --apply`
+   * completes it */
+  complete: boolean;
+}
+
 export type LockState =
   | { held: false }
   | {
@@ -106,6 +115,8 @@ export interface StatusReport {
   failed: JudgedBundle[];
   /** release bundles judged and provisioned (or identical re-uploads) */
   upToDate: number;
+  /** versions retired by `prune` (their release bundles, if still listed, are known-retired) */
+  retired?: RetiredVersion[];
   /** the last runs, newest first */
   runs: RunSummary[];
   /** records that could not be read (a run record that is not JSON, a marker without body) */

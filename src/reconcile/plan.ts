@@ -102,7 +102,10 @@ interface DecideOptions {
 }
 
 /** The retired verdict of a stem (any ETag), or undefined when the version was never retired. */
-function retiredDecision(byEtag: Map<string, ParsedMarker[]> | undefined, etag: string): Decision | undefined {
+function retiredDecision(
+  byEtag: Map<string, ParsedMarker[]> | undefined,
+  etag: string,
+): Decision | undefined {
   let retiredEtag: string | undefined;
   for (const [e, list] of byEtag ?? []) {
     if (list.some((m) => m.outcome === 'retired' || m.outcome === 'pruned')) retiredEtag = e;

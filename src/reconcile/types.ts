@@ -36,14 +36,7 @@ export const STATE_KEYS = {
  * 'pruned': written last, once the manifest, functions and assets are gone. Either one, under ANY ETag
  * of the stem, makes every release object of that version known-retired (src/prune). */
 export type MarkerOutcome =
-  | 'provisioned'
-  | 'identical'
-  | 'conflict'
-  | 'collision'
-  | 'rejected'
-  | 'failed'
-  | 'retired'
-  | 'pruned';
+  'provisioned' | 'identical' | 'conflict' | 'collision' | 'rejected' | 'failed' | 'retired' | 'pruned';
 
 /** What a retirement removes, recorded in the `retired` marker before anything is removed, so that a
  * rerun after a crash completes it even once the manifest is gone (src/prune/retire.ts). */

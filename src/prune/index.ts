@@ -160,6 +160,7 @@ export async function prune(deps: PruneDeps, opts: PruneOptions = {}): Promise<P
   } catch (err) {
     throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
   }
+  logger.info({ lock: lock.resource }, 'lock taken');
   const assertCanWrite = (): void => {
     if (opts.signal?.aborted) throw new RunAbortedError('prune');
     lock.assertCanWrite();

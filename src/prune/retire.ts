@@ -261,6 +261,7 @@ export async function retireVersion(
         logger,
       );
       result.manifestDeleted = true;
+      logger.info({ manifest: d.manifestKey }, 'manifest deleted');
     } catch (err) {
       if (!isNotFound(err))
         throw new RetireError(d.appId, d.version, `its manifest was not deleted: ${errorMessage(err)}`, {
@@ -275,7 +276,10 @@ export async function retireVersion(
   // 3. functions (one at a time: Lambda's shared control-plane pool is rate-limited anyway)
   for (const name of record.functions) {
     const fate = await deleteManagedFunction(ctx, name, d.appId, d.version);
-    if (fate === 'deleted') result.functionsDeleted.push(name);
+    if (fate === 'deleted') {
+      result.functionsDeleted.push(name);
+      logger.info({ function: name }, 'function deleted');
+    }
     if (fate === 'foreign') {
       result.functionsLeft.push(name);
       logger.warn(

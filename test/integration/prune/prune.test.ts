@@ -197,6 +197,20 @@ describe('prune (emulator)', () => {
     expect(await keys(e, `static/${app}_1.0.0_app/`)).toEqual([foreign]);
   });
 
+  it('a version whose release bundle is gone: functions and manifest retired, assets left and reported', async () => {
+    const { e, app } = await threeVersions();
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    await e.s3.send(new DeleteObjectCommand({ Bucket: e.releaseBucket, Key: `bundles/${app}_1.0.0.zip` }));
+    const applied = await pruneRun(e, { keep: 2, olderThanDays: 0, apply: true });
+    expect(applied.exitCode).toBe(0);
+    const r = applied.retired?.[0];
+    expect(r).toMatchObject({ version: '1.0.0', status: 'retired', manifestDeleted: true, assetsDeleted: 0 });
+    expect(r?.assetsNote).toMatch(/cannot be read.*assets left/);
+    expect(await functionExists(lambdaName(app, '1.0.0'))).toBe(false);
+    expect(await keys(e, `static/${app}_1.0.0_app/`)).toEqual([`static/${app}_1.0.0_app/icon.png`]);
+    expect(await keys(e, 'manifests/')).toHaveLength(2);
+  });
+
   it('retention: expires old run records (the newest kept) and unused staged code; code a function uses stays', async () => {
     const { e, app } = await threeVersions();
     expect((await run(e)).report.exitCode).toBe(0); // a second run record

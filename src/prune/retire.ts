@@ -11,19 +11,16 @@
  * Every step is idempotent (gone is done), so a rerun after a SIGKILL anywhere completes the work from
  * the recorded body; I1 holds throughout because the manifest goes before anything it names.
  */
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { deleteIfMatch } from '../aws/conditional-delete';
 import { isAwsError, isNotFound, isPreconditionFailed, isThrottling } from '../aws/errors';
 import type { AwsPorts } from '../aws/ports';
-import { lambdaFunctionName, staticAssetKey } from '../bundle/names';
-import { openBundleReader } from '../bundle/reader';
+import { lambdaFunctionName } from '../bundle/names';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { FUNCTION_TAGS, MANIFEST_METADATA } from '../provision/types';
-import { downloadRelease } from '../reconcile/download';
 import { bareEtag, canonicalStem, markerKey, writeMarker, type ParsedMarker } from '../reconcile/markers';
 import { VALIDATOR_VERSION, type MarkerBody, type RetirementRecord } from '../reconcile/types';
+import { bundleAssetKeys, decoded } from './assets';
 import { RetireError } from './errors';
 import type { RetireResult, VersionDecision } from './types';
 
@@ -77,56 +74,6 @@ export function manifestFunctionNames(appId: string, version: string, manifestJs
     }
   }
   return [...names].sort();
-}
-
-function decoded(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-/** Keys of the static assets the provisioned release bundle named, read from the bundle itself (its
- * sha256 checked against the manifest's metadata), or why they cannot be known. */
-async function bundleAssetKeys(
-  ctx: RetireContext,
-  d: VersionDecision,
-  metadata: Record<string, string>,
-): Promise<{ assets?: string[]; assetsNote?: string }> {
-  const releaseKey = decoded(metadata[MANIFEST_METADATA.releaseKey]);
-  const releaseEtag = decoded(metadata[MANIFEST_METADATA.releaseEtag]);
-  const sha = metadata[MANIFEST_METADATA.bundleSha256];
-  if (!releaseKey || !releaseEtag || !sha)
-    return { assetsNote: 'the manifest names no release bundle (not written by apps-deployer): assets left' };
-  const file = path.join(ctx.tmpDir, `${canonicalStem(d.appId, d.version).replace(/[^\w.-]/g, '_')}.zip`);
-  try {
-    const got = await downloadRelease(
-      ctx.ports.s3,
-      { bucket: ctx.releaseBucket, key: releaseKey, etag: `"${bareEtag(releaseEtag)}"` },
-      file,
-    );
-    if (got.sha256Hex !== sha)
-      return {
-        assetsNote: `release bundle ${releaseKey} is not the bundle provisioned (sha256 differs): assets left`,
-      };
-    const reader = await openBundleReader(file);
-    const keys = new Set<string>();
-    for (const entry of reader.entries) {
-      if (!entry.startsWith('static/') || entry.endsWith('/')) continue;
-      try {
-        keys.add(staticAssetKey(d.appId, d.version, entry.slice('static/'.length)));
-      } catch {
-        // an unsafe path: never uploaded
-      }
-    }
-    return { assets: [...keys].sort() };
-  } catch (err) {
-    return { assetsNote: `release bundle ${releaseKey} cannot be read (${errorMessage(err)}): assets left` };
-  } finally {
-    await rm(file, { force: true }).catch(() => undefined);
-  }
 }
 
 /** Decides what the retirement removes, from the manifest (and its release bundle), and records it in

@@ -6,6 +6,7 @@ import { MAX_BUNDLE_BYTES } from './bundle/limits';
 import { ConfigError } from './errors';
 import { checkEnvironment, loadFunctionSettings, SETTINGS_ENV } from './settings/config';
 import { loadOverrides, type Overrides } from './settings/overrides';
+import { parsePinned, type PinnedVersion } from './prune/pins';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -81,6 +82,10 @@ export interface DeployerConfig {
   alertWebhookUrl?: string;
   /** APPS_DEPLOYER_TMP_BUDGET: bytes the run's temp files may take at once (at least the bundle limit) */
   tmpBudgetBytes: number;
+  /** APPS_DEPLOYER_PRUNE_PINNED: versions `prune` keeps (`app_id@version`); absent = none */
+  prunePinned?: PinnedVersion[];
+  /** APPS_DEPLOYER_RUN_RETENTION_DAYS: `prune` expires run records older than this (absent = the default) */
+  runRetentionDays?: number;
 }
 
 export const DEFAULTS = {
@@ -101,6 +106,8 @@ export const DEFAULTS = {
   maxMaxAttempts: 20,
   /** 4 bundles of the largest size at once */
   tmpBudgetBytes: 4 * MAX_BUNDLE_BYTES,
+  /** run records `prune` keeps (the newest are kept whatever their age: see prune/retention.ts) */
+  runRetentionDays: 90,
 } as const;
 
 /** Environment variable names, in one place (README "Configuration" lists the same). */
@@ -146,6 +153,8 @@ export const ENV = {
   alertWebhookUrl: 'APPS_DEPLOYER_ALERT_WEBHOOK_URL',
   tmpBudget: 'APPS_DEPLOYER_TMP_BUDGET',
   awsMaxAttempts: 'APPS_DEPLOYER_AWS_MAX_ATTEMPTS',
+  prunePinned: 'APPS_DEPLOYER_PRUNE_PINNED',
+  runRetentionDays: 'APPS_DEPLOYER_RUN_RETENTION_DAYS',
 } as const;
 
 /** Values given on the command line; they win over the environment. */
@@ -362,6 +371,14 @@ export function loadConfig(
     notifyWebhookUrl: url(ENV.notifyWebhookUrl, str(ENV.notifyWebhookUrl)),
     alertWebhookUrl: url(ENV.alertWebhookUrl, str(ENV.alertWebhookUrl)),
     tmpBudgetBytes,
+    prunePinned: parsePinned(ENV.prunePinned, str(ENV.prunePinned), problems),
+    runRetentionDays: int(
+      ENV.runRetentionDays,
+      str(ENV.runRetentionDays),
+      DEFAULTS.runRetentionDays,
+      1,
+      36_500,
+    ),
   };
   if (problems.length > 0) {
     throw new ConfigError(

@@ -23,6 +23,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   LambdaClient,
   CreateFunctionCommand,
+  DeleteFunctionCommand,
   DeleteFunctionConcurrencyCommand,
   GetAccountSettingsCommand,
   GetFunctionCommand,
@@ -132,8 +133,8 @@ export const DEPLOYER_IAM_ACTIONS = {
     /** prune: retiring a version's functions (tag-conditioned like every other write) */
     'lambda:DeleteFunction',
   ],
-  /** account-level reads (no resource type: "*") */
-  lambdaAccount: ['lambda:GetAccountSettings'],
+  /** account-level reads (no resource type: "*"); ListFunctions: prune's staged-code sweep */
+  lambdaAccount: ['lambda:GetAccountSettings', 'lambda:ListFunctions'],
   iam: [
     'iam:GetRole',
     'iam:CreateRole',
@@ -174,12 +175,8 @@ export const ADOPTION_IAM_ACTIONS = {
   lambdaTag: ['lambda:TagResource'],
   /** upstream's invoke policy, only while it carries no managed-by tag */
   iam: ['iam:ListPolicyVersions', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion'],
-  adoptionOnly: [
-    'lambda:ListFunctions',
-    'iam:ListPolicyVersions',
-    'iam:CreatePolicyVersion',
-    'iam:DeletePolicyVersion',
-  ],
+  // (lambda:ListFunctions is also the deployer's: prune keeps staged code any function uses)
+  adoptionOnly: ['iam:ListPolicyVersions', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion'],
 } as const;
 
 /** Sessions of the release role: at most an hour (from IRSA this is role chaining, capped at 1 h). The
@@ -399,6 +396,9 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
       await lambda.send(new DeleteFunctionConcurrencyCommand(input));
     },
     getAccountSettings: () => lambda.send(new GetAccountSettingsCommand({})),
+    deleteFunction: async (input) => {
+      await lambda.send(new DeleteFunctionCommand(input));
+    },
     listFunctions: (input) => lambda.send(new ListFunctionsCommand(input)),
     waitActive: (name, maxWaitSeconds) =>
       wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),

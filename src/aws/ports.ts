@@ -32,6 +32,7 @@ import type {
   PutFunctionConcurrencyCommandInput,
   DeleteFunctionConcurrencyCommandInput,
   GetAccountSettingsCommandOutput,
+  DeleteFunctionCommandInput,
   ListFunctionsCommandInput,
   ListFunctionsCommandOutput,
 } from '@aws-sdk/client-lambda';
@@ -115,7 +116,10 @@ export interface LambdaPort {
   deleteFunctionConcurrency(input: DeleteFunctionConcurrencyCommandInput): Promise<void>;
   /** the account's concurrency limits (UnreservedConcurrentExecutions) */
   getAccountSettings(): Promise<GetAccountSettingsCommandOutput>;
-  /** `adopt` only: the account's functions, to find those the upstream deployer created */
+  /** `prune`: only functions whose tags name the retired version (src/prune/retire.ts) */
+  deleteFunction(input: DeleteFunctionCommandInput): Promise<void>;
+  /** `adopt`: the account's functions, to find those the upstream deployer created; `prune`: the
+   * CodeSha256 of every function, to keep staged code a function still uses */
   listFunctions(input: ListFunctionsCommandInput): Promise<ListFunctionsCommandOutput>;
   /** Waits FunctionActiveV2 with a deadline (seconds). */
   waitActive(functionName: string, maxWaitSeconds: number): Promise<void>;

@@ -51,6 +51,8 @@ const MEANING: Record<string, string> = {
   [ENV.notifyWebhookUrl]: 'Mattermost webhook for success notifications',
   [ENV.alertWebhookUrl]: 'Mattermost webhook for failure alerts',
   [ENV.pushgatewayUrl]: 'Prometheus Pushgateway',
+  [ENV.prunePinned]: 'versions prune keeps: app_id@version, comma-separated',
+  [ENV.runRetentionDays]: 'run records older than this expire (default 90; the newest 50 kept)',
 };
 
 function section(env: readonly string[], exits: readonly string[]): string {
@@ -171,6 +173,26 @@ export const COMMAND_HELP: Record<string, string> = {
       '3 --repair: another run still holds the lock after --wait-lock (nothing repaired)',
       EXIT.unavailable,
       EXIT.stopped,
+    ],
+  ),
+  prune: section(
+    [
+      ENV.appsBucket,
+      ENV.releaseBucket,
+      ENV.prunePinned,
+      ENV.runRetentionDays,
+      ...AWS_VARS,
+      ENV.lambdaRequestsPerSecond,
+      ENV.lockTtlSeconds,
+      ENV.logLevel,
+    ],
+    [
+      '0 the plan is printed (dry run), or every retirement and the retention are done',
+      "1 a version's retirement failed (the next prune --apply completes it)",
+      EXIT.usage,
+      EXIT.locked,
+      EXIT.unavailable,
+      '143 stopped by SIGTERM between writes (the next prune --apply completes the work)',
     ],
   ),
   unlock: section(

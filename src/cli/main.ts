@@ -151,6 +151,21 @@ AWS_REGION, AWS_ENDPOINT_URL, ...); see README "Configuration".`,
     );
 
   program
+    .command('prune')
+    .description(
+      'retire old versions (retired marker, manifest, functions, assets) and expire run records and ' +
+        'unused staged code; a dry run unless --apply (a manual operation)',
+    )
+    .option('--keep <n>', 'versions of each app always kept, newest first (default 3; the newest always)')
+    .option('--older-than <days>', 'retire only versions deployed at least this many days ago (default 30)')
+    .option('--only <app_id>', 'limit the retirements to one app')
+    .option('--apply', 'do it, under the lock (without it: print the plan, take no lock, write nothing)')
+    .addOption(jsonOption())
+    .action((opts: { keep?: string; olderThan?: string; only?: string; apply?: boolean; json?: boolean }) =>
+      execute(async () => (await import('./commands/prune')).run(opts)),
+    );
+
+  program
     .command('unlock')
     .description('remove the reconcile lock (only when its holder is gone)')
     .option('--etag <etag>', 'the lock ETag shown by a first unlock call; removes only that lock')

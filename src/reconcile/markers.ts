@@ -19,6 +19,8 @@ export const MARKER_OUTCOMES: readonly MarkerOutcome[] = [
   'collision',
   'rejected',
   'failed',
+  'retired',
+  'pruned',
 ];
 
 export interface MarkerRef {
@@ -64,7 +66,7 @@ export function markerKey(ref: {
   return `${STATE_KEYS.seenPrefix}${ref.stem}/${encodeURIComponent(bareEtag(ref.etag))}/${ref.outcome}-v${v}`;
 }
 
-const OUTCOME_RE = /^(provisioned|identical|conflict|collision|rejected|failed)-v(\d+)$/;
+const OUTCOME_RE = /^(provisioned|identical|conflict|collision|rejected|failed|retired|pruned)-v(\d+)$/;
 
 /** The marker a key names, or undefined for anything else found under deployer/seen/. */
 export function parseMarkerKey(key: string): ParsedMarker | undefined {

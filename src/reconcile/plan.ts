@@ -16,7 +16,11 @@
  *  - marked rejected → known-rejection under the current validator version, recheck-rejected under an
  *    older one;
  *  - listed larger than the bundle size limit and not judged yet → reject-oversized (no download);
- *  - never judged → check-reupload when the version's manifest exists, else provision.
+ *  - never judged → check-reupload when the version's manifest exists, else provision;
+ *  - a version retired by `prune` (a `retired` or `pruned` marker under ANY ETag of its stem) →
+ *    known-retired, before every rule above: neither the old object nor a new upload under its key is
+ *    provisioned again (versions are immutable; a new upload with other bytes stays known, like a
+ *    conflict). Deleting the version's retired and pruned markers un-retires it.
  */
 import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { parseReleaseKey } from '../bundle/names';
@@ -95,6 +99,27 @@ interface DecideOptions {
   replace: boolean;
   retryFailed: boolean;
   validatorVersion: number;
+}
+
+/** The retired verdict of a stem (any ETag), or undefined when the version was never retired. */
+function retiredDecision(
+  byEtag: Map<string, ParsedMarker[]> | undefined,
+  etag: string,
+): Decision | undefined {
+  let retiredEtag: string | undefined;
+  for (const [e, list] of byEtag ?? []) {
+    if (list.some((m) => m.outcome === 'retired' || m.outcome === 'pruned')) retiredEtag = e;
+  }
+  if (retiredEtag === undefined) return undefined;
+  const same = byEtag?.get(etag)?.some((m) => m.outcome === 'retired' || m.outcome === 'pruned');
+  return same
+    ? { action: 'known-retired', reason: 'retired by prune' }
+    : {
+        action: 'known-retired',
+        reason:
+          'this version was retired by prune; an object uploaded under its key is not provisioned ' +
+          '(versions are immutable: publish a new version)',
+      };
 }
 
 function decideCanonical(markers: ParsedMarker[], hasManifest: boolean, options: DecideOptions): Decision {
@@ -188,7 +213,9 @@ export function buildPlan(input: PlanInput): Plan {
     }
     if (input.only !== undefined && parsed.appId !== input.only) continue;
     const stem = canonicalStem(parsed.appId, parsed.version);
-    let decision = decideCanonical(markers.get(stem)?.get(etag) ?? [], manifests.has(stem), decide);
+    let decision =
+      retiredDecision(markers.get(stem), etag) ??
+      decideCanonical(markers.get(stem)?.get(etag) ?? [], manifests.has(stem), decide);
     const stale = decision.action === 'up-to-date' ? settingsStale(parsed.appId) : undefined;
     if (stale !== undefined)
       decision = { action: 'converge-settings', reason: `function settings changed (fingerprint ${stale})` };

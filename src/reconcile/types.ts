@@ -31,8 +31,28 @@ export const STATE_KEYS = {
 /** 'conflict': other bytes (or code) under a published version. 'collision': a conflict found while the
  * version had no manifest (a function name taken by another app): known until a new object is uploaded
  * under the key, or until --replace tries again. 'failed': AWS refused the bundle's content after our
- * validation (a permanent failure): known until a new upload, or `reconcile --retry-failed`. */
-export type MarkerOutcome = 'provisioned' | 'identical' | 'conflict' | 'collision' | 'rejected' | 'failed';
+ * validation (a permanent failure): known until a new upload, or `reconcile --retry-failed`.
+ * 'retired': `prune --apply` retires the version (written first; its body records what to remove);
+ * 'pruned': written last, once the manifest, functions and assets are gone. Either one, under ANY ETag
+ * of the stem, makes every release object of that version known-retired (src/prune). */
+export type MarkerOutcome =
+  'provisioned' | 'identical' | 'conflict' | 'collision' | 'rejected' | 'failed' | 'retired' | 'pruned';
+
+/** What a retirement removes, recorded in the `retired` marker before anything is removed, so that a
+ * rerun after a crash completes it even once the manifest is gone (src/prune/retire.ts). */
+export interface RetirementRecord {
+  appId: string;
+  version: string;
+  /** the manifest's ETag when the retirement was decided (deleted with If-Match on it) */
+  manifestEtag?: string;
+  /** Lambda names of the manifest's functions (deleted only when their tags name this version) */
+  functions: string[];
+  /** static asset keys the release bundle named; absent when the bundle could not be read (then no
+   * asset is deleted: only keys a bundle named are ever removed) */
+  assets?: string[];
+  /** why `assets` is absent */
+  assetsNote?: string;
+}
 
 /** What a marker's body holds (status reads it; the plan needs only the key). */
 export interface MarkerBody {
@@ -49,6 +69,8 @@ export interface MarkerBody {
   /** a permanent failure: the AWS error's name and the classifier's row */
   errorName?: string;
   failureRule?: string;
+  /** 'retired' markers: what the retirement removes */
+  retirement?: RetirementRecord;
 }
 
 export type PlanAction =
@@ -73,7 +95,10 @@ export type PlanAction =
   | 'reject-non-canonical'
   | 'known-non-canonical'
   /** an app id whose Lambda names are those of another provisioned app (squatting): reject and mark */
-  | 'reject-name-taken';
+  | 'reject-name-taken'
+  /** the version was retired by `prune` (a retired marker under any ETag of its stem): never
+   * provisioned again, whatever object is listed under its key (versions are immutable) */
+  | 'known-retired';
 
 export interface PlanItem {
   releaseKey: string;

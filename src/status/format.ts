@@ -154,6 +154,22 @@ export function formatStatus(s: StatusReport): string {
 
   out.push('', `Up to date: ${s.upToDate} release bundle${s.upToDate === 1 ? '' : 's'}`);
 
+  const retired = s.retired ?? [];
+  if (retired.length > 0) {
+    out.push('', `Retired by prune (${retired.length}): never provisioned again`);
+    out.push(
+      renderTable(
+        ['APP', 'VERSION', 'STATE'],
+        retired.map((r) => [
+          t(r.appId),
+          t(r.version),
+          r.complete ? 'retired' : 'retiring (prune --apply completes it)',
+        ]),
+        '  ',
+      ),
+    );
+  }
+
   out.push('', runsHeading(s.runs.length, s.runsTotal));
   if (s.runs.length === 0) out.push(s.runsTotal ? '  none shown' : '  none recorded yet');
   else

@@ -20,13 +20,20 @@ import {
 import { buildPlan, needsWork } from '../reconcile/plan';
 import type { PlanAction, PlanItem } from '../reconcile/types';
 import { STATE_KEYS } from '../reconcile/types';
+import { retiredStems, splitStem } from '../prune/select';
 import { STATUS_RUNS } from './constants';
 import { layoutMoves } from './layout';
 import { withReleaseDrift } from './drift';
 import { lastVerifyOf } from './last-verify';
 import { reading, readLockState, readRuns, withManifestDetails, withMarkerDetails } from './details';
 import { readStorage } from './storage';
-import { STATUS_VERSION, type JudgedBundle, type ProvisionedApp, type StatusReport } from './types';
+import {
+  STATUS_VERSION,
+  type JudgedBundle,
+  type ProvisionedApp,
+  type RetiredVersion,
+  type StatusReport,
+} from './types';
 
 export * from './types';
 export { formatStatus } from './format';
@@ -66,6 +73,18 @@ function provisionedFromListing(listings: Listings, appId: string | undefined): 
     apps.push({ ...parsed, manifestKey: o.key, deployedAt: o.lastModified?.toISOString() });
   }
   return apps.sort((a, b) => a.appId.localeCompare(b.appId) || a.version.localeCompare(b.version));
+}
+
+/** Versions retired by prune, from the marker listing alone. */
+function retiredFromListing(listings: Listings, appId: string | undefined): RetiredVersion[] {
+  const { retired, pruned } = retiredStems(listings.markers.map((o) => o.key));
+  const out: RetiredVersion[] = [];
+  for (const stem of new Set([...retired, ...pruned])) {
+    const parts = splitStem(stem);
+    if (!parts || (appId !== undefined && parts.appId !== appId)) continue;
+    out.push({ ...parts, complete: pruned.has(stem) });
+  }
+  return out.sort((a, b) => a.appId.localeCompare(b.appId) || a.version.localeCompare(b.version));
 }
 
 /** A known verdict from the plan and the marker listing (the newest validator version's marker). */
@@ -114,6 +133,8 @@ export async function getStatus(
     else if (item.action === 'up-to-date') upToDate++;
     else if (REJECTED.has(item.action)) rejectedItems.push(item);
     else if (CONFLICTS.has(item.action)) conflictItems.push(item);
+    else if (item.action === 'known-retired')
+      continue; // listed with the retired versions
     else failedItems.push(item); // any other known verdict: a failure marked for good
   }
 
@@ -171,6 +192,7 @@ export async function getStatus(
     conflicts,
     failed,
     upToDate,
+    retired: retiredFromListing(listings, appId),
     runs,
     runsTotal,
     ...(lastVerify ? { lastVerify } : {}),

@@ -89,6 +89,15 @@ export interface RunSummary {
   provision?: ProvisionRunInfo;
 }
 
+/** A version `prune` retired (a retired marker under deployer/seen/): never provisioned again. */
+export interface RetiredVersion {
+  appId: string;
+  version: string;
+  /** false while the retirement is incomplete (retired marker, no pruned marker): `prune --apply`
+   * completes it */
+  complete: boolean;
+}
+
 export type LockState =
   | { held: false }
   | {
@@ -130,6 +139,8 @@ export interface StatusReport {
   failed: JudgedBundle[];
   /** release bundles judged and provisioned (or identical re-uploads) */
   upToDate: number;
+  /** versions retired by `prune` (their release bundles, if still listed, are known-retired) */
+  retired?: RetiredVersion[];
   /** the last runs (reconcile and provision), newest first: at most the number asked (`--runs N`) */
   runs: RunSummary[];
   /** run records there are in all (`runs` shows the newest of them) */

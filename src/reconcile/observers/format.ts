@@ -33,6 +33,7 @@ export const ACTION_LABELS: Record<PlanAction, string> = {
   'known-non-canonical': 'known non-canonical key',
   'reject-name-taken': "reject (another app's function names)",
   'converge-settings': 'converge function settings',
+  'known-retired': 'retired (prune)',
 };
 
 const ACTION_ORDER: PlanAction[] = [
@@ -47,6 +48,7 @@ const ACTION_ORDER: PlanAction[] = [
   'known-rejection',
   'known-failure',
   'known-non-canonical',
+  'known-retired',
   'up-to-date',
 ];
 

@@ -148,7 +148,8 @@ describe('deploy/iam documents', () => {
       // no blanket permission anywhere
       for (const a of list(s.Action)) expect(a).not.toMatch(/^(\*|[a-z0-9]+:\*)$/);
       // "*" only for reads that have no resource type: the EC2 reads Lambda requires for VpcConfig,
-      // and Lambda's account settings and function list (adoption)
+      // and Lambda's account settings and function list (ListFunctions supports no resource ARN:
+      // adoption finds upstream's functions; prune keeps staged code any function uses)
       if (
         !list(s.Action).every((a) =>
           /^(ec2:Describe[A-Za-z]+|lambda:GetAccountSettings|lambda:ListFunctions)$/.test(a),
@@ -228,6 +229,11 @@ describe('deploy/iam documents', () => {
           });
         }
       }
+      expect(allows(policy, 's3:DeleteObject', s3(apps, STATE_KEYS.lock))).toBe(true);
+      expect(allows(policy, 's3:DeleteObject', s3(apps, `${STATE_KEYS.manifestsPrefix}a_1.json`))).toBe(true);
+      // prune retires a version's static assets (only keys its bundle named: src/prune/retire.ts)
+      expect(allows(policy, 's3:DeleteObject', s3(apps, 'static/a_1_app/icon.png'))).toBe(true);
+      expect(allows(policy, 's3:DeleteObject', s3(apps, 'other/key'))).toBe(false);
       expect(allows(policy, 's3:PutObject', s3(apps, 'other/key'))).toBe(false);
       expect(allows(policy, 's3:GetObject', s3('another-bucket', STATE_KEYS.lock))).toBe(false);
     });
@@ -261,6 +267,10 @@ describe('deploy/iam documents', () => {
       // not an app function name (<app>_<version>_<function>)
       expect(allows(policy, 'lambda:GetFunction', fn('billing'))).toBe(false);
       expect(allows(policy, 'lambda:InvokeFunction', fn('x_1_y'), managed)).toBe(false);
+      // prune deletes managed functions only (tag-scoped like every other change)
+      expect(allows(policy, 'lambda:DeleteFunction', fn('x_1_y'), managed)).toBe(true);
+      expect(allows(policy, 'lambda:DeleteFunction', fn('x_1_y'))).toBe(false);
+      expect(allows(policy, 'lambda:InvokeFunction', fn('x_1_y'))).toBe(false);
     });
 
     describe('deletes (prune, --replace, unlock, retention)', () => {

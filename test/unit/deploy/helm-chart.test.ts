@@ -273,6 +273,7 @@ describe('helm chart apps-deployer', () => {
         [ENV.lockTtlSeconds]: String(DEFAULTS.lockTtlSeconds),
         [ENV.tmpBudget]: '1Gi',
         [ENV.awsMaxAttempts]: String(DEFAULTS.maxAttempts),
+        [ENV.runRetentionDays]: String(DEFAULTS.runRetentionDays),
       });
       const config = loadConfig(data);
       expect(config.appsBucket).toBe(DEFAULTS.appsBucket);

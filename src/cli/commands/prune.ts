@@ -1,0 +1,72 @@
+/**
+ * `apps-deployer prune [--keep N] [--older-than DAYS] [--only APP_ID] [--apply] [--json]`: prints the
+ * plan of retirements and retention (a dry run: no lock, no write), and with --apply does it under the
+ * lock. A manual operation (README "Operations"). Exit codes: 0 done or nothing to do · 1 a version's
+ * retirement failed · 2 usage or configuration · 3 another run holds the lock · 4 AWS unavailable ·
+ * 143 stopped by SIGTERM (the next prune --apply completes the work).
+ */
+import { createAwsPorts } from '../../aws/clients';
+import { isValidAppId } from '../../bundle/names';
+import { ENV, loadConfig } from '../../config';
+import { UsageError } from '../../errors';
+import { createLogger } from '../../log';
+import { formatPrune, prune, PRUNE_DEFAULTS } from '../../prune';
+import { escapeTerminal as t } from '../../text/escape';
+import { printJson } from '../json';
+
+export interface PruneCliOptions {
+  keep?: string;
+  olderThan?: string;
+  only?: string;
+  apply?: boolean;
+  json?: boolean;
+}
+
+function wholeNumber(flag: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  return n;
+}
+
+const STOP_SIGNALS = { SIGTERM: 143, SIGINT: 130 } as const;
+
+export async function run(opts: PruneCliOptions): Promise<number> {
+  const keep = wholeNumber('--keep', opts.keep, PRUNE_DEFAULTS.keep, 1, 10_000);
+  const olderThanDays = wholeNumber('--older-than', opts.olderThan, PRUNE_DEFAULTS.olderThanDays, 0, 36_500);
+  if (opts.only !== undefined && !isValidAppId(opts.only))
+    throw new UsageError(
+      `--only "${opts.only}" is not an app id`,
+      'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
+    );
+  const config = loadConfig();
+  const tty = process.stderr.isTTY === true;
+  const logger = createLogger({
+    level: tty && process.env[ENV.logLevel] === undefined ? 'warn' : config.logLevel,
+  });
+  const ports = createAwsPorts(config.aws, {
+    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
+    logger,
+  });
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? 130);
+    process.stderr.write(`apps-deployer: ${signal}: stopping after the current write (again to exit now)\n`);
+    abort.abort();
+  };
+  const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    const report = await prune(
+      { ports, config, logger },
+      { keep, olderThanDays, only: opts.only, apply: opts.apply === true, signal: abort.signal },
+    );
+    if (opts.json) printJson(report);
+    else process.stdout.write(`${formatPrune(report)}\n`);
+    if (report.error) process.stderr.write(`apps-deployer: error: ${t(report.error.message)}\n`);
+    return report.exitCode;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}

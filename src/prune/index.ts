@@ -25,6 +25,7 @@ import { STATE_KEYS } from '../reconcile/types';
 import { applyRetention, planRetention } from './retention';
 import { retireVersion, type RetireContext } from './retire';
 import { selectVersions } from './select';
+import { sweepStaleTempDirs, tempDirPrefix } from '../temp-dirs';
 import {
   PRUNE_DEFAULTS,
   PRUNE_VERSION,
@@ -161,6 +162,8 @@ export async function prune(deps: PruneDeps, opts: PruneOptions = {}): Promise<P
     throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
   }
   logger.info({ lock: lock.resource }, 'lock taken');
+  // temp directories of runs killed hard (no `finally` ran): src/temp-dirs.ts removes only those
+  await sweepStaleTempDirs({ maxAgeMs: config.lockTtlSeconds * 1000, logger });
   const assertCanWrite = (): void => {
     if (opts.signal?.aborted) throw new RunAbortedError('prune');
     lock.assertCanWrite();
@@ -182,7 +185,7 @@ export async function prune(deps: PruneDeps, opts: PruneOptions = {}): Promise<P
   try {
     const planned = await listAndSelect(deps, options, now());
     versions = planned.decisions;
-    tmpDir = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), 'apps-deployer-prune-'));
+    tmpDir = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), tempDirPrefix('run')));
     const ctx: RetireContext = {
       ports,
       appsBucket: config.appsBucket,

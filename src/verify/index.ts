@@ -18,6 +18,7 @@ import { writeLastVerify } from './last-verify';
 import { acquireWaiting } from './lock';
 import { repairAll } from './repair';
 import { VERIFY_VERSION, type RepairResult, type VerifyReport } from './types';
+import { sweepStaleTempDirs } from '../temp-dirs';
 
 export * from './types';
 export { formatVerify } from './format';
@@ -72,6 +73,8 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
       waitSeconds: options.waitLockSeconds ?? 0,
       signal: options.signal,
     });
+    // temp directories of runs killed hard (no `finally` ran): src/temp-dirs.ts removes only those
+    await sweepStaleTempDirs({ maxAgeMs: config.lockTtlSeconds * 1000, logger });
     try {
       const assertCanWrite = (): void => {
         if (options.signal?.aborted) throw new RunAbortedError('the repair');

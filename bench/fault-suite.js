@@ -63,6 +63,7 @@ const ERRORS = {
     throttle: { status: 400, code: 'Throttling', message: 'Rate exceeded' },
   },
 };
+module.exports = { faultRules: (p) => faultRules(p) };
 const KINDS = ['500', '503', 'throttle', 'reset', 'drop-after-write'];
 const LATENCY = { share: 0.05, ms: 200 };
 
@@ -216,7 +217,7 @@ async function main() {
   process.exitCode = wrong.length === 0 ? 0 : 1;
 }
 
-main().catch((err) => {
+if (require.main === module) main().catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });

@@ -42,7 +42,7 @@ import {
 } from '../aws/errors';
 import { STATE_KEYS } from './types';
 import { DeployerError, errorMessage } from '../errors';
-import { classifyFailure } from '../aws/failure-class';
+import { isRetryableFailure } from '../aws/failure-class';
 
 /** Renew this many times per TTL. */
 export const LOCK_RENEWALS_PER_TTL = 3;
@@ -62,22 +62,12 @@ export const LOCK_MIN_TTL_SECONDS = 60;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The classifier's rows (aws/failure-class.ts) for which taking the lock is tried again. */
-const ACQUIRE_RETRIED_RULES = new Set([
-  'throttling',
-  'throttling-429',
-  'server-error',
-  'server-error-5xx',
-  'network',
-  'network-message',
-]);
-
 /** A failure to take the lock that says nothing definite: AWS failed or did not answer (its AWS error
  * directly, or wrapped by a read of the lock). A held lock, a refusal, a configuration error are not. */
 function isTransientAcquireFailure(err: unknown): boolean {
   const root = err instanceof S3AccessError ? err.cause : err;
   if (root instanceof DeployerError || isDefinitive(root)) return false;
-  return ACQUIRE_RETRIED_RULES.has(classifyFailure(root).rule);
+  return isRetryableFailure(root);
 }
 
 /** The n-th backoff delay (n from 0). */

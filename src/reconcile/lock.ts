@@ -204,6 +204,9 @@ export interface LockOptions {
   startedAt?: string;
   host?: string;
   pid?: number;
+  /** rounds of the lock client's attempts when taking the lock fails transiently (default 1): the run
+   * gives the lock as many attempts as any other call (APPS_DEPLOYER_AWS_MAX_ATTEMPTS), in rounds */
+  acquireRounds?: number;
   /** monotonic milliseconds (tests) */
   localNow?: () => number;
   /** waits between the lock's own retries (tests) */
@@ -252,8 +255,8 @@ export class ReconcileLock {
 
   /** Takes the lock (or a stale one over) and starts renewing it; LockHeldError when it is live. A
    * transient failure (AWS failed or did not answer, after the SDK's retries) is tried again with
-   * backoff within LOCK_ACQUIRE_DEADLINE_MS: a write of ours that landed unseen was removed, or the next
-   * attempt finds it holding our run id. */
+   * backoff, up to `acquireRounds` rounds within LOCK_ACQUIRE_DEADLINE_MS: a write of ours that landed
+   * unseen was removed, or the next round finds it holding our run id. */
   async acquire(): Promise<void> {
     const started = this.localNow();
     for (let n = 0; ; n++) {
@@ -262,7 +265,12 @@ export class ReconcileLock {
         return;
       } catch (err) {
         const delayMs = lockBackoffMs(n);
-        if (!isTransientAcquireFailure(err) || this.localNow() - started + delayMs > LOCK_ACQUIRE_DEADLINE_MS)
+        const lastRound = n + 1 >= (this.options.acquireRounds ?? 1);
+        if (
+          lastRound ||
+          !isTransientAcquireFailure(err) ||
+          this.localNow() - started + delayMs > LOCK_ACQUIRE_DEADLINE_MS
+        )
           throw s3AccessError('take the reconcile lock', this.resource, err);
         this.options.logger.warn(
           { lock: this.resource, cause: errorMessage(err), retryInMs: delayMs },

@@ -20,6 +20,7 @@ import type { ProvisionEvent, ProvisionOptions, ProvisionResult } from '../provi
 import { VERSION } from '../version';
 import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { toRunError } from '../aws/failure-class';
+import { LOCK_MAX_ATTEMPTS } from '../aws/clients';
 import type { AwsConfigurationError } from '../aws/errors';
 import { applyItem, type ApplyContext } from './apply';
 import { DiskBudget } from './disk-budget';
@@ -219,6 +220,7 @@ export async function reconcile(
     logger,
     clock: ports.clock,
     startedAt: started.toISOString(),
+    acquireRounds: Math.ceil(config.aws.maxAttempts / LOCK_MAX_ATTEMPTS),
   });
   try {
     await lock.acquire(); // LockHeldError (exit 3): nothing done, no record

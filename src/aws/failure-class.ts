@@ -279,6 +279,22 @@ function unwrap(err: unknown): { root: unknown; step?: string; code?: string } {
   return { root: current, step };
 }
 
+/** Rows of the table where AWS failed or did not answer (throttling, 5xx, network): worth trying the
+ * same request again a little later, within a run. */
+export const RETRYABLE_RULES: ReadonlySet<string> = new Set([
+  'throttling',
+  'throttling-429',
+  'server-error',
+  'server-error-5xx',
+  'network',
+  'network-message',
+]);
+
+/** True when AWS failed or did not answer (a row of RETRYABLE_RULES): not a refusal, not unknown. */
+export function isRetryableFailure(err: unknown): boolean {
+  return RETRYABLE_RULES.has(classifyFailure(err).rule);
+}
+
 /** Judges one error by the table. */
 export function classifyFailure(err: unknown, context: { step?: string } = {}): Classification {
   const { root, step: innerStep, code } = unwrap(err);

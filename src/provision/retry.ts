@@ -6,6 +6,9 @@
  *        (a wrong trust policy fails the same way, forever: with an old role it is an IamError at once);
  *      · ResourceConflictException (an update is in progress);
  *      · throttling (the SDK's adaptive retries come first; this outer loop outlasts a long burst);
+ *      · 5xx and network failures, a few times (SERVER_ERROR_ATTEMPTS): the SDK retries them first,
+ *        but not a streamed upload (function code, assets: the step re-opens the stream), and not at
+ *        all once its client's retry quota is spent by a burst of errors (500 tokens, 5–10 a retry);
  *  - turns a deadline into a DeadlineError carrying the last AWS error;
  *  - turns any other non-deployer error into a ProvisionStepError naming step, resource and bundle.
  * Operations handle their expected answers (404 on a read, 412 on a conditional write) themselves.
@@ -41,7 +44,11 @@ export interface RetryContext {
   random?: () => number;
 }
 
-export type RetryReason = 'iam-propagation' | 'update-in-progress' | 'throttled';
+export type RetryReason = 'iam-propagation' | 'update-in-progress' | 'throttled' | 'server-error';
+
+/** Attempts in all (this loop's, each with the SDK's own retries inside) for a 5xx or network failure;
+ * after them the step fails as transient (nothing marked, the next run retries). */
+export const SERVER_ERROR_ATTEMPTS = 4;
 
 const ROLE_NOT_ASSUMABLE = /cannot be assumed by Lambda/i;
 
@@ -60,6 +67,10 @@ const RETRIED_RULES: Readonly<Record<string, RetryReason>> = {
   'update-in-progress': 'update-in-progress',
   throttling: 'throttled',
   'throttling-429': 'throttled',
+  'server-error': 'server-error',
+  'server-error-5xx': 'server-error',
+  network: 'server-error',
+  'network-message': 'server-error',
 };
 
 /** Which temporary condition an error is, if any (judged by the one classifier's table). */
@@ -88,7 +99,7 @@ export async function withRetry<T>(op: () => Promise<T>, ctx: RetryContext): Pro
     } catch (err) {
       if (err instanceof DeployerError) throw err;
       const reason = classify(err);
-      if (reason === undefined) {
+      if (reason === undefined || (reason === 'server-error' && attempt >= SERVER_ERROR_ATTEMPTS)) {
         throw new ProvisionStepError({
           step: ctx.step,
           resource: ctx.resource,

@@ -1,7 +1,10 @@
 /**
  * Downloads one release object to a local file, streamed (memory does not grow with the bundle), its
  * sha256 computed on the way, with If-Match on the listed ETag: an object re-uploaded since it was
- * listed is never mistaken for the one judged.
+ * listed is never mistaken for the one judged. When AWS fails or does not answer (5xx, throttling, a
+ * reset, a transfer broken mid-body), the download starts again, DOWNLOAD_ATTEMPTS times in all: the
+ * SDK retries a request, but not a body broken mid-transfer, and nothing once its client's retry quota
+ * is spent by a burst of errors (found by the fault suite, RELIABILITY.md).
  */
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -10,6 +13,14 @@ import type { S3Port } from '../aws/ports';
 import { hashingStream } from '../stream';
 import { DownloadError } from './errors';
 import { isNotFound, isPreconditionFailed } from '../aws/errors';
+import { isRetryableFailure } from '../aws/failure-class';
+
+/** Downloads of one object in all, when AWS fails or does not answer. */
+export const DOWNLOAD_ATTEMPTS = 4;
+/** Backoff before the n-th new attempt (n from 1): doubling from this, capped at 4 s. */
+const DOWNLOAD_RETRY_BASE_MS = 500;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface Downloaded {
   file: string;
@@ -30,7 +41,25 @@ export async function downloadRelease(
   s3: S3Port,
   object: { bucket: string; key: string; etag: string },
   file: string,
-  /** called with the bytes received so far, as they arrive */
+  /** called with the bytes received so far (by the current attempt), as they arrive */
+  onBytes?: (bytes: number) => void,
+  sleep: (ms: number) => Promise<void> = defaultSleep,
+): Promise<Downloaded> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadOnce(s3, object, file, onBytes);
+    } catch (err) {
+      const retryable = err instanceof DownloadError && !err.changed && isRetryableFailure(err.cause);
+      if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) throw err;
+      await sleep(Math.min(4_000, DOWNLOAD_RETRY_BASE_MS * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+async function downloadOnce(
+  s3: S3Port,
+  object: { bucket: string; key: string; etag: string },
+  file: string,
   onBytes?: (bytes: number) => void,
 ): Promise<Downloaded> {
   const resource = `s3://${object.bucket}/${object.key}`;

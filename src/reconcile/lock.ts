@@ -27,6 +27,7 @@ import {
   LockChangedError,
   LockHeldError,
   LockLostError,
+  S3AccessError,
   s3AccessError,
   type LockHolder,
 } from './errors';
@@ -40,7 +41,8 @@ import {
   isThrottling,
 } from '../aws/errors';
 import { STATE_KEYS } from './types';
-import { errorMessage } from '../errors';
+import { DeployerError, errorMessage } from '../errors';
+import { isRetryableFailure } from '../aws/failure-class';
 
 /** Renew this many times per TTL. */
 export const LOCK_RENEWALS_PER_TTL = 3;
@@ -53,10 +55,20 @@ export const LOCK_RELEASE_DEADLINE_MS = 20_000;
 /** Backoff between the lock's own retries (doubling, capped). */
 export const LOCK_RETRY_BASE_MS = 500;
 export const LOCK_RETRY_MAX_MS = 4_000;
+/** How long taking the lock keeps trying again after transient failures (5xx, throttling, resets). */
+export const LOCK_ACQUIRE_DEADLINE_MS = 20_000;
 /** The shortest TTL DESIGN.md allows ("One writer"). */
 export const LOCK_MIN_TTL_SECONDS = 60;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A failure to take the lock that says nothing definite: AWS failed or did not answer (its AWS error
+ * directly, or wrapped by a read of the lock). A held lock, a refusal, a configuration error are not. */
+function isTransientAcquireFailure(err: unknown): boolean {
+  const root = err instanceof S3AccessError ? err.cause : err;
+  if (root instanceof DeployerError || isDefinitive(root)) return false;
+  return isRetryableFailure(root);
+}
 
 /** The n-th backoff delay (n from 0). */
 export function lockBackoffMs(n: number): number {
@@ -192,6 +204,9 @@ export interface LockOptions {
   startedAt?: string;
   host?: string;
   pid?: number;
+  /** rounds of the lock client's attempts when taking the lock fails transiently (default 1): the run
+   * gives the lock as many attempts as any other call (APPS_DEPLOYER_AWS_MAX_ATTEMPTS), in rounds */
+  acquireRounds?: number;
   /** monotonic milliseconds (tests) */
   localNow?: () => number;
   /** waits between the lock's own retries (tests) */
@@ -238,12 +253,31 @@ export class ReconcileLock {
     return this.etag;
   }
 
-  /** Takes the lock (or a stale one over) and starts renewing it; LockHeldError when it is live. */
+  /** Takes the lock (or a stale one over) and starts renewing it; LockHeldError when it is live. A
+   * transient failure (AWS failed or did not answer, after the SDK's retries) is tried again with
+   * backoff, up to `acquireRounds` rounds within LOCK_ACQUIRE_DEADLINE_MS: a write of ours that landed
+   * unseen was removed, or the next round finds it holding our run id. */
   async acquire(): Promise<void> {
-    try {
-      await this.tryAcquire();
-    } catch (err) {
-      throw s3AccessError('take the reconcile lock', this.resource, err);
+    const started = this.localNow();
+    for (let n = 0; ; n++) {
+      try {
+        await this.tryAcquire();
+        return;
+      } catch (err) {
+        const delayMs = lockBackoffMs(n);
+        const lastRound = n + 1 >= (this.options.acquireRounds ?? 1);
+        if (
+          lastRound ||
+          !isTransientAcquireFailure(err) ||
+          this.localNow() - started + delayMs > LOCK_ACQUIRE_DEADLINE_MS
+        )
+          throw s3AccessError('take the reconcile lock', this.resource, err);
+        this.options.logger.warn(
+          { lock: this.resource, cause: errorMessage(err), retryInMs: delayMs },
+          'taking the lock failed transiently: trying again',
+        );
+        await this.sleep(delayMs);
+      }
     }
   }
 

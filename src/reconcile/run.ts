@@ -21,6 +21,7 @@ import { VERSION } from '../version';
 import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { toRunError } from '../aws/failure-class';
 import { sweepStaleTempDirs, tempDirPrefix } from '../temp-dirs';
+import { LOCK_MAX_ATTEMPTS } from '../aws/clients';
 import type { AwsConfigurationError } from '../aws/errors';
 import { applyItem, type ApplyContext } from './apply';
 import { DiskBudget } from './disk-budget';
@@ -223,6 +224,7 @@ export async function reconcile(
     logger,
     clock: ports.clock,
     startedAt: started.toISOString(),
+    acquireRounds: Math.ceil(config.aws.maxAttempts / LOCK_MAX_ATTEMPTS),
   });
   try {
     await lock.acquire(); // LockHeldError (exit 3): nothing done, no record

@@ -12,6 +12,7 @@
  *   proxy.addRule({ match: { service: 's3' }, action: { kind: 'error', status: 503, code: 'SlowDown' },
  *                   probability: 0.2 });            // seeded: the same requests fail on every run
  *   proxy.count({ service: 's3', operation: 'GetObject' });   // requests seen (faulted or not)
+ *   proxy.setS3ClockOffset(61_000);   // S3's Date header a minute ahead: a 60 s lock is now stale
  *   await proxy.close();
  *
  * Matching (every given field must match): `service` from the SigV4 credential scope of the
@@ -80,6 +81,9 @@ export interface FaultProxy {
   clearRules(): void;
   /** requests seen that match (faulted or not) */
   count(match?: Pick<FaultMatch, 'service' | 'operation' | 'bucket' | 'key' | 'method'>): number;
+  /** shifts the `Date` header of every S3 answer by `ms` from now on: S3's clock as the SDK sees it
+   * (the reconcile lock judges expiry by it), e.g. a TTL later without waiting for it */
+  setS3ClockOffset(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +93,8 @@ export interface FaultProxyOptions {
   /** seed of the generator behind `probability` (default 1) */
   seed?: number;
   rules?: FaultRule[];
+  /** called for every request as it arrives, before any rule applies (index from 0) */
+  onRequest?: (request: ProxiedRequest, index: number) => void;
 }
 
 /** mulberry32: a small seeded generator, so that a "20% of requests fail" test is reproducible. */
@@ -273,6 +279,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const random = seededRandom(options.seed ?? 1);
   const rules: LiveRule[] = [];
   const requests: ProxiedRequest[] = [];
+  let s3ClockOffsetMs = 0;
   const addRule = (rule: FaultRule): void => {
     rules.push({ ...rule, fired: 0, seen: 0, label: rule.name ?? `rule-${rules.length}` });
   };
@@ -321,7 +328,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       const text = body.toString('utf8');
       const described = describeRequest(req, text);
       const rule = pick(described, text);
-      requests.push({ ...described, ...(rule ? { fault: rule.label } : {}) });
+      const entry: ProxiedRequest = { ...described, ...(rule ? { fault: rule.label } : {}) };
+      requests.push(entry);
+      options.onRequest?.(entry, requests.length - 1);
       const action = rule?.action;
       const pass = (): void =>
         forward(
@@ -333,7 +342,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
               up.on('end', () => req.socket.destroy());
               return;
             }
-            res.writeHead(up.statusCode ?? 502, up.headers);
+            const headers = { ...up.headers };
+            if (s3ClockOffsetMs !== 0 && described.service === 's3' && headers.date)
+              headers.date = new Date(Date.parse(headers.date) + s3ClockOffsetMs).toUTCString();
+            res.writeHead(up.statusCode ?? 502, headers);
             up.pipe(res);
           },
           () => req.socket.destroy(),
@@ -366,6 +378,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     addRule,
     clearRules: () => void rules.splice(0, rules.length),
     count: (m = {}) => requests.filter((r) => matches(m, r, '')).length,
+    setS3ClockOffset: (ms) => void (s3ClockOffsetMs = ms),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -129,6 +129,48 @@ describe('fault proxy', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
   });
 
+  it("moves S3's Date header by setS3ClockOffset (the crash suite's stale lock)", async () => {
+    const dateOf = async (): Promise<number> => {
+      let date: string | undefined;
+      const probe = new S3Client({ ...testAwsConfig(), endpoint: proxy.url, forcePathStyle: true });
+      probe.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          date = (out.response as { headers: Record<string, string> }).headers.date;
+          return out;
+        },
+        { step: 'deserialize', priority: 'low' },
+      );
+      await probe.send(new ListObjectsV2Command({ Bucket: bucket }));
+      probe.destroy();
+      return Date.parse(date ?? '');
+    };
+    const before = await dateOf();
+    proxy.setS3ClockOffset(120_000);
+    const ahead = await dateOf();
+    proxy.setS3ClockOffset(0);
+    expect(ahead - before).toBeGreaterThanOrEqual(118_000);
+    expect(ahead - before).toBeLessThan(130_000);
+    expect((await dateOf()) - before).toBeLessThan(10_000);
+  });
+
+  it('reports every request to onRequest as it arrives, with its index', async () => {
+    const seen: [number, string][] = [];
+    const own = await startFaultProxy({
+      target: process.env.AWS_ENDPOINT_URL ?? '',
+      onRequest: (r, i) => seen.push([i, r.operation]),
+    });
+    const client = new S3Client({ ...testAwsConfig(), endpoint: own.url, forcePathStyle: true });
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'hook.txt', Body: 'x' }));
+    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'hook.txt' }));
+    client.destroy();
+    await own.close();
+    expect(seen).toEqual([
+      [0, 'PutObject'],
+      [1, 'HeadObject'],
+    ]);
+  });
+
   it('a seeded probability faults the same requests on every run', () => {
     const draw = (seed: number) => {
       const r = seededRandom(seed);

@@ -8,7 +8,13 @@ import {
 } from '@aws-sdk/client-lambda';
 import { DEFAULT_TUNING, type ProvisionTuning } from '../../../src/provision/constants';
 import { DeadlineError, IamError, ProvisionStepError } from '../../../src/provision/errors';
-import { backoffMs, classify, withRetry, type RetryClock } from '../../../src/provision/retry';
+import {
+  backoffMs,
+  classify,
+  SERVER_ERROR_ATTEMPTS,
+  withRetry,
+  type RetryClock,
+} from '../../../src/provision/retry';
 
 const meta = { $metadata: {} };
 const propagation = () =>
@@ -22,6 +28,13 @@ const inProgress = () =>
     ...meta,
   });
 const throttled = () => new TooManyRequestsException({ message: 'Rate exceeded', ...meta });
+/** what the SDK throws once its own retries gave up: a 500, a reset */
+const internal = () =>
+  Object.assign(new Error('We encountered an internal error.'), {
+    name: 'InternalError',
+    $metadata: { httpStatusCode: 500 },
+  });
+const reset = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
 
 function fakeClock(): RetryClock & { t: number; sleeps: number[] } {
   const c = {
@@ -58,7 +71,9 @@ function failing(errors: Error[]): { op: () => Promise<string>; calls: () => num
 }
 
 describe('classify', () => {
-  it('recognizes the three temporary conditions and nothing else', () => {
+  it('recognizes the four temporary conditions and nothing else', () => {
+    expect(classify(internal())).toBe('server-error');
+    expect(classify(reset())).toBe('server-error');
     expect(classify(propagation())).toBe('iam-propagation');
     expect(classify(inProgress())).toBe('update-in-progress');
     expect(classify(throttled())).toBe('throttled');
@@ -167,6 +182,33 @@ describe('withRetry', () => {
       'bundle b.zip: function of fn failed: InvalidParameterValueException: Bad handler',
     );
     expect(f.calls()).toBe(1);
+  });
+
+  // found by the fault suite (bench/fault-suite.js, RELIABILITY.md): at 50% faults a streamed upload
+  // (which the SDK does not replay) or any call after the SDK's retry quota was spent failed the bundle
+  // on its first 500 or reset
+  it('drives a step again after a 5xx or a reset, up to SERVER_ERROR_ATTEMPTS in all', async () => {
+    const clock = fakeClock();
+    const f = failing([internal(), reset(), internal()]);
+    await expect(withRetry(f.op, { step: 'stage-code', resource: 'k', tuning, clock })).resolves.toBe('ok');
+    expect(f.calls()).toBe(4);
+    expect(clock.sleeps).toHaveLength(3);
+  });
+
+  it('fails a step transiently once its 5xx/reset attempts are used up, naming the last error', async () => {
+    const clock = fakeClock();
+    const f = failing(Array.from({ length: SERVER_ERROR_ATTEMPTS + 2 }, internal));
+    const err = await withRetry(f.op, {
+      step: 'manifest',
+      resource: 'm',
+      bundle: 'b.zip',
+      tuning,
+      clock,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProvisionStepError);
+    expect((err as Error).message).toContain('InternalError: We encountered an internal error.');
+    expect(f.calls()).toBe(SERVER_ERROR_ATTEMPTS);
+    expect(clock.sleeps).toHaveLength(SERVER_ERROR_ATTEMPTS - 1);
   });
 
   it('lets deployer errors through unchanged (a lost lock stops everything)', async () => {

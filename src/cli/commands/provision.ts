@@ -23,6 +23,7 @@ import { classifyFailure, toRunError } from '../../aws/failure-class';
 import { assertBundleFiles } from '../files';
 import { ReconcileLock } from '../../reconcile/lock';
 import { sweepStaleTempDirs } from '../../temp-dirs';
+import { assertNotRetired } from '../../prune/retired';
 import { provisionRunReport } from '../../reconcile/provision-record';
 import { writeRunRecord } from '../../reconcile/report';
 import { Provisioner } from '../../provision/provisioner';
@@ -175,6 +176,12 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     status?.line(`provisioning ${t(bundle.appId)} ${t(bundle.version)} from ${t(file)}`);
     let outcome: { result: ProvisionResult } | { error: unknown };
     try {
+      // a version `prune` retired stays retired (exit 1, nothing written): src/prune/retired.ts
+      await assertNotRetired(ports.s3, config.appsBucket, {
+        appId: bundle.appId,
+        version: bundle.version,
+        file,
+      });
       const provisioned = await provisioner.provision(bundle, {
         runId,
         replace: opts.update === true,

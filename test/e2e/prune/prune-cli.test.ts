@@ -5,10 +5,13 @@
  * followed by an independent check of invariant I1, a rerun, and a reconcile that must provision no
  * retired version again.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { PruneReport } from '../../../src/prune/types';
 import type { StatusReport } from '../../../src/status/types';
+import { tempDir } from '../../support/bundle-builder';
 import { testClients } from '../../support/emulator';
 import { startFaultProxy } from '../../support/fault-proxy';
 import {
@@ -174,6 +177,27 @@ describe('prune (CLI)', () => {
     for (const app of apps.slice(0, 2)) expect(await manifestExists(env, app)).toBe(false);
     const plan2 = await cli(['plan', '--json'], env.vars);
     expect(plan2.stdout).toMatch(/known-retired/);
+
+    // a manual provision of a retired version is refused too (with --update as well): nothing written
+    const { dir, cleanup } = await tempDir();
+    try {
+      const file = path.join(dir, 'retired.zip');
+      await writeFile(file, (apps[0] as App).bytes);
+      for (const args of [
+        ['provision', file],
+        ['provision', file, '--update'],
+      ]) {
+        const refused = await cli(args, env.vars);
+        expect({ code: refused.code, retired: /retired by prune/.test(refused.stderr) }).toEqual({
+          code: 1,
+          retired: true,
+        });
+      }
+      expect(await manifestExists(env, apps[0] as App)).toBe(false);
+      expect(await functionExists(lambdaName(apps[0] as App))).toBe(false);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('crash loop: SIGKILL at seeded random moments of prune --apply never breaks I1 nor provisions a retired version again', async () => {

@@ -24,7 +24,7 @@ import { ConfigError } from '../errors';
 import type { Logger } from '../log';
 import { guardWrites } from '../provision/guard';
 import { parseArn } from '../provision/iam';
-import { ReconcileLock } from '../reconcile/lock';
+import { newRunLock } from '../reconcile/run-lock';
 import { candidates, expectedFunctions, judgeCandidates, listFunctions } from './functions';
 import { inspectExecuteRole, inspectInvokePolicy } from './iam';
 import { applyAdoption } from './apply';
@@ -129,14 +129,7 @@ export async function adopt(deps: AdoptDeps, options: AdoptOptions = {}): Promis
   const { ports, config } = deps;
   const runId = options.runId ?? randomUUID();
   const logger = deps.logger.child({ runId, command: 'adopt' });
-  const lock = new ReconcileLock({
-    s3: ports.lockS3 ?? ports.s3,
-    bucket: config.appsBucket,
-    runId,
-    ttlSeconds: config.lockTtlSeconds,
-    logger,
-    clock: ports.clock,
-  });
+  const lock = newRunLock(ports, config, { runId, logger });
   await lock.acquire().catch((err: unknown) => {
     throw toRunError(err, `take the lock in s3://${config.appsBucket}`);
   });

@@ -17,7 +17,7 @@ import { DeployerError, ExitCode, errorMessage, exitCodeFor } from '../errors';
 import type { Logger } from '../log';
 import { RunAbortedError } from '../reconcile/errors';
 import { listAll } from '../reconcile/listing';
-import { ReconcileLock } from '../reconcile/lock';
+import { newRunLock } from '../reconcile/run-lock';
 import { canonicalStem, parseMarkerKey, type ParsedMarker } from '../reconcile/markers';
 import { requestsSince } from '../reconcile/report';
 import { newRunId } from '../reconcile/run';
@@ -147,15 +147,7 @@ export async function prune(deps: PruneDeps, opts: PruneOptions = {}): Promise<P
     return report({ versions: decisions, retention });
   }
 
-  const lock = new ReconcileLock({
-    s3: ports.lockS3 ?? ports.s3,
-    bucket: config.appsBucket,
-    runId,
-    ttlSeconds: config.lockTtlSeconds,
-    logger,
-    clock: ports.clock,
-    startedAt: now().toISOString(),
-  });
+  const lock = newRunLock(ports, config, { runId, logger, startedAt: now().toISOString() });
   try {
     await lock.acquire();
   } catch (err) {

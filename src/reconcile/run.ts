@@ -21,13 +21,12 @@ import { VERSION } from '../version';
 import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { toRunError } from '../aws/failure-class';
 import { sweepStaleTempDirs, tempDirPrefix } from '../temp-dirs';
-import { LOCK_MAX_ATTEMPTS } from '../aws/clients';
 import type { AwsConfigurationError } from '../aws/errors';
 import { applyItem, type ApplyContext } from './apply';
 import { DiskBudget } from './disk-budget';
 import { RunAbortedError } from './errors';
 import { listState, type Listings } from './listing';
-import { ReconcileLock } from './lock';
+import { newRunLock } from './run-lock';
 import { indexMarkers } from './markers';
 import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
@@ -216,16 +215,7 @@ export async function reconcile(
     }
   }
 
-  const lock = new ReconcileLock({
-    s3: ports.lockS3 ?? ports.s3,
-    bucket: config.appsBucket,
-    runId,
-    ttlSeconds: config.lockTtlSeconds,
-    logger,
-    clock: ports.clock,
-    startedAt: started.toISOString(),
-    acquireRounds: Math.ceil(config.aws.maxAttempts / LOCK_MAX_ATTEMPTS),
-  });
+  const lock = newRunLock(ports, config, { runId, logger, startedAt: started.toISOString() });
   try {
     await lock.acquire(); // LockHeldError (exit 3): nothing done, no record
   } catch (err) {

@@ -8,6 +8,7 @@ import type { DeployerConfig } from '../config';
 import type { Logger } from '../log';
 import { LockHeldError, RunAbortedError } from '../reconcile/errors';
 import { ReconcileLock } from '../reconcile/lock';
+import { newRunLock } from '../reconcile/run-lock';
 
 export const LOCK_POLL_MS = 2_000;
 
@@ -32,14 +33,7 @@ export async function acquireWaiting(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + options.waitSeconds * 1000;
   for (;;) {
-    const lock = new ReconcileLock({
-      s3: ports.lockS3 ?? ports.s3,
-      bucket: config.appsBucket,
-      runId: options.runId,
-      ttlSeconds: config.lockTtlSeconds,
-      logger,
-      clock: ports.clock,
-    });
+    const lock = newRunLock(ports, config, { runId: options.runId, logger });
     try {
       await lock.acquire();
       return lock;

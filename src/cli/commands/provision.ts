@@ -22,6 +22,7 @@ import { createAwsPorts } from '../../aws/clients';
 import { classifyFailure, toRunError } from '../../aws/failure-class';
 import { assertBundleFiles } from '../files';
 import { ReconcileLock } from '../../reconcile/lock';
+import { newRunLock } from '../../reconcile/run-lock';
 import { sweepStaleTempDirs } from '../../temp-dirs';
 import { assertNotRetired } from '../../prune/retired';
 import { provisionRunReport } from '../../reconcile/provision-record';
@@ -159,14 +160,7 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
     const startedAt = new Date();
     const startedMs = performance.now();
     // one writer (DESIGN.md): the same lock as reconcile, so a manual provision never races the job
-    const lock = new ReconcileLock({
-      s3: ports.s3,
-      bucket: config.appsBucket,
-      runId,
-      ttlSeconds: config.lockTtlSeconds,
-      logger: log,
-      clock: ports.clock,
-    });
+    const lock = newRunLock(ports, config, { runId, logger: log });
     // LockHeldError: exit 3, nothing done; no bucket, no credentials, access denied: 2; unreachable: 4
     await lock.acquire().catch((err: unknown) => {
       throw toRunError(err, `take the lock in s3://${config.appsBucket}`);

@@ -13,6 +13,7 @@ import { createLogger } from '../../log';
 import { formatPrune, prune, PRUNE_DEFAULTS } from '../../prune';
 import { escapeTerminal as t } from '../../text/escape';
 import { printJson } from '../json';
+import { listenForStop } from '../stop-signals';
 
 export interface PruneCliOptions {
   keep?: string;
@@ -29,8 +30,6 @@ function wholeNumber(flag: string, raw: string | undefined, def: number, min: nu
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${raw}")`);
   return n;
 }
-
-const STOP_SIGNALS = { SIGTERM: 143, SIGINT: 130 } as const;
 
 export async function run(opts: PruneCliOptions): Promise<number> {
   const keep = wholeNumber('--keep', opts.keep, PRUNE_DEFAULTS.keep, 1, 10_000);
@@ -49,24 +48,17 @@ export async function run(opts: PruneCliOptions): Promise<number> {
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger,
   });
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? 130);
-    process.stderr.write(`apps-deployer: ${signal}: stopping after the current write (again to exit now)\n`);
-    abort.abort();
-  };
-  const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
-  for (const s of signals) process.on(s, onSignal);
+  const stop = listenForStop();
   try {
     const report = await prune(
       { ports, config, logger },
-      { keep, olderThanDays, only: opts.only, apply: opts.apply === true, signal: abort.signal },
+      { keep, olderThanDays, only: opts.only, apply: opts.apply === true, signal: stop.signal },
     );
     if (opts.json) printJson(report);
     else process.stdout.write(`${formatPrune(report)}\n`);
     if (report.error) process.stderr.write(`apps-deployer: error: ${t(report.error.message)}\n`);
     return report.exitCode;
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    stop.dispose();
   }
 }

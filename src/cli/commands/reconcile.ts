@@ -14,6 +14,7 @@ import { UsageError } from '../../errors';
 import { createLogger } from '../../log';
 import { createObservers, formatPlan, formatSummaryTable } from '../../reconcile/observers';
 import { reconcile } from '../../reconcile/run';
+import { listenForStop } from '../stop-signals';
 
 export interface ReconcileCliOptions {
   dryRun?: boolean;
@@ -25,7 +26,6 @@ export interface ReconcileCliOptions {
 }
 
 /** Signals that stop a run between writes (exit 143); a second one exits at once (128 + signal). */
-const STOP_SIGNALS = { SIGTERM: 143, SIGINT: 130 } as const;
 
 export async function run(opts: ReconcileCliOptions): Promise<number> {
   if (opts.only !== undefined && !isValidAppId(opts.only)) {
@@ -49,14 +49,7 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
     dryRun: opts.dryRun === true,
   });
 
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? 130);
-    process.stderr.write(`apps-deployer: ${signal}: stopping after the current writes (again to exit now)\n`);
-    abort.abort();
-  };
-  const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
-  for (const s of signals) process.on(s, onSignal);
+  const stop = listenForStop();
   try {
     const { plan, report, onlyMatchedNothing } = await reconcile(
       { ports, config, logger },
@@ -66,7 +59,7 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
         retryFailed: opts.retryFailed === true,
         only: opts.only,
         observers,
-        signal: abort.signal,
+        signal: stop.signal,
       },
     );
     if (onlyMatchedNothing) {
@@ -87,6 +80,6 @@ export async function run(opts: ReconcileCliOptions): Promise<number> {
     if (report.error) process.stderr.write(`apps-deployer: error: ${t(report.error.message)}\n`);
     return report.exitCode;
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    stop.dispose();
   }
 }

@@ -11,6 +11,7 @@ import { ENV, loadConfig } from '../../config';
 import { UsageError } from '../../errors';
 import { createLogger } from '../../log';
 import { formatVerify, verify } from '../../verify';
+import { listenForStop } from '../stop-signals';
 
 export interface VerifyCliOptions {
   repair?: boolean;
@@ -20,7 +21,6 @@ export interface VerifyCliOptions {
 }
 
 /** Signals that stop --repair between writes (exit 143); a second one exits at once (128 + signal). */
-const STOP_SIGNALS = { SIGTERM: 143, SIGINT: 130 } as const;
 
 /** The longest --wait-lock accepted (seconds): a day. */
 const MAX_WAIT_LOCK_SECONDS = 86_400;
@@ -53,25 +53,18 @@ export async function run(opts: VerifyCliOptions): Promise<number> {
     lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
     logger,
   });
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(STOP_SIGNALS[signal as keyof typeof STOP_SIGNALS] ?? 130);
-    process.stderr.write(`apps-deployer: ${signal}: stopping after the current writes (again to exit now)\n`);
-    abort.abort();
-  };
-  const signals = Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[];
-  for (const s of signals) process.on(s, onSignal);
+  const stop = listenForStop();
   let report;
   try {
     report = await verify(
       { ports, config, logger },
-      { only: opts.only, repair: opts.repair === true, waitLockSeconds: wait, signal: abort.signal },
+      { only: opts.only, repair: opts.repair === true, waitLockSeconds: wait, signal: stop.signal },
     );
   } catch (err) {
     // LockHeldError stays exit 3; access denied or a missing bucket exit 2; unreachable AWS exit 4
     throw toRunError(err, `verify the versions in s3://${config.appsBucket}`);
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    stop.dispose();
   }
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`);
   return report.exitCode;

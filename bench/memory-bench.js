@@ -9,11 +9,15 @@
  * The small and large runs alternate, `--repeat` times each; it prints each run, then mean and
  * spread (min–max) per size and the ratio of the means against the 1.2x target.
  *
- * Usage: npm run bench:memory [-- --small 6 --large 60 --repeat 3 --dist DIR --node-options "..."]
+ * Usage: npm run bench:memory [-- --small 6 --large 60 --repeat 3 --dist DIR --node-options "..."
+ *   --alloc-profile DIR]
  *   --node-options: flags for the CLI's node (e.g. "--max-semi-space-size=1" to show what V8's young
  *   generation contributes); MALLOC_ARENA_MAX, when set, is passed to the CLI (glibc's malloc arenas,
  *   one per thread that allocates by default); --gc-every MS: a full GC every MS ms in the CLI (what
- *   the peak is when garbage never waits for V8's next major GC); BENCH_SMALL=1: 6 vs 24 bundles, once each.
+ *   the peak is when garbage never waits for V8's next major GC); --alloc-profile DIR: a sampling heap
+ *   profile of every allocation per run (DIR/memory-N-I.heapprofile, opens in Chrome DevTools) and the
+ *   top allocators by function (diagnosis only: the profiler itself adds ~10 MB of RSS);
+ *   MEMORY_BENCH_REQUESTS=1: the requests of each run by operation; BENCH_SMALL=1: 6 vs 24 bundles, once each.
  * It prints figures and exits non-zero only when a CLI run fails (never on a ratio: a shared machine
  * is noisy).
  */
@@ -36,33 +40,72 @@ const REPEAT = Number(argValue('--repeat', SMALL_RUN ? '1' : '3'));
 const CONCURRENCY = Number(argValue('--concurrency', '4'));
 const NODE_OPTIONS = argValue('--node-options', '');
 const GC_EVERY_MS = Number(argValue('--gc-every', '0'));
+const ALLOC_PROFILE_DIR = argValue('--alloc-profile', '');
 const TARGET = 1.2;
 const PREFIX = 'bundles/';
 const dist = path.resolve(argValue('--dist', path.join(root, 'dist')));
 
 /** A preload for the child: samples memory every 20 ms, writes the peaks (and the heap after a full
- * GC, when --expose-gc is on) to `out` at exit. */
-function samplerPreload(out) {
+ * GC, when --expose-gc is on) to `out` at exit, with V8's spaces at the moment of the peak RSS (new
+ * space = the young generation's semi-spaces, old space = what scavenges promoted, live or not yet
+ * collected). With `profile` (--alloc-profile), V8's sampling heap profiler also runs, keeping the
+ * samples of objects the GC collected: every allocation of the run by function, not only the live ones. */
+function samplerPreload(out, profile) {
   const file = path.join(os.tmpdir(), `memory-bench-sampler-${process.pid}.js`);
   fs.writeFileSync(
     file,
     `'use strict';
+const v8 = require('node:v8');
 const peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+let spacesAtPeak = {};
 const sample = () => {
   const m = process.memoryUsage();
+  if (m.rss > peak.rss)
+    spacesAtPeak = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_size, s.space_used_size]]));
   for (const k of Object.keys(peak)) if (m[k] > peak[k]) peak[k] = m[k];
 };
 setInterval(sample, 20).unref();
 if (${GC_EVERY_MS} > 0) setInterval(() => globalThis.gc(), ${GC_EVERY_MS}).unref();
+let session;
+if (${JSON.stringify(profile ?? '')}) {
+  session = new (require('node:inspector').Session)();
+  session.connect();
+  session.post('HeapProfiler.enable');
+  session.post('HeapProfiler.startSampling', { samplingInterval: 16384,
+    includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 process.on('exit', () => {
   sample();
+  if (session) session.post('HeapProfiler.stopSampling', (err, r) => {
+    if (!err) require('node:fs').writeFileSync(${JSON.stringify(profile ?? '')}, JSON.stringify(r.profile));
+  });
   let afterGc;
   if (typeof globalThis.gc === 'function') { globalThis.gc(); afterGc = process.memoryUsage().heapUsed; }
-  require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...peak, afterGc }));
+  require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...peak, afterGc, spacesAtPeak }));
 });
 `,
   );
   return file;
+}
+
+/** Allocation by function (self size) of a sampling heap profile: total MB and the `top` largest. */
+function topAllocators(file, top) {
+  const byFn = new Map();
+  let total = 0;
+  const walk = (node) => {
+    const f = node.callFrame;
+    const where = f.url ? `${f.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${f.lineNumber + 1}` : '';
+    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    byFn.set(key, (byFn.get(key) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const c of node.children) walk(c);
+  };
+  walk(JSON.parse(fs.readFileSync(file, 'utf8')).head);
+  const rows = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return {
+    totalMb: total / 2 ** 20,
+    rows: rows.map(([k, v]) => `${(v / 2 ** 20).toFixed(1).padStart(6)} MB  ${k}`),
+  };
 }
 
 /** One run on a fresh moto: `n` new bundles reconciled at CONCURRENCY; returns its figures. */
@@ -83,7 +126,10 @@ async function measure(n, label) {
       );
     });
     s3.destroy();
-    const preload = samplerPreload(out);
+    const profile = ALLOC_PROFILE_DIR
+      ? path.join(ALLOC_PROFILE_DIR, `memory-${label}.heapprofile`)
+      : undefined;
+    const preload = samplerPreload(out, profile);
     const run = await runCliMeasured({
       distDir: dist,
       endpoint: moto.endpoint,
@@ -114,6 +160,11 @@ async function measure(n, label) {
       heapTotalMb: (sampled.heapTotal ?? NaN) / 2 ** 20,
       externalMb: (sampled.external ?? NaN) / 2 ** 20,
       afterGcMb: (sampled.afterGc ?? NaN) / 2 ** 20,
+      requests: report?.requests ?? {},
+      newSpaceMb: (sampled.spacesAtPeak?.new_space?.[0] ?? NaN) / 2 ** 20,
+      oldSpaceMb: (sampled.spacesAtPeak?.old_space?.[1] ?? NaN) / 2 ** 20,
+      codeSpaceMb: (sampled.spacesAtPeak?.code_space?.[0] ?? NaN) / 2 ** 20,
+      profile,
       stderr: run.stderr,
     };
   } finally {
@@ -130,6 +181,9 @@ const FIELDS = [
   ['heapUsedMb', 'heap used'],
   ['externalMb', 'external'],
   ['afterGcMb', 'heap after full GC'],
+  ['newSpaceMb', 'at the peak: new space'],
+  ['oldSpaceMb', 'old space used'],
+  ['codeSpaceMb', 'code space'],
 ];
 
 function line(r) {
@@ -153,6 +207,13 @@ async function main() {
       const r = await measure(n, `${n}-${i}`);
       runs[n].push(r);
       console.log(line(r));
+      if (process.env.MEMORY_BENCH_REQUESTS === '1')
+        console.log(`    requests: ${JSON.stringify(r.requests)}`);
+      if (r.profile && fs.existsSync(r.profile)) {
+        const { totalMb, rows } = topAllocators(r.profile, 15);
+        console.log(`    allocated (sampled): ${f1(totalMb)} MB; top by function (${r.profile}):`);
+        for (const row of rows) console.log(`      ${row}`);
+      }
     }
   }
   console.log('  mean (min–max):');

@@ -206,29 +206,38 @@ function operationName(commandName: unknown): string {
 /** Placed after the retry middleware (finalizeRequest, low priority): runs once per attempt sent. */
 const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
 
+/** What sdkLogger gives the SDK: its Logger without `info` and `error` (see there). */
+export interface SdkLogger {
+  trace: () => void;
+  debug: () => void;
+  warn: (...content: unknown[]) => void;
+}
+
 /**
  * The SDK's own log calls. Without a logger it writes some warnings to the console, e.g. "An error was
  * encountered in a non-retryable streaming request." for every failed PutObject with a body (a 412 of
- * a conditional create included), which our code handles and reports itself. Its warnings and errors
- * go to our logger at debug; its per-command info lines (inputs and outputs) nowhere.
+ * a conditional create included), which our code handles and reports itself. Its warnings go to our
+ * logger at debug.
+ *
+ * `info` and `error` are left out on purpose: the SDK's logger middleware calls them as
+ * `logger.info?.({ input: filter(input), output: filter(output), ... })` after every request and
+ * `logger.error?.({ input: filter(input), error, ... })` after every failed one (a 404 of a HeadObject
+ * or GetFunction included), building a schema-filtered copy of the input and output as the argument even
+ * when the function ignores it (~5 MB of garbage over 60 bundles, bench/memory-bench.js). Without the
+ * functions the optional call builds nothing. The failures themselves reach our code as errors.
  */
-export function sdkLogger(logger?: Logger): {
-  trace: () => void;
-  debug: () => void;
-  info: () => void;
-  warn: (...content: unknown[]) => void;
-  error: (...content: unknown[]) => void;
-} {
+export function sdkLogger(logger?: Logger): SdkLogger {
   const toDebug = (...content: unknown[]): void =>
     logger?.debug({ sdk: content.map((c) => (typeof c === 'string' ? c : String(c))) }, 'aws sdk');
   const ignore = (): void => undefined;
-  return { trace: ignore, debug: ignore, info: ignore, warn: toDebug, error: toDebug };
+  return { trace: ignore, debug: ignore, warn: toDebug };
 }
 
 export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {}): AwsPorts {
   const requests = options.requests ?? new MemoryRequestCounter();
   const common = {
-    logger: sdkLogger(options.logger),
+    // the SDK only ever calls info and error as `logger.info?.(...)` (see sdkLogger)
+    logger: sdkLogger(options.logger) as NonNullable<S3ClientConfig['logger']>,
     region: config.region,
     endpoint: config.endpoint,
     maxAttempts: config.maxAttempts,

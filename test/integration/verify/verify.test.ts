@@ -334,4 +334,33 @@ describe('verify (emulator)', () => {
     expect(report.drift).toEqual([]);
     await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).resolves.toBeDefined();
   });
+
+  it('a forged last verify summary (deployer/ is writable by others) neither crashes status nor reaches the terminal', async () => {
+    const e = await env();
+    const where = { appsBucket: e.appsBucket, releaseBucket: e.releaseBucket, releasePrefix: 'bundles/' };
+    const put = (doc: unknown) =>
+      e.s3.send(
+        new PutObjectCommand({ Bucket: e.appsBucket, Key: LAST_VERIFY_KEY, Body: JSON.stringify(doc) }),
+      );
+    const base = {
+      verifyVersion: 1,
+      at: 'now',
+      runId: 'r',
+      repair: false,
+      versions: 1,
+      driftCount: 1,
+      foreignCount: 0,
+    };
+    for (const doc of [
+      { ...base, drift: [null, 7, { appId: 5 }] },
+      { ...base, versions: '\u001b[2J\u001b]0;owned\u0007', drift: [] },
+      { ...base, only: { x: 1 }, foreignCount: '\u001b[31m', drift: [] },
+    ]) {
+      await put(doc);
+      const status = await getStatus(testPorts().s3, where);
+      const text = formatStatus(status);
+      expect(text.includes('\u001b')).toBe(false);
+      await expect(getStatus(testPorts().s3, where, { appId: 'com.other.app' })).resolves.toBeDefined();
+    }
+  });
 });

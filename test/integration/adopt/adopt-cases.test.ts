@@ -105,6 +105,22 @@ describe('adopt: cases', () => {
     expect(await tagsOf(foreign.names[0] as string)).toEqual({ [FUNCTION_TAGS.managedBy]: 'terraform' });
   });
 
+  it('leaves a version whose release bundle brings other static assets than the stored ones', async () => {
+    const env = await freshEnv(tmp);
+    const roleArn = await upstreamExecuteRole(env);
+    // an uploader's bundle under the version's release key: same functions and manifest as upstream
+    // deployed, another icon (adopting it would let provisioning overwrite the served asset)
+    const app = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    const icon = `static/${app.appId}_1.0.0_app/icon.png`;
+    await testClients().s3.send(
+      new PutObjectCommand({ Bucket: env.appsBucket, Key: icon, Body: 'the icon upstream deployed' }),
+    );
+    const report = await go(env, { apply: true });
+    expect(statuses(report)).toEqual({ [app.names[0] as string]: 'left (bundle-mismatch)' });
+    expect(report.versions[0]?.detail).toContain(`the stored static asset ${icon} differs`);
+    expect(await tagsOf(app.names[0] as string)).toEqual({});
+  });
+
   it('takes over an invoke policy that already has 5 versions', async () => {
     const env = await freshEnv(tmp);
     const roleArn = await upstreamExecuteRole(env);

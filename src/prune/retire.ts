@@ -15,6 +15,7 @@ import { deleteIfMatch } from '../aws/conditional-delete';
 import { isAwsError, isNotFound, isPreconditionFailed, isThrottling } from '../aws/errors';
 import type { AwsPorts } from '../aws/ports';
 import { lambdaFunctionName, staticPrefix } from '../bundle/names';
+import { MAX_STORED_MANIFEST_BYTES } from '../bundle/stored-manifest';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { FUNCTION_TAGS, MANIFEST_METADATA } from '../provision/types';
@@ -23,6 +24,8 @@ import { VALIDATOR_VERSION, type MarkerBody, type RetirementRecord } from '../re
 import { bundleAssetKeys, decoded } from './assets';
 import { RetireError } from './errors';
 import type { RetireResult, VersionDecision } from './types';
+
+class TooLargeError extends RangeError {}
 
 export interface RetireContext {
   ports: AwsPorts;
@@ -40,12 +43,19 @@ export interface RetireContext {
   conflictDelayMs?: number;
 }
 
+/** A manifest or marker body larger than this is not read into memory (not one the deployer wrote). */
+export const MAX_READ_BYTES = MAX_STORED_MANIFEST_BYTES;
+
 async function readBody(ctx: RetireContext, key: string, ifMatch?: string) {
   const res = await ctx.ports.s3.getObject({
     Bucket: ctx.appsBucket,
     Key: key,
     ...(ifMatch ? { IfMatch: ifMatch } : {}),
   });
+  if (res.ContentLength === undefined || res.ContentLength > MAX_READ_BYTES) {
+    (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    throw new TooLargeError(`s3://${ctx.appsBucket}/${key} is larger than ${MAX_READ_BYTES} bytes: not read`);
+  }
   return {
     text: (await res.Body?.transformToString('utf8')) ?? '',
     etag: res.ETag,
@@ -151,7 +161,7 @@ async function readRecord(
     if (r && Array.isArray(r.functions) && r.appId === d.appId && r.version === d.version)
       return ownAssetsOnly(r, d.appId, d.version);
   } catch (err) {
-    if (!isNotFound(err) && !(err instanceof SyntaxError)) throw err;
+    if (!isNotFound(err) && !(err instanceof SyntaxError) && !(err instanceof TooLargeError)) throw err;
   }
   throw new RetireError(d.appId, d.version, 'its retired marker holds no readable retirement record', {
     code: 'RETIREMENT_RECORD_UNREADABLE',

@@ -252,6 +252,35 @@ describe('verify (emulator)', () => {
     expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
   });
 
+  it('a version record of another bundle (forged under deployer/): --repair records the provisioned one', async () => {
+    // Prepare: a record that parses but names another bundle and no function or asset
+    const e = await env();
+    const appId = uniqueAppId('n');
+    await provisionApp(e, appId, '0.8');
+    const recordKey = `deployer/versions/${appId}_0.8.json`;
+    const record = (await readJson(e, recordKey)) as Record<string, unknown>;
+    const forged = { ...record, bundleSha256: 'f'.repeat(64), functions: [], assets: [] };
+    await e.s3.send(
+      new PutObjectCommand({ Bucket: e.appsBucket, Key: recordKey, Body: JSON.stringify(forged) }),
+    );
+    expect((await runVerify(e)).notices).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/not of the provisioned bundle/) }),
+    ]);
+
+    // Act
+    const repaired = await runVerify(e, { repair: true });
+
+    // Assess: the record is the provisioned bundle's again, and verify checks everything
+    expect(repaired.repairs).toEqual([
+      expect.objectContaining({
+        status: 'repaired',
+        message: expect.stringMatching(/version record written/),
+      }),
+    ]);
+    expect(await readJson(e, recordKey)).toEqual(record);
+    expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
+  });
+
   it('reports a version whose release bundle is gone or replaced and leaves it as it is', async () => {
     // Prepare: two versions drifting; one release bundle deleted, the other re-uploaded (another ETag)
     const e = await env();

@@ -10,6 +10,7 @@ import {
   TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import {
   CreatePolicyVersionCommand,
@@ -119,6 +120,35 @@ describe('adopt: cases', () => {
     expect(statuses(report)).toEqual({ [app.names[0] as string]: 'left (bundle-mismatch)' });
     expect(report.versions[0]?.detail).toContain(`the stored static asset ${icon} differs`);
     expect(await tagsOf(app.names[0] as string)).toEqual({});
+  });
+
+  it('does not retag a function already tagged for the version with another bundle when its code is not this one', async () => {
+    const env = await freshEnv(tmp);
+    const roleArn = await upstreamExecuteRole(env);
+    // a function tagged for this version by a former run of another bundle, with that bundle's code
+    const app = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    const name = app.names[0] as string;
+    const other = await functionZip({ 'index.js': 'exports.handler = async () => "other";\n' });
+    const lambda = testClients().lambda;
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: other }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: name });
+    const formerTags = {
+      [FUNCTION_TAGS.managedBy]: FUNCTION_TAGS.managedByValue,
+      [FUNCTION_TAGS.appId]: app.appId,
+      [FUNCTION_TAGS.version]: '1.0.0',
+      [FUNCTION_TAGS.bundleSha256]: 'f'.repeat(64),
+    };
+    await lambda.send(new TagResourceCommand({ Resource: app.arns[0], Tags: formerTags }));
+
+    const report = await go(env, { apply: true });
+
+    expect(statuses(report)).toEqual({ [name]: 'left (other-code)' });
+    expect(report.versions[0]?.status).toBe('left');
+    expect(await tagsOf(name)).toEqual(formerTags);
+    const manifest = await testClients().s3.send(
+      new HeadObjectCommand({ Bucket: env.appsBucket, Key: app.manifestKey }),
+    );
+    expect(manifest.Metadata ?? {}).toEqual({});
   });
 
   it('takes over an invoke policy that already has 5 versions', async () => {

@@ -79,17 +79,31 @@ function verdict(
   const tags = got.Tags ?? {};
   const base = { lambdaName: name, arn, appId: expected?.version.appId, version: expected?.version.version };
   const managedBy = tags[FUNCTION_TAGS.managedBy];
-  if (managedBy === FUNCTION_TAGS.managedByValue)
+  if (managedBy === FUNCTION_TAGS.managedByValue) {
+    const taggedAs = {
+      appId: tags[FUNCTION_TAGS.appId],
+      version: tags[FUNCTION_TAGS.version],
+      bundleSha256: tags[FUNCTION_TAGS.bundleSha256],
+    };
+    // tagged for this version from another bundle: --apply would retag it as the release bundle's,
+    // so its code must be that bundle's (as for an untagged function)
+    const fn = expected?.fn;
+    const code = got.Configuration?.CodeSha256;
+    if (fn && taggedAs.bundleSha256 !== expected.version.bundle?.sha256Hex && code !== fn.codeSha256)
+      return {
+        ...base,
+        status: 'left',
+        reason: 'other-code',
+        detail: `tagged as bundle ${taggedAs.bundleSha256 ?? '?'} with CodeSha256 ${code ?? '(none)'}; the release bundle's ${fn.entry} has ${fn.codeSha256}`,
+        taggedAs,
+      };
     return {
       ...base,
       status: 'already-ours',
-      detail: `tagged as ${tags[FUNCTION_TAGS.appId] ?? '?'} ${tags[FUNCTION_TAGS.version] ?? '?'}`,
-      taggedAs: {
-        appId: tags[FUNCTION_TAGS.appId],
-        version: tags[FUNCTION_TAGS.version],
-        bundleSha256: tags[FUNCTION_TAGS.bundleSha256],
-      },
+      detail: `tagged as ${taggedAs.appId ?? '?'} ${taggedAs.version ?? '?'}`,
+      taggedAs,
     };
+  }
   if (managedBy !== undefined)
     return {
       ...base,

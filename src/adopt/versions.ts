@@ -6,6 +6,7 @@
  * fully validated, and compared with the stored manifest (app id, version, and every function's name,
  * handler and runtime); the bundle is kept (without its temp file) only when both agree.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -132,6 +133,33 @@ function manifestMismatch(stored: Record<string, unknown>, bundle: Bundle): stri
     : undefined;
 }
 
+/** The sha256 hex of a stored object, streamed (never held in memory); undefined when it is absent. */
+async function storedSha256(s3: S3Port, bucket: string, key: string): Promise<string | undefined> {
+  let res;
+  try {
+    res = await s3.getObject({ Bucket: bucket, Key: key });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw s3AccessError('read', `s3://${bucket}/${key}`, err);
+  }
+  const hash = createHash('sha256');
+  const body = res.Body as AsyncIterable<Uint8Array> | undefined;
+  if (body) for await (const chunk of body) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** A release bundle uploaded for a version upstream provisioned must not bring other static assets:
+ * once adopted, provisioning (verify --repair) would overwrite the stored ones with its bytes. A
+ * reason when one of the stored assets differs from the bundle's. */
+async function storedAssetDiffers(src: VersionSources, bundle: Bundle): Promise<string | undefined> {
+  for (const asset of bundle.assets) {
+    const stored = await storedSha256(src.s3, src.appsBucket, asset.key);
+    if (stored !== undefined && stored !== asset.sha256Hex)
+      return `the stored static asset ${asset.key} differs from the release bundle's ${asset.entry}`;
+  }
+  return undefined;
+}
+
 async function matchBundle(
   src: VersionSources,
   v: ProvisionedVersion,
@@ -168,7 +196,8 @@ async function matchBundle(
       bundle.appId !== v.appId || bundle.version !== v.version
         ? `the release bundle ${release.key} is of ${bundle.appId} ${bundle.version}`
         : manifestMismatch(stored, bundle);
-    if (mismatch) v.problem = { reason: 'bundle-mismatch', detail: mismatch };
+    const differs = mismatch ?? (await storedAssetDiffers(src, bundle));
+    if (differs) v.problem = { reason: 'bundle-mismatch', detail: differs };
     else v.bundle = bundle;
   } finally {
     await rm(file, { force: true });

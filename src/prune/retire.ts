@@ -14,7 +14,8 @@
 import { deleteIfMatch } from '../aws/conditional-delete';
 import { isAwsError, isNotFound, isPreconditionFailed, isThrottling } from '../aws/errors';
 import type { AwsPorts } from '../aws/ports';
-import { lambdaFunctionName } from '../bundle/names';
+import { lambdaFunctionName, staticPrefix } from '../bundle/names';
+import { MAX_STORED_MANIFEST_BYTES } from '../bundle/stored-manifest';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { FUNCTION_TAGS, MANIFEST_METADATA } from '../provision/types';
@@ -23,6 +24,8 @@ import { VALIDATOR_VERSION, type MarkerBody, type RetirementRecord } from '../re
 import { bundleAssetKeys, decoded } from './assets';
 import { RetireError } from './errors';
 import type { RetireResult, VersionDecision } from './types';
+
+class TooLargeError extends RangeError {}
 
 export interface RetireContext {
   ports: AwsPorts;
@@ -40,12 +43,19 @@ export interface RetireContext {
   conflictDelayMs?: number;
 }
 
+/** A manifest or marker body larger than this is not read into memory (not one the deployer wrote). */
+export const MAX_READ_BYTES = MAX_STORED_MANIFEST_BYTES;
+
 async function readBody(ctx: RetireContext, key: string, ifMatch?: string) {
   const res = await ctx.ports.s3.getObject({
     Bucket: ctx.appsBucket,
     Key: key,
     ...(ifMatch ? { IfMatch: ifMatch } : {}),
   });
+  if (res.ContentLength === undefined || res.ContentLength > MAX_READ_BYTES) {
+    (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    throw new TooLargeError(`s3://${ctx.appsBucket}/${key} is larger than ${MAX_READ_BYTES} bytes: not read`);
+  }
   return {
     text: (await res.Body?.transformToString('utf8')) ?? '',
     etag: res.ETag,
@@ -118,6 +128,27 @@ async function recordRetirement(
   return { etag, record };
 }
 
+/** A record read back from S3 is forgeable (anyone who can write deployer/): it may name only this
+ * version's static assets, never another app's objects, manifests or the deployer's own state. */
+function ownAssetsOnly(r: RetirementRecord, appId: string, version: string): RetirementRecord {
+  if (r.assets !== undefined && !Array.isArray(r.assets)) {
+    return {
+      appId: r.appId,
+      version: r.version,
+      functions: r.functions,
+      assetsNote: 'the recorded assets are not a list: left',
+    };
+  }
+  if (r.assets === undefined) return r;
+  const prefix = staticPrefix(appId, version);
+  const own = r.assets.filter(
+    (k): k is string => typeof k === 'string' && k.startsWith(prefix) && !k.split('/').includes('..'),
+  );
+  return own.length === r.assets.length
+    ? r
+    : { ...r, assets: own, assetsNote: `${r.assets.length - own.length} key(s) outside ${prefix} left` };
+}
+
 /** The record a former run wrote in the retired marker. */
 async function readRecord(
   ctx: RetireContext,
@@ -127,9 +158,10 @@ async function readRecord(
   try {
     const body = JSON.parse((await readBody(ctx, marker.key)).text) as MarkerBody;
     const r = body.retirement;
-    if (r && Array.isArray(r.functions) && r.appId === d.appId && r.version === d.version) return r;
+    if (r && Array.isArray(r.functions) && r.appId === d.appId && r.version === d.version)
+      return ownAssetsOnly(r, d.appId, d.version);
   } catch (err) {
-    if (!isNotFound(err) && !(err instanceof SyntaxError)) throw err;
+    if (!isNotFound(err) && !(err instanceof SyntaxError) && !(err instanceof TooLargeError)) throw err;
   }
   throw new RetireError(d.appId, d.version, 'its retired marker holds no readable retirement record', {
     code: 'RETIREMENT_RECORD_UNREADABLE',
@@ -241,7 +273,7 @@ export async function retireVersion(
     await ctx.ports.s3.deleteObject({ Bucket: ctx.appsBucket, Key: key });
     result.assetsDeleted++;
   }
-  if (record.assets === undefined) {
+  if (record.assets === undefined || record.assetsNote !== undefined) {
     result.assetsNote = record.assetsNote ?? 'the assets are unknown: left';
     logger.warn({ note: result.assetsNote }, 'assets left');
   }

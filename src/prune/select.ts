@@ -10,7 +10,7 @@
  * pairwise rule ("semver where both parse, else LastModified") is not a total order when an app mixes
  * both kinds (2.0.0 < x < 1.0.0 < 2.0.0 can happen), so the app as a whole picks one.
  */
-import { parseMarkerKey } from '../reconcile/markers';
+import { canonicalStem, parseMarkerKey } from '../reconcile/markers';
 import type { ListedObject } from '../reconcile/listing';
 import { STATE_KEYS } from '../reconcile/types';
 import { pinKey } from './pins';
@@ -101,6 +101,25 @@ function parseManifestKey(key: string): { appId: string; version: string } | und
   return splitStem(key.slice(STATE_KEYS.manifestsPrefix.length, -'.json'.length));
 }
 
+/** Stems of listed manifests that a retired marker alone never retires: each app's newest version
+ * (among all its listed manifests) and the pinned ones. */
+function guardedStems(manifestOf: ReadonlyMap<string, ListedObject>, pins: ReadonlySet<string>): Set<string> {
+  const byApp = new Map<string, Live[]>();
+  for (const [stem, object] of manifestOf) {
+    const parts = splitStem(stem);
+    if (!parts) continue;
+    byApp.set(parts.appId, [...(byApp.get(parts.appId) ?? []), { ...parts, object }]);
+  }
+  const out = new Set<string>();
+  for (const list of byApp.values()) {
+    const newest = newestFirst(list)[0];
+    if (newest) out.add(canonicalStem(newest.appId, newest.version));
+    for (const v of list)
+      if (pins.has(pinKey(v.appId, v.version))) out.add(canonicalStem(v.appId, v.version));
+  }
+  return out;
+}
+
 export function selectVersions(input: SelectInput): VersionDecision[] {
   const { retired, pruned } = retiredStems(input.markerKeys);
   const pins = new Set(input.pinned);
@@ -113,10 +132,14 @@ export function selectVersions(input: SelectInput): VersionDecision[] {
     if (!parsed || (input.only !== undefined && parsed.appId !== input.only)) continue;
     manifestOf.set(`${parsed.appId}_${parsed.version}`, object);
   }
+  // a retired marker is an object under deployer/ that anyone who can write there may forge: while the
+  // version's manifest is listed, no marker retires the app's newest version or a pinned one
+  const guarded = guardedStems(manifestOf, pins);
   // retirements begun by a former run: completed whatever the options (the manifest may be gone)
   for (const stem of [...retired].sort()) {
     const parts = splitStem(stem);
     if (!parts || pruned.has(stem) || (input.only !== undefined && parts.appId !== input.only)) continue;
+    if (guarded.has(stem)) continue;
     const object = manifestOf.get(stem);
     out.push({
       ...parts,
@@ -129,7 +152,7 @@ export function selectVersions(input: SelectInput): VersionDecision[] {
   for (const [stem, object] of manifestOf) {
     // resumed above; a manifest that came back after a complete retirement (written by `provision`,
     // which reads no markers) is live again and left alone
-    if (retired.has(stem) && !pruned.has(stem)) continue;
+    if (retired.has(stem) && !pruned.has(stem) && !guarded.has(stem)) continue;
     const parts = splitStem(stem);
     if (!parts) continue;
     const list = byApp.get(parts.appId) ?? [];

@@ -9,7 +9,7 @@ import { DeployerError, errorMessage } from '../errors';
 import { MANIFEST_METADATA } from '../provision/types';
 import { listAll } from '../reconcile/listing';
 import { runPool } from '../reconcile/pool';
-import type { MarkerBody, RunReport } from '../reconcile/types';
+import type { MarkerBody, ProvisionRunInfo, RunReport } from '../reconcile/types';
 import { STATE_KEYS } from '../reconcile/types';
 import { MAX_RECORD_BYTES, STATUS_READ_CONCURRENCY } from './constants';
 import { StatusReadError } from './errors';
@@ -117,9 +117,20 @@ function summarizeRun(key: string, r: Partial<RunReport>): RunSummary {
     dryRun: Boolean(r.dryRun),
     counts: r.counts ?? {},
     requests: Object.values(r.requests ?? {}).reduce((a, b) => a + Number(b), 0),
-    ...(r.error ? { error: r.error } : {}),
+    ...(r.error ? { error: { code: String(r.error.code), message: String(r.error.message) } } : {}),
     kind: r.kind === 'provision' ? 'provision' : 'reconcile',
-    ...(r.kind === 'provision' && r.provision ? { provision: r.provision } : {}),
+    ...(r.kind === 'provision' && r.provision ? { provision: provisionInfo(r.provision) } : {}),
+  };
+}
+
+/** A run record lives under deployer/, which others may write: every field shown is a string. */
+function provisionInfo(p: Partial<ProvisionRunInfo>): ProvisionRunInfo {
+  return {
+    file: String(p.file ?? ''),
+    appId: String(p.appId ?? ''),
+    version: String(p.version ?? ''),
+    bundleSha256: String(p.bundleSha256 ?? ''),
+    update: p.update === true,
   };
 }
 

@@ -50,7 +50,8 @@ async function driftOf(
     return undefined;
   }
   const releaseSha256 = body?.bundleSha256;
-  if (releaseSha256 === undefined || releaseSha256 === provisionedSha256) return undefined;
+  // a marker body is forgeable (deployer/ may be writable by others): only a string is shown
+  if (typeof releaseSha256 !== 'string' || releaseSha256 === provisionedSha256) return undefined;
   return {
     releaseKey: key,
     releaseEtag: etag,

@@ -13,6 +13,7 @@ import { MAX_STORED_MANIFEST_BYTES } from '../bundle/stored-manifest';
 import type { DeployerConfig } from '../config';
 import { mapBounded } from '../provision/concurrency';
 import { readVersionRecord } from '../provision/record';
+import { MANIFEST_METADATA } from '../provision/types';
 import { listAll } from '../reconcile/listing';
 import { STATE_KEYS } from '../reconcile/types';
 import { parseManifestKey } from '../status';
@@ -125,11 +126,18 @@ export async function inspectVersion(
     };
   const stored: StoredVersion = { appId, version, manifestKey, ...manifest, record: rec.record };
   const { expected, drift, notices } = expectationOf(stored);
+  // a record of another bundle (damaged, or forged under deployer/) counts as none: --repair writes
+  // the provisioned bundle's
+  const ownRecord =
+    rec.record !== undefined &&
+    rec.record.appId === appId &&
+    rec.record.version === version &&
+    rec.record.bundleSha256 === manifest.metadata[MANIFEST_METADATA.bundleSha256];
   const findings: VersionFindings = {
     ...base,
     metadata: manifest.metadata,
     manifestEtag: manifest.etag,
-    hasRecord: rec.record !== undefined,
+    hasRecord: ownRecord,
     drift,
     notices,
   };

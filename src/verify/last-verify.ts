@@ -10,6 +10,7 @@ import {
   LAST_VERIFY_KEY,
   LAST_VERIFY_MAX_DRIFT,
   VERIFY_VERSION,
+  type Drift,
   type LastVerify,
   type VerifyReport,
 } from './types';
@@ -61,7 +62,10 @@ export async function readLastVerify(
   let text: string;
   try {
     const res = await s3.getObject({ Bucket: bucket, Key: LAST_VERIFY_KEY });
-    if ((res.ContentLength ?? 0) > MAX_LAST_VERIFY_BYTES) return undefined;
+    if (res.ContentLength === undefined || res.ContentLength > MAX_LAST_VERIFY_BYTES) {
+      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return undefined;
+    }
     text = (await res.Body?.transformToString('utf8')) ?? '';
   } catch (err) {
     if (isNotFound(err)) return undefined;
@@ -73,12 +77,25 @@ export async function readLastVerify(
       !v ||
       v.verifyVersion !== VERIFY_VERSION ||
       typeof v.at !== 'string' ||
-      typeof v.driftCount !== 'number' ||
-      !Array.isArray(v.drift)
+      typeof v.runId !== 'string' ||
+      (v.only !== undefined && typeof v.only !== 'string') ||
+      typeof v.repair !== 'boolean' ||
+      !Number.isSafeInteger(v.versions) ||
+      !Number.isSafeInteger(v.driftCount) ||
+      !Number.isSafeInteger(v.foreignCount) ||
+      !Array.isArray(v.drift) ||
+      !v.drift.every(isDrift)
     )
       return undefined;
     return v as LastVerify;
   } catch {
     return undefined;
   }
+}
+
+/** The object lives under deployer/, which others may write: every field shown is checked. */
+function isDrift(d: unknown): d is Drift {
+  if (typeof d !== 'object' || d === null) return false;
+  const r = d as Record<string, unknown>;
+  return ['appId', 'version', 'kind', 'resource', 'detail'].every((k) => typeof r[k] === 'string');
 }

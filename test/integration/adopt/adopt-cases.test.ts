@@ -10,6 +10,7 @@ import {
   TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import {
   CreatePolicyVersionCommand,
@@ -103,6 +104,51 @@ describe('adopt: cases', () => {
     for (const name of [b.names[0], half.names[0], otherRole.names[0]])
       expect(await tagsOf(name as string)).toEqual({});
     expect(await tagsOf(foreign.names[0] as string)).toEqual({ [FUNCTION_TAGS.managedBy]: 'terraform' });
+  });
+
+  it('leaves a version whose release bundle brings other static assets than the stored ones', async () => {
+    const env = await freshEnv(tmp);
+    const roleArn = await upstreamExecuteRole(env);
+    // an uploader's bundle under the version's release key: same functions and manifest as upstream
+    // deployed, another icon (adopting it would let provisioning overwrite the served asset)
+    const app = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    const icon = `static/${app.appId}_1.0.0_app/icon.png`;
+    await testClients().s3.send(
+      new PutObjectCommand({ Bucket: env.appsBucket, Key: icon, Body: 'the icon upstream deployed' }),
+    );
+    const report = await go(env, { apply: true });
+    expect(statuses(report)).toEqual({ [app.names[0] as string]: 'left (bundle-mismatch)' });
+    expect(report.versions[0]?.detail).toContain(`the stored static asset ${icon} differs`);
+    expect(await tagsOf(app.names[0] as string)).toEqual({});
+  });
+
+  it('does not retag a function already tagged for the version with another bundle when its code is not this one', async () => {
+    const env = await freshEnv(tmp);
+    const roleArn = await upstreamExecuteRole(env);
+    // a function tagged for this version by a former run of another bundle, with that bundle's code
+    const app = await upstreamApp(env, roleArn, uniqueAppId('ac'), '1.0.0');
+    const name = app.names[0] as string;
+    const other = await functionZip({ 'index.js': 'exports.handler = async () => "other";\n' });
+    const lambda = testClients().lambda;
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: other }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: name });
+    const formerTags = {
+      [FUNCTION_TAGS.managedBy]: FUNCTION_TAGS.managedByValue,
+      [FUNCTION_TAGS.appId]: app.appId,
+      [FUNCTION_TAGS.version]: '1.0.0',
+      [FUNCTION_TAGS.bundleSha256]: 'f'.repeat(64),
+    };
+    await lambda.send(new TagResourceCommand({ Resource: app.arns[0], Tags: formerTags }));
+
+    const report = await go(env, { apply: true });
+
+    expect(statuses(report)).toEqual({ [name]: 'left (other-code)' });
+    expect(report.versions[0]?.status).toBe('left');
+    expect(await tagsOf(name)).toEqual(formerTags);
+    const manifest = await testClients().s3.send(
+      new HeadObjectCommand({ Bucket: env.appsBucket, Key: app.manifestKey }),
+    );
+    expect(manifest.Metadata ?? {}).toEqual({});
   });
 
   it('takes over an invoke policy that already has 5 versions', async () => {

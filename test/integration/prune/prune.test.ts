@@ -8,6 +8,8 @@ import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { silentLogger } from '../../../src/log';
 import { prune, type PruneOptions } from '../../../src/prune';
+import { MAX_READ_BYTES } from '../../../src/prune/retire';
+import { markerKey } from '../../../src/reconcile/markers';
 import { getStatus } from '../../../src/status';
 import { tempDir } from '../../support/bundle-builder';
 import { testClients, testPorts } from '../../support/emulator';
@@ -195,6 +197,45 @@ describe('prune (emulator)', () => {
     expect(r12?.functionsLeft).toEqual([lambdaName(app, '1.2.0')]);
     expect(await functionExists(lambdaName(app, '1.2.0'))).toBe(true);
     expect(await keys(e, `static/${app}_1.0.0_app/`)).toEqual([foreign]);
+  });
+
+  it("a forged retired marker (written under deployer/) deletes no other app's objects and no live newest version", async () => {
+    const { e, app } = await threeVersions();
+    const victimStatic = `static/${app}_2.0.0_app/icon.png`;
+    const victimManifest = `manifests/${app}_2.0.0.json`;
+    const stranger = uniqueAppId('x');
+    const forge = async (appId: string, version: string, assets: string[]) => {
+      const key = markerKey({ stem: `${appId}_${version}`, etag: 'forged', outcome: 'retired' });
+      const retirement = { appId, version, functions: [], assets };
+      const body = { releaseKey: '', etag: 'forged', outcome: 'retired', retirement };
+      await e.s3.send(new PutObjectCommand({ Bucket: e.appsBucket, Key: key, Body: JSON.stringify(body) }));
+    };
+    // a stranger's "retirement" naming the victim's manifest, asset and the deployer's own lock
+    await forge(stranger, '1.0.0', [victimStatic, victimManifest, 'deployer/lock']);
+    // a "retirement" of the victim's newest, live version
+    await forge(app, '2.0.0', [victimStatic]);
+    const applied = await pruneRun(e, { keep: 3, olderThanDays: 0, apply: true });
+    expect(applied.retired?.map((r) => [r.appId, r.version, r.assetsDeleted])).toEqual([
+      [stranger, '1.0.0', 0],
+    ]);
+    expect(applied.retired?.[0]?.assetsNote).toMatch(/3 key\(s\) outside/);
+    expect(await keys(e, 'manifests/')).toHaveLength(3);
+    expect(await keys(e, `static/${app}_2.0.0_app/`)).toEqual([victimStatic]);
+    expect(await functionExists(lambdaName(app, '2.0.0'))).toBe(true);
+  });
+
+  it('a forged retired marker larger than any the deployer writes is not read into memory', async () => {
+    const { e, app } = await threeVersions();
+    const stem = `${app}_1.0.0`;
+    const key = markerKey({ stem, etag: 'forged', outcome: 'retired' });
+    const retirement = { appId: app, version: '1.0.0', functions: [lambdaName(app, '1.0.0')] };
+    const body = JSON.stringify({ outcome: 'retired', retirement }) + ' '.repeat(MAX_READ_BYTES);
+    await e.s3.send(new PutObjectCommand({ Bucket: e.appsBucket, Key: key, Body: body }));
+    const applied = await pruneRun(e, { keep: 3, olderThanDays: 0, apply: true });
+    expect(applied.retired?.map((r) => [r.version, r.status, r.error?.code])).toEqual([
+      ['1.0.0', 'failed', 'RETIREMENT_RECORD_UNREADABLE'],
+    ]);
+    expect(await functionExists(lambdaName(app, '1.0.0'))).toBe(true);
   });
 
   it('a version whose release bundle is gone: functions and manifest retired, assets left and reported', async () => {

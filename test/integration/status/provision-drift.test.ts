@@ -6,12 +6,14 @@
  * functions the CLI calls.
  */
 import { createHash } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { validateBundle } from '../../../src/bundle';
 import type { Bundle } from '../../../src/bundle/types';
 import { silentLogger } from '../../../src/log';
 import { Provisioner } from '../../../src/provision/provisioner';
+import { markerKey } from '../../../src/reconcile/markers';
 import { provisionRunReport } from '../../../src/reconcile/provision-record';
 import { writeRunRecord } from '../../../src/reconcile/report';
 import { formatStatus, getStatus, type StatusReport } from '../../../src/status';
@@ -170,5 +172,36 @@ describe('status after provision', () => {
     // Assess
     expect(one.provisioned[0]?.releaseDrift).toBeUndefined();
     expect(one.runs[0]).toMatchObject({ kind: 'provision', provision: { file: 'released.zip' } });
+  });
+
+  it('forged run records and markers (deployer/ is writable by others) neither crash status nor reach the terminal', async () => {
+    // Prepare: a run record whose fields are not what a run writes, and, for the released object
+    // replaced by other bytes, a "provisioned" marker whose bundle sha256 is not a string
+    const put = (key: string, doc: unknown) =>
+      env.s3.send(new PutObjectCommand({ Bucket: env.appsBucket, Key: key, Body: JSON.stringify(doc) }));
+    await put('deployer/runs/9999-12-31T00-00-00.000Z_forged.json', {
+      runId: 'forged',
+      startedAt: '9999-12-31T00:00:00.000Z',
+      kind: 'provision',
+      provision: { file: { x: 1 }, appId: 7, version: null, update: true },
+      error: { code: 5, message: 6 },
+    });
+    const releaseEtag = await upload(
+      env,
+      `${env.config.releasePrefix}${other}_1.0.0.zip`,
+      await bundleBuffer(await simpleAppSpec(other, '1.0.0', { body: 'replaced' })),
+    );
+    await put(markerKey({ stem: `${other}_1.0.0`, etag: releaseEtag, outcome: 'provisioned' }), {
+      bundleSha256: { evil: '\u001b[2J' },
+    });
+
+    // Act
+    const fleet = await getStatus(testPorts().s3, where);
+    const one = await getStatus(testPorts().s3, where, { appId: other });
+
+    // Assess
+    expect(() => formatStatus(fleet)).not.toThrow();
+    expect(() => formatStatus(one)).not.toThrow();
+    expect(formatStatus(one).includes('\u001b')).toBe(false);
   });
 });

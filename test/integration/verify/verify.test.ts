@@ -252,6 +252,35 @@ describe('verify (emulator)', () => {
     expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
   });
 
+  it('a version record of another bundle (forged under deployer/): --repair records the provisioned one', async () => {
+    // Prepare: a record that parses but names another bundle and no function or asset
+    const e = await env();
+    const appId = uniqueAppId('n');
+    await provisionApp(e, appId, '0.8');
+    const recordKey = `deployer/versions/${appId}_0.8.json`;
+    const record = (await readJson(e, recordKey)) as Record<string, unknown>;
+    const forged = { ...record, bundleSha256: 'f'.repeat(64), functions: [], assets: [] };
+    await e.s3.send(
+      new PutObjectCommand({ Bucket: e.appsBucket, Key: recordKey, Body: JSON.stringify(forged) }),
+    );
+    expect((await runVerify(e)).notices).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/not of the provisioned bundle/) }),
+    ]);
+
+    // Act
+    const repaired = await runVerify(e, { repair: true });
+
+    // Assess: the record is the provisioned bundle's again, and verify checks everything
+    expect(repaired.repairs).toEqual([
+      expect.objectContaining({
+        status: 'repaired',
+        message: expect.stringMatching(/version record written/),
+      }),
+    ]);
+    expect(await readJson(e, recordKey)).toEqual(record);
+    expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
+  });
+
   it('reports a version whose release bundle is gone or replaced and leaves it as it is', async () => {
     // Prepare: two versions drifting; one release bundle deleted, the other re-uploaded (another ETag)
     const e = await env();
@@ -333,5 +362,34 @@ describe('verify (emulator)', () => {
     expect(report.repairs).toEqual([expect.objectContaining({ status: 'repaired' })]);
     expect(report.drift).toEqual([]);
     await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).resolves.toBeDefined();
+  });
+
+  it('a forged last verify summary (deployer/ is writable by others) neither crashes status nor reaches the terminal', async () => {
+    const e = await env();
+    const where = { appsBucket: e.appsBucket, releaseBucket: e.releaseBucket, releasePrefix: 'bundles/' };
+    const put = (doc: unknown) =>
+      e.s3.send(
+        new PutObjectCommand({ Bucket: e.appsBucket, Key: LAST_VERIFY_KEY, Body: JSON.stringify(doc) }),
+      );
+    const base = {
+      verifyVersion: 1,
+      at: 'now',
+      runId: 'r',
+      repair: false,
+      versions: 1,
+      driftCount: 1,
+      foreignCount: 0,
+    };
+    for (const doc of [
+      { ...base, drift: [null, 7, { appId: 5 }] },
+      { ...base, versions: '\u001b[2J\u001b]0;owned\u0007', drift: [] },
+      { ...base, only: { x: 1 }, foreignCount: '\u001b[31m', drift: [] },
+    ]) {
+      await put(doc);
+      const status = await getStatus(testPorts().s3, where);
+      const text = formatStatus(status);
+      expect(text.includes('\u001b')).toBe(false);
+      await expect(getStatus(testPorts().s3, where, { appId: 'com.other.app' })).resolves.toBeDefined();
+    }
   });
 });

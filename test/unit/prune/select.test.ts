@@ -119,6 +119,32 @@ describe('selectVersions', () => {
     expect(ds.find((d) => d.version === '0.9.0')?.manifestEtag).toBeUndefined();
     expect(ds.find((d) => d.version === '1.0.0')?.manifestEtag).toBe('"a.app-1.0.0"');
   });
+
+  it('a retired marker alone (forgeable under deployer/) never retires a listed newest or pinned version', () => {
+    const retired = (stem: string) => markerKey({ stem, etag: 'forged', outcome: 'retired' });
+    const ms = [
+      manifest('a.app', '2.0.0', 100),
+      manifest('a.app', '1.0.0', 100),
+      manifest('a.app', '0.9.0', 100),
+      manifest('b.app', '1.0.0', 100),
+    ];
+    const ds = select(ms, {
+      markerKeys: [
+        retired('a.app_2.0.0'),
+        retired('a.app_1.0.0'),
+        retired('a.app_0.9.0'),
+        retired('b.app_1.0.0'),
+      ],
+      pinned: ['a.app@1.0.0'],
+      keep: 5,
+    });
+    expect(actions(ds)).toEqual([
+      'a.app@0.9.0:resume',
+      'a.app@2.0.0:keep',
+      'a.app@1.0.0:keep',
+      'b.app@1.0.0:keep',
+    ]);
+  });
 });
 
 describe('APPS_DEPLOYER_PRUNE_PINNED', () => {

@@ -12,6 +12,7 @@ import { UsageError } from '../../errors';
 import { createLogger } from '../../log';
 import { formatVerify, verify } from '../../verify';
 import { listenForStop } from '../stop-signals';
+import { announceVerify } from '../../verify/alerts';
 
 export interface VerifyCliOptions {
   repair?: boolean;
@@ -67,5 +68,7 @@ export async function run(opts: VerifyCliOptions): Promise<number> {
     stop.dispose();
   }
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`);
+  // the same channels as reconcile: an alert when drift is left, metrics under verify's own group
+  await announceVerify(report, { config, logger });
   return report.exitCode;
 }

@@ -15,3 +15,5 @@ export const WEBHOOK_USERNAME = 'apps-deployer';
 export const PUSHGATEWAY_TIMEOUT_MS = 5_000;
 /** Pushgateway grouping key: <url>/metrics/job/<PUSHGATEWAY_JOB>. */
 export const PUSHGATEWAY_JOB = 'apps_deployer';
+/** `verify`'s grouping key: a group of its own, so that a verify push never replaces reconcile's. */
+export const PUSHGATEWAY_VERIFY_JOB = 'apps_deployer_verify';

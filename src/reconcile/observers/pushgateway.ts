@@ -49,10 +49,10 @@ export function metricsText(report: RunReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** <base>/metrics/job/apps_deployer, keeping any path prefix of the base URL. */
-export function pushUrl(base: string): string {
+/** <base>/metrics/job/<job> (default apps_deployer), keeping any path prefix of the base URL. */
+export function pushUrl(base: string, job: string = PUSHGATEWAY_JOB): string {
   const u = new URL(base);
-  u.pathname = `${u.pathname.replace(/\/+$/, '')}/metrics/job/${PUSHGATEWAY_JOB}`;
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/metrics/job/${job}`;
   return u.href;
 }
 

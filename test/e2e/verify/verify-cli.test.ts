@@ -7,6 +7,7 @@
 import { DeleteFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { testClients } from '../../support/emulator';
+import { startHttpReceiver } from '../../support/http-receiver';
 import {
   assertBuilt,
   cli,
@@ -135,5 +136,55 @@ describe('apps-deployer verify', () => {
       clients.lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(app) })),
     ).resolves.toBeDefined();
     expect((await cli(['verify'], env.vars)).code).toBe(0);
+  });
+
+  it('alerts through the same webhooks and metrics as reconcile, under a Pushgateway group of its own', async () => {
+    const receiver = await startHttpReceiver();
+    try {
+      // Prepare: webhooks and a Pushgateway on a local receiver; one app provisioned by reconcile
+      const env = await e2eEnv({
+        APPS_DEPLOYER_ALERT_WEBHOOK_URL: `${receiver.url}/hooks/alert`,
+        APPS_DEPLOYER_NOTIFY_WEBHOOK_URL: `${receiver.url}/hooks/notify`,
+        APPS_DEPLOYER_PUSHGATEWAY_URL: `${receiver.url}/pg`,
+      });
+      const app = await makeApp(uniqueAppId('va'), '1.0.0');
+      await put(clients.s3, env.releaseBucket, app.key, app.bytes);
+      expect((await cli(['reconcile'], env.vars)).code).toBe(0);
+      const at = (path: string) => receiver.requests.filter((r) => r.url === path);
+      const reconcileGroup = at('/pg/metrics/job/apps_deployer').length;
+      const verifyGroup = '/pg/metrics/job/apps_deployer_verify';
+
+      // Act + assess: clean → metrics PUT (success time), no alert
+      expect((await cli(['verify'], env.vars)).code).toBe(0);
+      expect(at('/hooks/alert')).toHaveLength(0);
+      expect(at(verifyGroup).map((r) => r.method)).toEqual(['PUT']);
+      expect(at(verifyGroup)[0]?.body).toMatch(/^apps_deployer_verify_drift 0$/m);
+      expect(at(verifyGroup)[0]?.body).toMatch(/^apps_deployer_verify_last_success_timestamp_seconds /m);
+
+      // drift → one alert naming it, metrics POSTed (the last success time stays in the group)
+      await clients.lambda.send(new DeleteFunctionCommand({ FunctionName: lambdaName(app) }));
+      expect((await cli(['verify'], env.vars)).code).toBe(1);
+      const alerts = at('/hooks/alert');
+      expect(alerts).toHaveLength(1);
+      const alert = JSON.parse(alerts[0]?.body ?? '{}') as { text: string; username: string };
+      expect(alert.username).toBe('apps-deployer');
+      expect(alert.text).toContain('function-missing');
+      expect(alert.text).toContain(lambdaName(app));
+      expect(alert.text).toContain('verify --repair');
+      expect(at(verifyGroup).map((r) => r.method)).toEqual(['PUT', 'POST']);
+      expect(at(verifyGroup)[1]?.body).toMatch(/^apps_deployer_verify_drift 1$/m);
+      expect(at(verifyGroup)[1]?.body).not.toMatch(/last_success/);
+
+      // --repair → a notification of the repair, metrics PUT again, no new alert
+      expect((await cli(['verify', '--repair'], env.vars)).code).toBe(0);
+      const notes = at('/hooks/notify').map((r) => (JSON.parse(r.body) as { text: string }).text);
+      expect(notes.filter((t) => /repaired 1 version/.test(t))).toHaveLength(1);
+      expect(at('/hooks/alert')).toHaveLength(1);
+      expect(at(verifyGroup).map((r) => r.method)).toEqual(['PUT', 'POST', 'PUT']);
+      // verify never pushed to reconcile's group
+      expect(at('/pg/metrics/job/apps_deployer')).toHaveLength(reconcileGroup);
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -27,6 +27,7 @@ import { STATE_KEYS } from '../reconcile/types';
 import { ADOPT_DOWNLOADS } from './constants';
 import { manifestDifferences } from './manifest-match';
 import { tempDirPrefix } from '../temp-dirs';
+import { readBodyText } from '../aws/body';
 
 export interface ManifestFunction {
   name: string;
@@ -104,9 +105,9 @@ async function readManifest(
     throw s3AccessError('read', `s3://${bucket}/${key}`, err);
   }
   const metadata = res.Metadata ?? {};
-  if ((res.ContentLength ?? 0) > MAX_STORED_MANIFEST_BYTES)
+  const text = await readBodyText(res, MAX_STORED_MANIFEST_BYTES);
+  if (text === undefined)
     return { metadata, problem: `it is larger than ${MAX_STORED_MANIFEST_BYTES} bytes` };
-  const text = (await res.Body?.transformToString('utf-8')) ?? '';
   const parsed = parseStrictJson(text);
   if (!parsed.ok || parsed.problems.length > 0 || !parsed.value || typeof parsed.value !== 'object')
     return { metadata, problem: 'it is not a JSON object read the same way by every reader' };

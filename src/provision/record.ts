@@ -11,6 +11,7 @@ import { isNotFound } from '../aws/errors';
 import type { S3Port } from '../aws/ports';
 import type { Bundle } from '../bundle/types';
 import type { StepContext } from './context';
+import { readBodyText } from '../aws/body';
 
 export const VERSION_RECORD_PREFIX = 'deployer/versions/';
 export const VERSION_RECORD_VERSION = 1;
@@ -108,11 +109,8 @@ export async function readVersionRecord(
 ): Promise<{ record: VersionRecord | undefined; present: boolean }> {
   try {
     const res = await s3.getObject({ Bucket: bucket, Key: versionRecordKey(appId, version) });
-    if ((res.ContentLength ?? 0) > MAX_VERSION_RECORD_BYTES) {
-      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      return { record: undefined, present: true };
-    }
-    const text = res.Body ? await res.Body.transformToString() : '';
+    const text = await readBodyText(res, MAX_VERSION_RECORD_BYTES);
+    if (text === undefined) return { record: undefined, present: true };
     return { record: parseVersionRecord(text), present: true };
   } catch (err) {
     if (isNotFound(err)) return { record: undefined, present: false };

@@ -24,6 +24,7 @@ import { VALIDATOR_VERSION, type MarkerBody, type RetirementRecord } from '../re
 import { bundleAssetKeys, decoded } from './assets';
 import { RetireError } from './errors';
 import type { RetireResult, VersionDecision } from './types';
+import { readBodyText } from '../aws/body';
 
 class TooLargeError extends RangeError {}
 
@@ -52,12 +53,11 @@ async function readBody(ctx: RetireContext, key: string, ifMatch?: string) {
     Key: key,
     ...(ifMatch ? { IfMatch: ifMatch } : {}),
   });
-  if (res.ContentLength === undefined || res.ContentLength > MAX_READ_BYTES) {
-    (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+  const text = await readBodyText(res, MAX_READ_BYTES);
+  if (text === undefined)
     throw new TooLargeError(`s3://${ctx.appsBucket}/${key} is larger than ${MAX_READ_BYTES} bytes: not read`);
-  }
   return {
-    text: (await res.Body?.transformToString('utf8')) ?? '',
+    text,
     etag: res.ETag,
     metadata: res.Metadata ?? {},
   };

@@ -43,6 +43,7 @@ import {
 import { STATE_KEYS } from './types';
 import { DeployerError, errorMessage } from '../errors';
 import { isRetryableFailure } from '../aws/failure-class';
+import { readBodyText } from '../aws/body';
 
 /** Renew this many times per TTL. */
 export const LOCK_RENEWALS_PER_TTL = 3;
@@ -59,6 +60,8 @@ export const LOCK_RETRY_MAX_MS = 4_000;
 export const LOCK_ACQUIRE_DEADLINE_MS = 20_000;
 /** The shortest TTL DESIGN.md allows ("One writer"). */
 export const LOCK_MIN_TTL_SECONDS = 60;
+/** A lock body larger than this is not read (ours are a few hundred bytes). */
+export const MAX_LOCK_BODY_BYTES = 64 * 1024;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -144,7 +147,8 @@ export async function readLock(
     if (isNotFound(err)) return undefined;
     throw s3AccessError('read the lock', lockResource(bucket), err);
   }
-  const text = res.Body ? await res.Body.transformToString() : '';
+  // a lock body is a few hundred bytes: a larger one is not read (it is then a foreign lock)
+  const text = (await readBodyText(res, MAX_LOCK_BODY_BYTES)) ?? '';
   const holder = parseLockBody(text);
   const serverNow = options.clock?.now();
   const lastModified = res.LastModified;

@@ -14,6 +14,7 @@ import { STATE_KEYS } from '../reconcile/types';
 import { MAX_RECORD_BYTES, STATUS_READ_CONCURRENCY } from './constants';
 import { StatusReadError } from './errors';
 import type { JudgedBundle, LockState, ProvisionedApp, RunSummary } from './types';
+import { readBodyText } from '../aws/body';
 
 /** `fn` over `items`, STATUS_READ_CONCURRENCY at a time, results in the order of `items`. */
 export async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -33,9 +34,8 @@ export async function readJson(s3: S3Port, bucket: string, key: string): Promise
     if (isNotFound(err)) return undefined;
     throw err;
   }
-  if ((res.ContentLength ?? 0) > MAX_RECORD_BYTES)
-    throw new Error(`s3://${bucket}/${key} is larger than ${MAX_RECORD_BYTES} bytes`);
-  const text = (await res.Body?.transformToString('utf8')) ?? '';
+  const text = await readBodyText(res, MAX_RECORD_BYTES);
+  if (text === undefined) throw new Error(`s3://${bucket}/${key} is larger than ${MAX_RECORD_BYTES} bytes`);
   return JSON.parse(text) as unknown;
 }
 

@@ -27,6 +27,7 @@ import {
   type ForeignObject,
   type Notice,
 } from './types';
+import { readBodyText } from '../aws/body';
 
 export interface VersionFindings {
   appId: string;
@@ -92,11 +93,7 @@ async function readManifest(
   return orUndefined(async () => {
     const res = await ports.s3.getObject({ Bucket: bucket, Key: key });
     // an object larger than any manifest the deployer stores is not read (it would sit in memory)
-    if ((res.ContentLength ?? 0) > MAX_STORED_MANIFEST_BYTES) {
-      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      return { body: '', metadata: res.Metadata ?? {}, etag: res.ETag };
-    }
-    const body = res.Body ? await res.Body.transformToString('utf8') : '';
+    const body = (await readBodyText(res, MAX_STORED_MANIFEST_BYTES)) ?? '';
     return { body, metadata: res.Metadata ?? {}, etag: res.ETag };
   });
 }

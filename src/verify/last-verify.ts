@@ -14,6 +14,7 @@ import {
   type LastVerify,
   type VerifyReport,
 } from './types';
+import { readBodyText } from '../aws/body';
 
 /** A summary larger than this is not read (a hostile or damaged object). */
 const MAX_LAST_VERIFY_BYTES = 256 * 1024;
@@ -62,11 +63,9 @@ export async function readLastVerify(
   let text: string;
   try {
     const res = await s3.getObject({ Bucket: bucket, Key: LAST_VERIFY_KEY });
-    if (res.ContentLength === undefined || res.ContentLength > MAX_LAST_VERIFY_BYTES) {
-      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      return undefined;
-    }
-    text = (await res.Body?.transformToString('utf8')) ?? '';
+    const read = await readBodyText(res, MAX_LAST_VERIFY_BYTES);
+    if (read === undefined) return undefined;
+    text = read;
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

@@ -15,6 +15,7 @@ import { MAX_RECORD_BYTES, STATUS_READ_CONCURRENCY } from './constants';
 import { StatusReadError } from './errors';
 import type { JudgedBundle, LockState, ProvisionedApp, RunSummary } from './types';
 import { readBodyText } from '../aws/body';
+import { MAX_LOCK_BODY_BYTES } from '../reconcile/lock';
 
 /** `fn` over `items`, STATUS_READ_CONCURRENCY at a time, results in the order of `items`. */
 export async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -183,7 +184,11 @@ export async function readLockState(
         : undefined,
   };
   try {
-    const holder = JSON.parse((await res.Body?.transformToString('utf8')) ?? '') as Record<string, unknown>;
+    // a body over the lock's cap is not read: the lock is shown without its holder
+    const holder = JSON.parse((await readBodyText(res, MAX_LOCK_BODY_BYTES)) ?? '') as Record<
+      string,
+      unknown
+    >;
     if (typeof holder.runId === 'string') lock.runId = holder.runId;
     if (typeof holder.host === 'string') lock.host = holder.host;
     if (typeof holder.pid === 'number') lock.pid = holder.pid;

@@ -5,7 +5,7 @@
  * own (job="apps_deployer_verify"), so that a verify push never replaces reconcile's group. Like
  * reconcile's: a success PUTs the group, a failure POSTs (the last success time stays). Every value
  * from S3 or Lambda is escaped for Markdown; delivery failures are logged, never thrown, and never log
- * the URL (the hook id in it is a secret).
+ * the URL (the hook id in it is a secret). A partial run (`--only`) alerts but pushes no metrics.
  */
 import { errorMessage } from '../errors';
 import type { DeployerConfig } from '../config';
@@ -117,7 +117,9 @@ export async function announceVerify(r: VerifyReport, channels: VerifyChannels):
     }
   };
   const push = async (): Promise<void> => {
-    if (config.pushgatewayUrl === undefined) return;
+    // a partial run (--only) says nothing of the fleet: it never replaces the group's figures (a clean
+    // `--only A` must not hide the drift the daily run found in B, nor reset its last success time)
+    if (config.pushgatewayUrl === undefined || r.only !== undefined) return;
     try {
       await deliver({
         channel: 'Pushgateway metrics',

@@ -152,6 +152,12 @@ export async function run(file: string, opts: ProvisionCliOptions): Promise<numb
 
   try {
     if (opts.dryRun) {
+      // the dry run refuses a retired version as the real run does (no lock: a read only)
+      await assertNotRetired(ports.s3, config.appsBucket, {
+        appId: bundle.appId,
+        version: bundle.version,
+        file,
+      });
       const plan = await provisioner.plan(bundle, { replace: opts.update === true });
       if (opts.json) printJson({ provisionVersion: PROVISION_VERSION, ...plan });
       else process.stdout.write(`${formatPlan(plan)}\n`);

@@ -186,6 +186,7 @@ describe('prune (CLI)', () => {
       for (const args of [
         ['provision', file],
         ['provision', file, '--update'],
+        ['provision', file, '--dry-run'],
       ]) {
         const refused = await cli(args, env.vars);
         expect({ code: refused.code, retired: /retired by prune/.test(refused.stderr) }).toEqual({

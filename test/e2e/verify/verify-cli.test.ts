@@ -175,11 +175,16 @@ describe('apps-deployer verify', () => {
       expect(at(verifyGroup)[1]?.body).toMatch(/^apps_deployer_verify_drift 1$/m);
       expect(at(verifyGroup)[1]?.body).not.toMatch(/last_success/);
 
+      // a partial run (--only) alerts but pushes no metrics: it says nothing of the whole fleet
+      expect((await cli(['verify', '--only', app.appId], env.vars)).code).toBe(1);
+      expect(at('/hooks/alert')).toHaveLength(2);
+      expect(at(verifyGroup)).toHaveLength(2);
+
       // --repair → a notification of the repair, metrics PUT again, no new alert
       expect((await cli(['verify', '--repair'], env.vars)).code).toBe(0);
       const notes = at('/hooks/notify').map((r) => (JSON.parse(r.body) as { text: string }).text);
       expect(notes.filter((t) => /repaired 1 version/.test(t))).toHaveLength(1);
-      expect(at('/hooks/alert')).toHaveLength(1);
+      expect(at('/hooks/alert')).toHaveLength(2);
       expect(at(verifyGroup).map((r) => r.method)).toEqual(['PUT', 'POST', 'PUT']);
       // verify never pushed to reconcile's group
       expect(at('/pg/metrics/job/apps_deployer')).toHaveLength(reconcileGroup);

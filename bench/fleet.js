@@ -212,6 +212,7 @@ async function createBuckets(endpoint, buckets) {
 }
 
 module.exports = {
+  zipBuffer,
   smallBundle,
   lambdaOperation,
   startProxy,

@@ -15,8 +15,8 @@
 const { spawn } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const path = require('node:path');
-const yazl = require('yazl');
 const { root, benchS3 } = require('./lib');
+const { zipBuffer } = require('./fleet');
 
 const PREFIX = 'bundles/';
 const APPS_BUCKET = 'rel-apps';
@@ -32,18 +32,6 @@ const argValue = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 };
-
-function zipBuffer(entries) {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) zip.addBuffer(Buffer.from(data), name);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    zip.outputStream.on('data', (c) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-}
 
 /** One bundle: { appId, version, key, bytes, sha256Hex, functions: [{ name, lambdaName, codeSha256 }], assets: [{ key, sha256 }] } */
 async function makeBundle(appId, version = '1.0.0') {

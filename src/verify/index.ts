@@ -19,6 +19,7 @@ import { acquireWaiting } from './lock';
 import { repairAll } from './repair';
 import { VERIFY_VERSION, type RepairResult, type VerifyReport } from './types';
 import { sweepStaleTempDirs } from '../temp-dirs';
+import { requestsSince } from '../reconcile/report';
 
 export * from './types';
 export { formatVerify } from './format';
@@ -38,18 +39,6 @@ export interface VerifyOptions {
   runId?: string;
   /** SIGTERM: no new write starts, the versions not repaired yet are left (exit 143) */
   signal?: AbortSignal;
-}
-
-function requestsSince(
-  before: Record<string, number>,
-  after: Record<string, number>,
-): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [op, n] of Object.entries(after)) {
-    const d = n - (before[op] ?? 0);
-    if (d > 0) out[op] = d;
-  }
-  return out;
 }
 
 export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Promise<VerifyReport> {

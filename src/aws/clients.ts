@@ -20,6 +20,7 @@ import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
 import {
   LambdaClient,
   CreateFunctionCommand,
@@ -76,6 +77,7 @@ import type {
 } from './ports';
 import { DEFAULT_LAMBDA_CONTROL_RPS, QuotaPools, quotaPoolOf, type PoolLimiter } from './rate-limit';
 import { ServerClock } from './server-clock';
+import { ClientPool, sharedPartsOf } from './client-pool';
 import { WaiterFailedError, WaiterTimeoutError } from './errors';
 
 /** Part size of multipart uploads (S3's minimum is 5 MiB). Memory per upload ≈ part size × queue size. */
@@ -253,12 +255,10 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
 
   const clock = new ServerClock();
   const newS3 = (
-    overrides: {
-      credentials?: S3ClientConfig['credentials'];
-      retryMode?: string;
-      maxAttempts?: number;
-      requestHandler?: { requestTimeout: number; connectionTimeout: number };
-    } = {},
+    overrides: Pick<
+      S3ClientConfig,
+      'credentials' | 'retryMode' | 'maxAttempts' | 'requestHandler' | 'retryStrategy' | 'cacheMiddleware'
+    > = {},
   ): S3Client => {
     const client = new S3Client({ ...common, ...overrides, forcePathStyle: config.endpoint !== undefined });
     client.middlewareStack.add(
@@ -272,6 +272,16 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   };
   const s3 = newS3();
   clock.attach(s3);
+  /** Clients for single requests, sharing the template's sockets, retry limiter and credentials. */
+  const s3PoolOf = (template: S3Client): ClientPool<S3Client> => {
+    const shared = sharedPartsOf(template);
+    return new ClientPool(async () => {
+      const client = newS3({ ...(await shared()), cacheMiddleware: true });
+      clock.attach(client);
+      return client;
+    });
+  };
+  const s3Pool = s3PoolOf(s3);
   const lockS3 = newS3({
     retryMode: 'standard',
     // the lock retries within its own deadlines; an operator's lower bound (APPS_DEPLOYER_AWS_MAX_ATTEMPTS) holds
@@ -283,8 +293,14 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   // the release bucket through an assumed role (cross-account), everything else our own credentials
   const release = config.releaseAccess;
   const releaseS3 = release ? newS3({ credentials: releaseRoleCredentials(config, release) }) : undefined;
-  const s3For = (bucket: string | undefined): S3Client =>
-    releaseS3 !== undefined && bucket === release?.bucket ? releaseS3 : s3;
+  const releasePool = releaseS3 ? s3PoolOf(releaseS3) : undefined;
+  const isRelease = (bucket: string | undefined): boolean =>
+    releaseS3 !== undefined && bucket === release?.bucket;
+  /** The bucket's client for uploads: lib-storage sends several parts at once on one client. */
+  const s3For = (bucket: string | undefined): S3Client => (isRelease(bucket) ? (releaseS3 ?? s3) : s3);
+  /** One request on a pooled client of the bucket's. */
+  const s3Send = <T>(bucket: string | undefined, fn: (client: S3Client) => Promise<T>): Promise<T> =>
+    (isRelease(bucket) ? (releasePool ?? s3Pool) : s3Pool).use(fn);
 
   const limiter =
     options.limiter ??
@@ -300,14 +316,21 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     requests.add(`${service}.${operation}`);
   };
 
-  const lambda = new LambdaClient(common);
-  lambda.middlewareStack.add(
-    (next, context) => async (args) => {
-      await pass('Lambda', context.commandName);
-      return next(args);
-    },
-    { ...PER_ATTEMPT, name: 'appsDeployerLambdaRateAndCount' },
-  );
+  const newLambda = (overrides: Pick<LambdaClientConfig, 'requestHandler' | 'retryStrategy' | 'credentials'>) => {
+    const client = new LambdaClient({ ...common, ...overrides, cacheMiddleware: true });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        await pass('Lambda', context.commandName);
+        return next(args);
+      },
+      { ...PER_ATTEMPT, name: 'appsDeployerLambdaRateAndCount' },
+    );
+    return client;
+  };
+  // the template only holds the configuration the pooled clients share; it sends nothing itself
+  const lambdaShared = sharedPartsOf(new LambdaClient(common));
+  const lambdaPool = new ClientPool(async () => newLambda(await lambdaShared()));
+  const lambdaSend = <T>(fn: (client: LambdaClient) => Promise<T>): Promise<T> => lambdaPool.use(fn);
 
   const iam = new IAMClient(common);
   iam.middlewareStack.add(
@@ -346,11 +369,11 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
 
   const s3Port: S3Port = {
     emulatorEndpoint: config.endpoint,
-    headObject: (input) => s3For(input.Bucket).send(new HeadObjectCommand(input)),
-    getObject: (input) => s3For(input.Bucket).send(new GetObjectCommand(input)),
-    putObject: (input) => s3For(input.Bucket).send(new PutObjectCommand(input)),
-    deleteObject: (input) => s3For(input.Bucket).send(new DeleteObjectCommand(input)),
-    listObjectsV2: (input) => s3For(input.Bucket).send(new ListObjectsV2Command(input)),
+    headObject: (input) => s3Send(input.Bucket, (c) => c.send(new HeadObjectCommand(input))),
+    getObject: (input) => s3Send(input.Bucket, (c) => c.send(new GetObjectCommand(input))),
+    putObject: (input) => s3Send(input.Bucket, (c) => c.send(new PutObjectCommand(input))),
+    deleteObject: (input) => s3Send(input.Bucket, (c) => c.send(new DeleteObjectCommand(input))),
+    listObjectsV2: (input) => s3Send(input.Bucket, (c) => c.send(new ListObjectsV2Command(input))),
     upload: async (input: UploadInput) => {
       const upload = new Upload({
         client: s3For(input.Bucket),
@@ -374,9 +397,9 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     const minDelay = Math.min(WAITER_MIN_DELAY_SECONDS, maxWaitSeconds / 2);
     const maxDelay = Math.max(minDelay, Math.min(WAITER_MAX_DELAY_SECONDS, maxWaitSeconds));
     try {
-      await waiter(
-        { client: lambda, maxWaitTime: maxWaitSeconds, minDelay, maxDelay },
-        { FunctionName: functionName },
+      // one pooled client for the whole wait: the waiter's polls are sequential
+      await lambdaSend((client) =>
+        waiter({ client, maxWaitTime: maxWaitSeconds, minDelay, maxDelay }, { FunctionName: functionName }),
       );
     } catch (err) {
       if (err instanceof Error && err.name === 'TimeoutError')
@@ -388,27 +411,27 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   };
 
   const lambdaPort: LambdaPort = {
-    getFunction: (input) => lambda.send(new GetFunctionCommand(input)),
-    createFunction: (input) => lambda.send(new CreateFunctionCommand(input)),
-    updateFunctionCode: (input) => lambda.send(new UpdateFunctionCodeCommand(input)),
-    updateFunctionConfiguration: (input) => lambda.send(new UpdateFunctionConfigurationCommand(input)),
+    getFunction: (input) => lambdaSend((c) => c.send(new GetFunctionCommand(input))),
+    createFunction: (input) => lambdaSend((c) => c.send(new CreateFunctionCommand(input))),
+    updateFunctionCode: (input) => lambdaSend((c) => c.send(new UpdateFunctionCodeCommand(input))),
+    updateFunctionConfiguration: (input) => lambdaSend((c) => c.send(new UpdateFunctionConfigurationCommand(input))),
     tagResource: async (input) => {
-      await lambda.send(new TagResourceCommand(input));
+      await lambdaSend((c) => c.send(new TagResourceCommand(input)));
     },
     untagResource: async (input) => {
-      await lambda.send(new UntagResourceCommand(input));
+      await lambdaSend((c) => c.send(new UntagResourceCommand(input)));
     },
     putFunctionConcurrency: async (input) => {
-      await lambda.send(new PutFunctionConcurrencyCommand(input));
+      await lambdaSend((c) => c.send(new PutFunctionConcurrencyCommand(input)));
     },
     deleteFunctionConcurrency: async (input) => {
-      await lambda.send(new DeleteFunctionConcurrencyCommand(input));
+      await lambdaSend((c) => c.send(new DeleteFunctionConcurrencyCommand(input)));
     },
-    getAccountSettings: () => lambda.send(new GetAccountSettingsCommand({})),
+    getAccountSettings: () => lambdaSend((c) => c.send(new GetAccountSettingsCommand({}))),
     deleteFunction: async (input) => {
-      await lambda.send(new DeleteFunctionCommand(input));
+      await lambdaSend((c) => c.send(new DeleteFunctionCommand(input)));
     },
-    listFunctions: (input) => lambda.send(new ListFunctionsCommand(input)),
+    listFunctions: (input) => lambdaSend((c) => c.send(new ListFunctionsCommand(input))),
     waitActive: (name, maxWaitSeconds) =>
       wait(waitUntilFunctionActiveV2, 'FunctionActiveV2', name, maxWaitSeconds),
     waitUpdated: (name, maxWaitSeconds) =>

@@ -75,7 +75,7 @@ function benchS3(endpoint) {
  * Runs `node <distDir>/cli/main.js ...args` in a child with `env` (plus PATH/HOME and emulator
  * settings); resolves { code, ms, selfKb, timeKb, stdout, stderr }.
  */
-function runCliMeasured({ distDir, endpoint, args, env: extraEnv, tag }) {
+function runCliMeasured({ distDir, endpoint, args, env: extraEnv, tag, nodeFlags = [] }) {
   const rssFile = path.join(os.tmpdir(), `${tag}-bench-rss-${process.pid}-${Date.now()}.txt`);
   const preload = path.join(os.tmpdir(), `${tag}-bench-preload-${process.pid}.js`);
   fs.writeFileSync(
@@ -91,7 +91,7 @@ function runCliMeasured({ distDir, endpoint, args, env: extraEnv, tag }) {
     NODE_NO_WARNINGS: '1',
     ...extraEnv,
   };
-  const nodeArgs = ['-r', preload, path.join(distDir, 'cli', 'main.js'), ...args];
+  const nodeArgs = [...nodeFlags, '-r', preload, path.join(distDir, 'cli', 'main.js'), ...args];
   const hasTime = fs.existsSync('/usr/bin/time');
   const cmd = hasTime ? '/usr/bin/time' : process.execPath;
   const cmdArgs = hasTime ? ['-f', 'TIME_MAXRSS_KB=%M', process.execPath, ...nodeArgs] : nodeArgs;

@@ -39,8 +39,12 @@ const LARGE = Number(argValue('--large', SMALL_RUN ? '24' : '60'));
 const REPEAT = Number(argValue('--repeat', SMALL_RUN ? '1' : '3'));
 const CONCURRENCY = Number(argValue('--concurrency', '4'));
 const NODE_OPTIONS = argValue('--node-options', '');
+/** V8 flags NODE_OPTIONS refuses, on the CLI's node command line (diagnosis only) */
+const NODE_FLAGS = argValue('--node-flags', '').split(' ').filter(Boolean);
 const GC_EVERY_MS = Number(argValue('--gc-every', '0'));
 const ALLOC_PROFILE_DIR = argValue('--alloc-profile', '');
+/** with --alloc-profile: keep only what survived the young generation (promoted), live or not */
+const ALLOC_PROMOTED = process.argv.includes('--alloc-promoted');
 const TARGET = 1.2;
 const PREFIX = 'bundles/';
 const dist = path.resolve(argValue('--dist', path.join(root, 'dist')));
@@ -60,8 +64,14 @@ const peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }
 let spacesAtPeak = {};
 const sample = () => {
   const m = process.memoryUsage();
-  if (m.rss > peak.rss)
+  if (m.rss > peak.rss) {
     spacesAtPeak = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_size, s.space_used_size]]));
+    // the kernel's split of the RSS: anonymous memory (heaps, malloc) and mapped files (node's binary, libraries)
+    try {
+      const status = require('node:fs').readFileSync('/proc/self/status', 'utf8');
+      for (const row of status.split('\\n')) { const [k, v] = row.split(':'); if (k === 'RssAnon' || k === 'RssFile') spacesAtPeak[k] = [parseInt(v, 10) * 1024, 0]; }
+    } catch {}
+  }
   for (const k of Object.keys(peak)) if (m[k] > peak[k]) peak[k] = m[k];
 };
 setInterval(sample, 20).unref();
@@ -72,10 +82,12 @@ if (${JSON.stringify(profile ?? '')}) {
   session.connect();
   session.post('HeapProfiler.enable');
   session.post('HeapProfiler.startSampling', { samplingInterval: 16384,
-    includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: ${!ALLOC_PROMOTED} });
 }
 process.on('exit', () => {
   sample();
+  // with --alloc-promoted, two scavenges first: what is still young and dead leaves the profile
+  if (session && ${ALLOC_PROMOTED} && typeof globalThis.gc === 'function') { globalThis.gc({ type: 'minor' }); globalThis.gc({ type: 'minor' }); }
   if (session) session.post('HeapProfiler.stopSampling', (err, r) => {
     if (!err) require('node:fs').writeFileSync(${JSON.stringify(profile ?? '')}, JSON.stringify(r.profile));
   });
@@ -134,6 +146,7 @@ async function measure(n, label) {
       distDir: dist,
       endpoint: moto.endpoint,
       tag: 'memory',
+      nodeFlags: NODE_FLAGS,
       args: ['reconcile', '--json', '--concurrency', String(CONCURRENCY)],
       env: {
         AWS_ACCESS_KEY_ID: 'testing',
@@ -149,6 +162,8 @@ async function measure(n, label) {
     });
     const sampled = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : {};
     fs.rmSync(out, { force: true });
+    if (process.env.MEMORY_BENCH_STDOUT)
+      fs.writeFileSync(path.join(process.env.MEMORY_BENCH_STDOUT, `stdout-${label}.txt`), run.stdout);
     const report = parseJson(run.stdout);
     return {
       n,
@@ -164,6 +179,8 @@ async function measure(n, label) {
       newSpaceMb: (sampled.spacesAtPeak?.new_space?.[0] ?? NaN) / 2 ** 20,
       oldSpaceMb: (sampled.spacesAtPeak?.old_space?.[1] ?? NaN) / 2 ** 20,
       codeSpaceMb: (sampled.spacesAtPeak?.code_space?.[0] ?? NaN) / 2 ** 20,
+      rssAnonMb: (sampled.spacesAtPeak?.RssAnon?.[0] ?? NaN) / 2 ** 20,
+      rssFileMb: (sampled.spacesAtPeak?.RssFile?.[0] ?? NaN) / 2 ** 20,
       profile,
       stderr: run.stderr,
     };
@@ -184,6 +201,8 @@ const FIELDS = [
   ['newSpaceMb', 'at the peak: new space'],
   ['oldSpaceMb', 'old space used'],
   ['codeSpaceMb', 'code space'],
+  ['rssAnonMb', 'RSS anonymous'],
+  ['rssFileMb', 'RSS files'],
 ];
 
 function line(r) {

@@ -9,10 +9,13 @@
  * piles up before V8's next full collection (bench/memory-bench.js, BENCHMARKS.md "Memory").
  *
  * `cacheMiddleware` resolves the chain once per command class and client, but the cached chain shares one
- * mutable context between every send of that class on that client (the resolved endpoint, which holds the
- * bucket's host on AWS, and the selected auth scheme are written into it per request and read back
- * later). It is therefore safe only on a client that never has two requests in flight: the pool hands a
- * request a client of its own for the request's whole duration (retries and waits included) and takes it
+ * mutable context between every send of that class on that client: the resolved endpoint (which names the
+ * bucket) and the selected auth scheme are written into it per request and read back by later
+ * middlewares, some after an await. The SDK does not say that this is safe with concurrent sends, so the
+ * deployer never relies on it: a client with a cached chain never has two requests in flight. (The
+ * context also keeps the first command of each class alive, with its input: pooled clients serve small
+ * requests only; lib-storage's uploads, whose bodies are up to a part, go through a client without the
+ * cache.) The pool hands a request a client of its own for the request's whole duration (retries and waits included) and takes it
  * back afterwards, creating a client when none is idle. The pool grows to the largest number of requests
  * in flight at once, which the callers bound (reconcile's concurrency, the provisioner's per-bundle
  * limits); every client is made by `make`, which shares the template client's HTTP handler (one socket

@@ -296,11 +296,15 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   const releasePool = releaseS3 ? s3PoolOf(releaseS3) : undefined;
   const isRelease = (bucket: string | undefined): boolean =>
     releaseS3 !== undefined && bucket === release?.bucket;
-  /** The bucket's client for uploads: lib-storage sends several parts at once on one client. */
-  const s3For = (bucket: string | undefined): S3Client => (isRelease(bucket) ? (releaseS3 ?? s3) : s3);
+  const poolFor = (bucket: string | undefined): ClientPool<S3Client> =>
+    isRelease(bucket) ? (releasePool ?? s3Pool) : s3Pool;
   /** One request on a pooled client of the bucket's. */
   const s3Send = <T>(bucket: string | undefined, fn: (client: S3Client) => Promise<T>): Promise<T> =>
-    (isRelease(bucket) ? (releasePool ?? s3Pool) : s3Pool).use(fn);
+    poolFor(bucket).use(fn);
+  /** The bucket's client for lib-storage, which sends several parts at once on one client: a template,
+   * whose middleware is resolved per request (a cached chain would also keep its first body alive). */
+  const uploadClientFor = (bucket: string | undefined): S3Client =>
+    isRelease(bucket) && releaseS3 ? releaseS3 : s3;
 
   const limiter =
     options.limiter ??
@@ -316,7 +320,9 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     requests.add(`${service}.${operation}`);
   };
 
-  const newLambda = (overrides: Pick<LambdaClientConfig, 'requestHandler' | 'retryStrategy' | 'credentials'>) => {
+  const newLambda = (
+    overrides: Pick<LambdaClientConfig, 'requestHandler' | 'retryStrategy' | 'credentials'>,
+  ) => {
     const client = new LambdaClient({ ...common, ...overrides, cacheMiddleware: true });
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -376,7 +382,7 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     listObjectsV2: (input) => s3Send(input.Bucket, (c) => c.send(new ListObjectsV2Command(input))),
     upload: async (input: UploadInput) => {
       const upload = new Upload({
-        client: s3For(input.Bucket),
+        client: uploadClientFor(input.Bucket),
         params: { ...input },
         partSize: UPLOAD_PART_SIZE,
         queueSize: UPLOAD_QUEUE_SIZE,
@@ -414,7 +420,8 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     getFunction: (input) => lambdaSend((c) => c.send(new GetFunctionCommand(input))),
     createFunction: (input) => lambdaSend((c) => c.send(new CreateFunctionCommand(input))),
     updateFunctionCode: (input) => lambdaSend((c) => c.send(new UpdateFunctionCodeCommand(input))),
-    updateFunctionConfiguration: (input) => lambdaSend((c) => c.send(new UpdateFunctionConfigurationCommand(input))),
+    updateFunctionConfiguration: (input) =>
+      lambdaSend((c) => c.send(new UpdateFunctionConfigurationCommand(input))),
     tagResource: async (input) => {
       await lambdaSend((c) => c.send(new TagResourceCommand(input)));
     },

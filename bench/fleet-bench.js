@@ -17,11 +17,21 @@
  *     manifest: minutes at 10,000 on a loaded machine).
  */
 'use strict';
-const os = require('node:os');
 const path = require('node:path');
 const fs = require('node:fs');
 const { spawn } = require('node:child_process');
-const { root, startMoto, runCliMeasured, parseJson } = require('./lib');
+const {
+  startMoto,
+  runCliMeasured,
+  parseJson,
+  argValue,
+  distDirArg,
+  optionalDirArg,
+  SMALL,
+  benchHeading,
+  assertBuilt,
+  runMain,
+} = require('./lib');
 const {
   startProxy,
   requestsByOperation,
@@ -30,17 +40,12 @@ const {
   createBuckets,
 } = require('./fleet');
 
-const argValue = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const SMALL = process.env.BENCH_SMALL === '1';
 const SIZES = argValue('--sizes', SMALL ? '200' : '1000,10000')
   .split(',')
   .map(Number);
 const STATUS_ONLY = process.argv.includes('--status-only');
-const dist = path.resolve(argValue('--dist', path.join(root, 'dist')));
-const before = process.argv.includes('--before') ? path.resolve(argValue('--before', '')) : undefined;
+const dist = distDirArg();
+const before = optionalDirArg('--before');
 const BEFORE_STATUS_MAX = Number(argValue('--before-status-max', 'Infinity'));
 const PREFIX = 'bundles/';
 const ENV = {
@@ -170,18 +175,11 @@ async function size(n) {
 }
 
 async function main() {
-  for (const d of [dist, before].filter(Boolean))
-    if (!fs.existsSync(path.join(d, 'cli', 'main.js')))
-      throw new Error(`${d}/cli/main.js is missing: run \`npm run build\` (npm run bench:noop does)`);
-  console.log(
-    `fleet bench: node ${process.version}, ${os.cpus().length} CPUs${SMALL ? ' (BENCH_SMALL)' : ''}`,
-  );
+  for (const d of [dist, before].filter(Boolean)) assertBuilt(d, 'bench:noop');
+  console.log(benchHeading('fleet'));
   for (const n of SIZES) await size(n);
   for (const f of failures) console.log(`\nFAILED ${f}`);
   if (failures.length > 0) process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -21,7 +21,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { MB, root, mb, peakKbOf } = require('./lib');
+const { MB, root, mb, peakKbOf, distDirArg } = require('./lib');
 
 const BOUND_MB = 300;
 const CONCURRENCY = 4;
@@ -30,11 +30,7 @@ const dataDir = path.join(__dirname, '.data', 'hostile');
 const paramsFile = path.join(dataDir, 'params.json');
 const self = path.join(__dirname, 'hostile-bench.js');
 
-const argValue = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const distDir = path.resolve(argValue('--dist', path.join(root, 'dist')));
+const distDir = distDirArg();
 
 // ---------------------------------------------------------------- a minimal streaming zip writer
 

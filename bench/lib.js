@@ -154,3 +154,73 @@ module.exports = {
   peakKbOf,
   reportVerdict,
 };
+
+// ---------------------------------------------------------------- what the benches' preambles share
+
+/** The value after `name` on the command line (a non-empty one), or `fallback`. */
+const argValue = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+};
+
+/** The build a bench measures: `--dist DIR`, by default this checkout's dist/. */
+const distDirArg = () => path.resolve(argValue('--dist', path.join(root, 'dist')));
+
+/** A build given as `name DIR` (e.g. `--before DIR`, the code before a change), or undefined. */
+const optionalDirArg = (name) => (process.argv.includes(name) ? path.resolve(argValue(name, '')) : undefined);
+
+/** BENCH_SMALL=1 (CI): the small variant of a bench. */
+const SMALL = process.env.BENCH_SMALL === '1';
+
+/** The first line of a bench's output: node, CPUs, and BENCH_SMALL when set. */
+const benchHeading = (name) =>
+  `${name} bench: node ${process.version}, ${os.cpus().length} CPUs${SMALL ? ' (BENCH_SMALL)' : ''}`;
+
+/** Throws unless `distDir` holds the built CLI, naming the npm script that builds and runs the bench. */
+function assertBuilt(distDir, script) {
+  if (!fs.existsSync(path.join(distDir, 'cli', 'main.js')))
+    throw new Error(`${distDir}/cli/main.js is missing: run \`npm run build\` (npm run ${script} does)`);
+}
+
+/** Runs a bench's main(): an error is printed, and the exit code is 1. */
+function runMain(main) {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
+
+/** The generated inputs kept under bench/.data can be reused: no --regenerate, the parameters they
+ * were made with (`paramsFile`) are `params`, and every one of `files` is there. */
+const keptDataFresh = (paramsFile, params, files) =>
+  !process.argv.includes('--regenerate') &&
+  fs.existsSync(paramsFile) &&
+  fs.readFileSync(paramsFile, 'utf8') === params &&
+  files.every((f) => fs.existsSync(f));
+
+/** The manifest of a generated bench bundle: `functions` functions fn0, fn1, … (fn0 at /). */
+const benchManifest = ({ appId, version, displayName, functions }) => ({
+  app_id: appId,
+  version,
+  display_name: displayName,
+  homepage_url: 'https://example.com/bench',
+  app_type: 'aws_lambda',
+  aws_lambda: Array.from({ length: functions }, (_, f) => ({
+    path: f === 0 ? '/' : `/f${f}`,
+    name: `fn${f}`,
+    handler: 'index.handler',
+    runtime: 'nodejs24.x',
+  })),
+});
+
+Object.assign(module.exports, {
+  argValue,
+  distDirArg,
+  optionalDirArg,
+  SMALL,
+  benchHeading,
+  assertBuilt,
+  runMain,
+  keptDataFresh,
+  benchManifest,
+});

@@ -16,23 +16,29 @@
  *   --before DIR: also measure another build (e.g. the code before a change) in the same run.
  */
 'use strict';
-const os = require('node:os');
-const path = require('node:path');
-const fs = require('node:fs');
-const { root, startMoto, benchS3, runCliMeasured, parseJson, peakKbOf, mb } = require('./lib');
+const {
+  startMoto,
+  benchS3,
+  runCliMeasured,
+  parseJson,
+  peakKbOf,
+  mb,
+  argValue,
+  distDirArg,
+  optionalDirArg,
+  SMALL,
+  benchHeading,
+  assertBuilt,
+  runMain,
+} = require('./lib');
 const { startProxy, sharedPoolRate, createBuckets, inParallel, smallBundle } = require('./fleet');
 
-const argValue = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const SMALL = process.env.BENCH_SMALL === '1';
 const BUNDLES = Number(argValue('--bundles', SMALL ? '12' : '60'));
 const RSS_SMALL = 6;
 const RATE = 15;
 const PREFIX = 'bundles/';
-const dist = path.resolve(argValue('--dist', path.join(root, 'dist')));
-const before = process.argv.includes('--before') ? path.resolve(argValue('--before', '')) : undefined;
+const dist = distDirArg();
+const before = optionalDirArg('--before');
 
 /** One scenario on a fresh moto: upload `n` bundles, reconcile once; returns its figures. */
 async function scenario({ distDir, n, concurrency, latencyMs }) {
@@ -93,8 +99,7 @@ function line(label, r) {
 }
 
 async function measure(name, distDir) {
-  if (!fs.existsSync(path.join(distDir, 'cli', 'main.js')))
-    throw new Error(`${distDir}/cli/main.js is missing: run \`npm run build\` (npm run bench:pools does)`);
+  assertBuilt(distDir, 'bench:pools');
   console.log(
     `\n${name} (${distDir}): ${BUNDLES} new bundles × 2 functions, APPS_DEPLOYER_LAMBDA_RPS=${RATE}`,
   );
@@ -135,16 +140,11 @@ async function measure(name, distDir) {
 }
 
 async function main() {
-  console.log(
-    `pools bench: node ${process.version}, ${os.cpus().length} CPUs${SMALL ? ' (BENCH_SMALL)' : ''}`,
-  );
+  console.log(benchHeading('pools'));
   let ok = true;
   if (before) ok = (await measure('before', before)) && ok;
   ok = (await measure(before ? 'after' : 'this build', dist)) && ok;
   process.exitCode = ok ? 0 : 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

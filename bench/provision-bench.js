@@ -19,7 +19,6 @@ const os = require('node:os');
 const path = require('node:path');
 const {
   MB,
-  root,
   zipTo,
   startMoto,
   benchS3,
@@ -27,6 +26,11 @@ const {
   mb,
   parseJson,
   reportVerdict,
+  distDirArg,
+  assertBuilt,
+  runMain,
+  keptDataFresh,
+  benchManifest,
 } = require('./lib');
 
 const FUNCTIONS = 4;
@@ -40,11 +44,7 @@ const VERSION = '1.0';
 const dataDir = path.join(__dirname, '.data', 'provision');
 const bundleFile = path.join(dataDir, `${APP_ID}_${VERSION}.zip`);
 
-const argValue = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const distDir = path.resolve(argValue('--dist', path.join(root, 'dist')));
+const distDir = distDirArg();
 const PARAMS = JSON.stringify({ FUNCTIONS, FUNCTION_PAYLOAD_MB, STATIC_LARGE, STATIC_SMALL, v: 2 });
 
 /** Writes `size` random bytes to a file without holding them all (1 MiB at a time). */
@@ -61,12 +61,7 @@ function randomFile(file, size) {
 
 async function generate() {
   const paramsFile = path.join(dataDir, 'params.json');
-  const fresh =
-    !process.argv.includes('--regenerate') &&
-    fs.existsSync(paramsFile) &&
-    fs.readFileSync(paramsFile, 'utf8') === PARAMS &&
-    fs.existsSync(bundleFile);
-  if (fresh) return;
+  if (keptDataFresh(paramsFile, PARAMS, [bundleFile])) return;
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   console.log(`generating the bench bundle in ${dataDir} ...`);
@@ -96,19 +91,12 @@ async function generate() {
       `static/img/pic${s}.png`,
     ]);
   tmp.push(...fnFiles, ...statics.map(([file]) => file));
-  const manifest = {
-    app_id: APP_ID,
+  const manifest = benchManifest({
+    appId: APP_ID,
     version: VERSION,
-    display_name: 'Provision bench',
-    homepage_url: 'https://example.com/bench',
-    app_type: 'aws_lambda',
-    aws_lambda: Array.from({ length: FUNCTIONS }, (_, f) => ({
-      path: f === 0 ? '/' : `/f${f}`,
-      name: `fn${f}`,
-      handler: 'index.handler',
-      runtime: 'nodejs24.x',
-    })),
-  };
+    displayName: 'Provision bench',
+    functions: FUNCTIONS,
+  });
   await zipTo(bundleFile, (zip) => {
     zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
     fnFiles.forEach((file, f) => zip.addFile(file, `fn${f}.zip`, { compress: false }));
@@ -151,10 +139,7 @@ const outcomes = (items) =>
   items ? Object.entries(items.reduce((a, i) => ({ ...a, [i.outcome]: (a[i.outcome] ?? 0) + 1 }), {})) : [];
 
 async function main() {
-  if (!fs.existsSync(path.join(distDir, 'cli', 'main.js')))
-    throw new Error(
-      `${distDir}/cli/main.js is missing: run \`npm run build\` (npm run bench:provision does)`,
-    );
+  assertBuilt(distDir, 'bench:provision');
   await generate();
   const size = fs.statSync(bundleFile).size;
   const moto = await startMoto();
@@ -184,9 +169,4 @@ async function main() {
   }
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runMain(main);

@@ -18,7 +18,6 @@ const os = require('node:os');
 const path = require('node:path');
 const {
   MB,
-  root,
   zipTo,
   startMoto,
   benchS3,
@@ -26,6 +25,12 @@ const {
   mb,
   parseJson,
   reportVerdict,
+  argValue,
+  distDirArg,
+  assertBuilt,
+  runMain,
+  keptDataFresh,
+  benchManifest,
 } = require('./lib');
 
 const FUNCTIONS = 4;
@@ -36,13 +41,9 @@ const PREFIX = 'bundles/';
 
 const dataDir = path.join(__dirname, '.data', 'reconcile');
 
-const argValue = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
 const BUNDLES = Number(argValue('--bundles', '4'));
 const CONCURRENCY = Number(argValue('--concurrency', '4'));
-const distDir = path.resolve(argValue('--dist', path.join(root, 'dist')));
+const distDir = distDirArg();
 const PARAMS = JSON.stringify({ BUNDLES, FUNCTIONS, FUNCTION_PAYLOAD_MB, STATIC_FILES, v: 2 });
 
 const appId = (i) => `bench.app${i}`;
@@ -50,12 +51,8 @@ const bundleFile = (i) => path.join(dataDir, `${appId(i)}_1.0.zip`);
 
 async function generate() {
   const paramsFile = path.join(dataDir, 'params.json');
-  const fresh =
-    !process.argv.includes('--regenerate') &&
-    fs.existsSync(paramsFile) &&
-    fs.readFileSync(paramsFile, 'utf8') === PARAMS &&
-    Array.from({ length: BUNDLES }, (_, i) => fs.existsSync(bundleFile(i))).every(Boolean);
-  if (fresh) return;
+  const files = Array.from({ length: BUNDLES }, (_, i) => bundleFile(i));
+  if (keptDataFresh(paramsFile, PARAMS, files)) return;
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   console.log(
@@ -79,19 +76,12 @@ async function generate() {
       });
       fnFiles.push(fnFile);
     }
-    const manifest = {
-      app_id: appId(i),
+    const manifest = benchManifest({
+      appId: appId(i),
       version: '1.0',
-      display_name: `Bench app ${i}`,
-      homepage_url: 'https://example.com/bench',
-      app_type: 'aws_lambda',
-      aws_lambda: Array.from({ length: FUNCTIONS }, (_, f) => ({
-        path: f === 0 ? '/' : `/f${f}`,
-        name: `fn${f}`,
-        handler: 'index.handler',
-        runtime: 'nodejs24.x',
-      })),
-    };
+      displayName: `Bench app ${i}`,
+      functions: FUNCTIONS,
+    });
     await zipTo(bundleFile(i), (zip) => {
       zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
       fnFiles.forEach((file, f) => zip.addFile(file, `fn${f}.zip`, { compress: false }));
@@ -143,10 +133,7 @@ async function runCli(endpoint, args) {
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(distDir, 'cli', 'main.js')))
-    throw new Error(
-      `${distDir}/cli/main.js is missing: run \`npm run build\` (npm run bench:reconcile does)`,
-    );
+  assertBuilt(distDir, 'bench:reconcile');
   await generate();
   const sizes = Array.from({ length: BUNDLES }, (_, i) => fs.statSync(bundleFile(i)).size);
   const moto = await startMoto();
@@ -172,9 +159,4 @@ async function main() {
   }
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runMain(main);

@@ -16,7 +16,7 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { zipTo } = require('./lib');
+const { zipTo, argValue, distDirArg } = require('./lib');
 
 const MB = 1024 * 1024;
 const FUNCTIONS = 4;
@@ -33,11 +33,7 @@ const dataDir = path.join(__dirname, '.data');
 const bundleFile = path.join(dataDir, 'bench-bundle.zip');
 const paramsFile = path.join(dataDir, 'bench-bundle.params.json');
 
-const argValue = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const distDir = path.resolve(argValue('--dist', path.join(root, 'dist')));
+const distDir = distDirArg();
 
 /** Child mode: validate once, print one JSON line. */
 async function child(file) {

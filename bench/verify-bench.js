@@ -18,17 +18,25 @@ const crypto = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const fs = require('node:fs');
-const { root, startMoto, runCliMeasured, parseJson, peakKbOf, mb, zipTo } = require('./lib');
+const {
+  startMoto,
+  runCliMeasured,
+  parseJson,
+  peakKbOf,
+  mb,
+  zipTo,
+  argValue,
+  distDirArg,
+  SMALL,
+  benchHeading,
+  assertBuilt,
+  runMain,
+} = require('./lib');
 const { startProxy, requestsByOperation, inParallel, createBuckets } = require('./fleet');
 
-const argValue = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const SMALL = process.env.BENCH_SMALL === '1';
 const N = Number(argValue('--versions', SMALL ? '100' : '1000'));
 const DRIFTED = 10;
-const dist = path.resolve(argValue('--dist', path.join(root, 'dist')));
+const dist = distDirArg();
 const ROLE = 'bench-verify-exec-role';
 const ENV = {
   AWS_ACCESS_KEY_ID: 'testing',
@@ -164,11 +172,8 @@ function line(name, r) {
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(dist, 'cli', 'main.js')))
-    throw new Error(`${dist}/cli/main.js is missing: run \`npm run build\` (npm run bench:verify does)`);
-  console.log(
-    `verify bench: node ${process.version}, ${os.cpus().length} CPUs${SMALL ? ' (BENCH_SMALL)' : ''}`,
-  );
+  assertBuilt(dist, 'bench:verify');
+  console.log(benchHeading('verify'));
   const moto = await startMoto();
   const proxy = await startProxy(moto.endpoint, 0);
   try {
@@ -194,7 +199,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -9,6 +9,7 @@
  */
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { BundleFunction } from '../bundle/types';
+import { sameMap, sameSet } from '../provision/same';
 import type { EffectiveSettings } from '../settings/effective';
 import type { LeftReason } from './types';
 
@@ -17,16 +18,6 @@ export type Judgement =
   | { adoptable: false; reason: LeftReason; detail: string };
 
 const show = (v: unknown): string => (v === undefined ? '(none)' : JSON.stringify(v));
-
-const sameSet = (a: readonly string[] | undefined, b: readonly string[]): boolean => {
-  const x = new Set(a ?? []);
-  return x.size === new Set(b).size && b.every((v) => x.has(v));
-};
-
-const sameMap = (a: Record<string, string> | undefined, b: Record<string, string>): boolean => {
-  const x = a ?? {};
-  return Object.keys(x).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => x[k] === v);
-};
 
 /** What both deployers set that differs: "runtime nodejs18.x (provisioning sets nodejs20.x)". */
 function configDifferences(

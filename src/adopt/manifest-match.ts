@@ -8,6 +8,7 @@
  * fields the plugin does not read are not compared.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { manifestFunctions as lambdaSection } from '../bundle/manifest';
 import { CALL_FIELDS } from '../bundle/manifest-schema';
 
 /** The manifest fields the upstream Apps plugin reads (apps.Manifest), besides the calls. */
@@ -48,14 +49,8 @@ function canonical(v: unknown): unknown {
 }
 
 function functionsOf(m: Record<string, unknown>): unknown[] {
-  const section = m.aws_lambda;
-  const list = Array.isArray(section)
-    ? section
-    : section && typeof section === 'object'
-      ? (section as { functions?: unknown }).functions
-      : undefined;
-  return (Array.isArray(list) ? list : [])
-    .map(canonical)
+  return lambdaSection(m)
+    .list.map(canonical)
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { S3Port } from '../aws/ports';
 import { isNotFound } from '../aws/errors';
+import { manifestFunctions as lambdaSection } from '../bundle/manifest';
 import { isValidAppId, isValidVersion, lambdaFunctionName, releaseKey } from '../bundle/names';
 import { MAX_STORED_MANIFEST_BYTES } from '../bundle/stored-manifest';
 import { parseStrictJson } from '../bundle/strict-json';
@@ -79,15 +80,8 @@ export function parseManifestKey(key: string): { appId: string; version: string 
 
 /** The functions a stored manifest names (either aws_lambda shape); [] when it names none. */
 export function manifestFunctions(manifest: Record<string, unknown>): ManifestFunction[] {
-  const section = manifest.aws_lambda;
-  const list = Array.isArray(section)
-    ? section
-    : section && typeof section === 'object'
-      ? (section as { functions?: unknown }).functions
-      : undefined;
-  if (!Array.isArray(list)) return [];
-  return list
-    .filter((f): f is Record<string, unknown> => !!f && typeof f === 'object')
+  return lambdaSection(manifest)
+    .list.filter((f): f is Record<string, unknown> => !!f && typeof f === 'object')
     .filter((f) => typeof f.name === 'string')
     .map((f) => ({ name: f.name as string, handler: f.handler, runtime: f.runtime }));
 }

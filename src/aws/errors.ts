@@ -70,20 +70,19 @@ export function isConditionalConflict(err: unknown): boolean {
   );
 }
 
+/** The names and codes under which the services say "throttled" (besides HTTP 429). */
+export const THROTTLING_NAMES: readonly string[] = [
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'ThrottledException',
+];
+
 /** Throttling, whatever the service calls it. */
 export function isThrottling(err: unknown): boolean {
-  return (
-    httpStatusOf(err) === 429 ||
-    isAwsError(
-      err,
-      'ThrottlingException',
-      'Throttling',
-      'TooManyRequestsException',
-      'RequestLimitExceeded',
-      'SlowDown',
-      'ThrottledException',
-    )
-  );
+  return httpStatusOf(err) === 429 || isAwsError(err, ...THROTTLING_NAMES);
 }
 
 /** What the first AWS calls reveal about the configuration (a missing bucket, no credentials, access

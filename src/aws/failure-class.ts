@@ -15,7 +15,7 @@
  * the table can grow. Rows are tried in order; the first match wins.
  */
 import { DeployerError, ExitCode } from '../errors';
-import { AwsConfigurationError, AwsUnavailableError, httpStatusOf } from './errors';
+import { AwsConfigurationError, AwsUnavailableError, THROTTLING_NAMES, httpStatusOf } from './errors';
 
 export type FailureClass = 'transient' | 'configuration' | 'permanent';
 
@@ -161,18 +161,7 @@ export const FAILURE_RULES: readonly Rule[] = [
     fix: 'the execute role or the invoke principal is missing: create it, or set APPS_DEPLOYER_CREATE_IAM=true, or fix APPS_DEPLOYER_EXECUTE_ROLE / APPS_DEPLOYER_INVOKE_GROUP / APPS_DEPLOYER_INVOKE_ROLE',
   },
   // --- transient
-  {
-    id: 'throttling',
-    failureClass: 'transient',
-    names: [
-      'ThrottlingException',
-      'Throttling',
-      'TooManyRequestsException',
-      'RequestLimitExceeded',
-      'SlowDown',
-      'ThrottledException',
-    ],
-  },
+  { id: 'throttling', failureClass: 'transient', names: THROTTLING_NAMES },
   { id: 'throttling-429', failureClass: 'transient', status: (s) => s === 429 },
   {
     id: 'update-in-progress',

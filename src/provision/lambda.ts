@@ -25,6 +25,7 @@ import type { StepContext } from './context';
 import { ConflictError, ProvisionStepError } from './errors';
 import { ensureLogGroup } from './logs';
 import { ensureReservedConcurrency } from './reserved';
+import { sameMap, sameSet } from './same';
 import { FUNCTION_TAGS, type ResourceOutcome } from './types';
 
 export interface DesiredConfig {
@@ -84,16 +85,6 @@ export function desiredConfigOf(
     Environment: { Variables: { ...settings.environment } },
   };
 }
-
-const sameSet = (a: readonly string[] | undefined, b: readonly string[]): boolean => {
-  const x = new Set(a ?? []);
-  return x.size === new Set(b).size && b.every((v) => x.has(v));
-};
-
-const sameMap = (a: Record<string, string> | undefined, b: Record<string, string>): boolean => {
-  const x = a ?? {};
-  return Object.keys(x).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => x[k] === v);
-};
 
 export function desiredTags(bundle: Bundle): Record<string, string> {
   return {

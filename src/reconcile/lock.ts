@@ -297,10 +297,7 @@ export class ReconcileLock {
         this.startRenewing();
         return;
       } catch (err) {
-        if (!isRefused(err)) {
-          if (!isDefinitive(err)) await this.removeIfOurs(err);
-          throw err;
-        }
+        await this.throwUnlessRefused(err);
       }
       last = await this.read();
       if (!last) continue; // released meanwhile: try again
@@ -322,10 +319,7 @@ export class ReconcileLock {
         this.startRenewing();
         return;
       } catch (err) {
-        if (!isRefused(err)) {
-          if (!isDefinitive(err)) await this.removeIfOurs(err);
-          throw err;
-        }
+        await this.throwUnlessRefused(err);
       }
       const after = await this.read();
       if (after?.holder?.runId === this.body.runId) {
@@ -380,6 +374,17 @@ export class ReconcileLock {
         { lock: this.resource, err: { message: errorMessage(outcome.error) } },
         'lock not released; it expires after its TTL, or remove it with `apps-deployer unlock`',
       );
+  }
+
+  /**
+   * A conditional create (or takeover) failed: when S3 refused the condition, returns (the caller reads
+   * the lock again); any other failure is final and rethrown, after removing our write when it may have
+   * landed (not a definitive refusal).
+   */
+  private async throwUnlessRefused(err: unknown): Promise<void> {
+    if (isRefused(err)) return;
+    if (!isDefinitive(err)) await this.removeIfOurs(err);
+    throw err;
   }
 
   /**

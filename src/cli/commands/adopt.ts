@@ -8,13 +8,10 @@
  */
 import { adopt } from '../../adopt';
 import { formatAdoptReport } from '../../adopt/format';
-import { createAwsPorts } from '../../aws/clients';
 import { toRunError } from '../../aws/failure-class';
-import { isValidAppId } from '../../bundle/names';
 import { loadConfig } from '../../config';
-import { UsageError } from '../../errors';
-import { createLogger } from '../../log';
 import { printJson } from '../json';
+import { checkOnlyAppId, wireCommand } from '../wiring';
 
 export interface AdoptCliOptions {
   only?: string;
@@ -23,19 +20,10 @@ export interface AdoptCliOptions {
 }
 
 export async function run(opts: AdoptCliOptions): Promise<number> {
-  if (opts.only !== undefined && !isValidAppId(opts.only))
-    throw new UsageError(
-      `--only "${opts.only}" is not an app id`,
-      'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
-    );
-  const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const ports = createAwsPorts(config.aws, {
-    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
-    logger,
-  });
+  checkOnlyAppId(opts.only);
+  const deps = wireCommand(loadConfig());
   try {
-    const report = await adopt({ ports, config, logger }, { apply: opts.apply === true, only: opts.only });
+    const report = await adopt(deps, { apply: opts.apply === true, only: opts.only });
     if (opts.json) printJson(report);
     else process.stdout.write(`${formatAdoptReport(report)}\n`);
     return report.exitCode;

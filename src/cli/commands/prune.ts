@@ -5,15 +5,13 @@
  * retirement failed · 2 usage or configuration · 3 another run holds the lock · 4 AWS unavailable ·
  * 143 stopped by SIGTERM (the next prune --apply completes the work).
  */
-import { createAwsPorts } from '../../aws/clients';
-import { isValidAppId } from '../../bundle/names';
-import { ENV, loadConfig } from '../../config';
+import { loadConfig } from '../../config';
 import { UsageError } from '../../errors';
-import { createLogger } from '../../log';
 import { formatPrune, prune, PRUNE_DEFAULTS } from '../../prune';
 import { escapeTerminal as t } from '../../text/escape';
 import { printJson } from '../json';
 import { listenForStop } from '../stop-signals';
+import { checkOnlyAppId, progressLogLevel, wireCommand } from '../wiring';
 
 export interface PruneCliOptions {
   keep?: string;
@@ -34,20 +32,10 @@ function wholeNumber(flag: string, raw: string | undefined, def: number, min: nu
 export async function run(opts: PruneCliOptions): Promise<number> {
   const keep = wholeNumber('--keep', opts.keep, PRUNE_DEFAULTS.keep, 1, 10_000);
   const olderThanDays = wholeNumber('--older-than', opts.olderThan, PRUNE_DEFAULTS.olderThanDays, 0, 36_500);
-  if (opts.only !== undefined && !isValidAppId(opts.only))
-    throw new UsageError(
-      `--only "${opts.only}" is not an app id`,
-      'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
-    );
+  checkOnlyAppId(opts.only);
   const config = loadConfig();
   const tty = process.stderr.isTTY === true;
-  const logger = createLogger({
-    level: tty && process.env[ENV.logLevel] === undefined ? 'warn' : config.logLevel,
-  });
-  const ports = createAwsPorts(config.aws, {
-    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
-    logger,
-  });
+  const { logger, ports } = wireCommand(config, progressLogLevel(config, tty));
   const stop = listenForStop();
   try {
     const report = await prune(

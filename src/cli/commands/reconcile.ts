@@ -7,14 +7,11 @@
  * · 3 another run holds the lock · 4 AWS unavailable before any bundle work · 143 stopped by SIGTERM.
  */
 import { escapeTerminal as t } from '../../text/escape';
-import { createAwsPorts } from '../../aws/clients';
-import { isValidAppId } from '../../bundle/names';
-import { ENV, loadConfig } from '../../config';
-import { UsageError } from '../../errors';
-import { createLogger } from '../../log';
+import { loadConfig } from '../../config';
 import { createObservers, formatPlan, formatSummaryTable } from '../../reconcile/observers';
 import { reconcile } from '../../reconcile/run';
 import { listenForStop } from '../stop-signals';
+import { checkOnlyAppId, progressLogLevel, wireCommand } from '../wiring';
 
 export interface ReconcileCliOptions {
   dryRun?: boolean;
@@ -28,21 +25,10 @@ export interface ReconcileCliOptions {
 /** Signals that stop a run between writes (exit 143); a second one exits at once (128 + signal). */
 
 export async function run(opts: ReconcileCliOptions): Promise<number> {
-  if (opts.only !== undefined && !isValidAppId(opts.only)) {
-    throw new UsageError(
-      `--only "${opts.only}" is not an app id`,
-      'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
-    );
-  }
+  checkOnlyAppId(opts.only);
   const config = loadConfig(process.env, { concurrency: opts.concurrency });
   const tty = process.stderr.isTTY === true;
-  // on a terminal the progress lines are the human output: JSON log lines only for warnings, unless asked
-  const level = tty && process.env[ENV.logLevel] === undefined ? 'warn' : config.logLevel;
-  const logger = createLogger({ level });
-  const ports = createAwsPorts(config.aws, {
-    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
-    logger,
-  });
+  const { logger, ports } = wireCommand(config, progressLogLevel(config, tty));
   const observers = createObservers(config, logger, {
     tty,
     json: opts.json === true,

@@ -6,13 +6,12 @@
  * differs from the bundle provisioned (after `provision --update`). Exit 0; configuration errors, an
  * invalid app id or --runs exit 2.
  */
-import { createAwsPorts } from '../../aws/clients';
 import { loadConfig } from '../../config';
 import { isValidAppId } from '../../bundle/names';
 import { ExitCode, UsageError } from '../../errors';
-import { createLogger } from '../../log';
 import { formatStatus, getStatus } from '../../status';
 import { MAX_STATUS_RUNS, STATUS_RUNS } from '../../status/constants';
+import { wireCommand } from '../wiring';
 
 /** `--runs N`: a whole number from 0 to MAX_STATUS_RUNS. */
 function parseRuns(value: string | undefined): number | undefined {
@@ -34,11 +33,7 @@ export async function run(opts: { json?: boolean; appId?: string; runs?: string 
       'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
     );
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const ports = createAwsPorts(config.aws, {
-    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
-    logger,
-  });
+  const { ports } = wireCommand(config);
   const report = await getStatus(
     ports.s3,
     {

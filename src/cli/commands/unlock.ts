@@ -5,13 +5,12 @@
  * exit 2. An --etag that is not the lock's is refused (exit 1) before any warning; --etag with --yes
  * is a usage error (exit 2).
  */
-import { createAwsPorts } from '../../aws/clients';
 import { loadConfig } from '../../config';
 import { ExitCode, UsageError } from '../../errors';
-import { createLogger } from '../../log';
 import { LockChangedError } from '../../reconcile/errors';
 import { readLock, removeLock, type LockState } from '../../reconcile/lock';
 import { bareEtag } from '../../reconcile/markers';
+import { wireCommand } from '../wiring';
 
 export interface UnlockCliOptions {
   etag?: string;
@@ -44,11 +43,7 @@ export async function run(opts: UnlockCliOptions): Promise<number> {
     );
   }
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const ports = createAwsPorts(config.aws, {
-    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
-    logger,
-  });
+  const { logger, ports } = wireCommand(config);
   const state = await readLock(ports.s3, config.appsBucket, {
     clock: ports.clock,
     fallbackTtlSeconds: config.lockTtlSeconds,

@@ -5,14 +5,13 @@
  */
 import { escapeTerminal as t } from '../../text/escape';
 import path from 'node:path';
-import { createAwsPorts } from '../../aws/clients';
 import type { Issue } from '../../bundle/types';
 import { loadConfig } from '../../config';
 import { ExitCode } from '../../errors';
-import { createLogger } from '../../log';
 import { uploadBundle, type UploadResult } from '../../upload';
 import { UPLOAD_VERSION, printJson } from '../json';
 import { StatusLine, formatBar } from '../../reconcile/observers/progress';
+import { wireCommand } from '../wiring';
 
 function issueLines(issues: Issue[]): string[] {
   return issues.map((i) => `  ${i.severity.padEnd(7)}  ${i.path ? `${t(i.path)}: ` : ''}${t(i.message)}`);
@@ -49,11 +48,7 @@ function human(r: UploadResult): { out: string[]; err: string[] } {
 
 export async function run(file: string, opts: { json?: boolean }): Promise<number> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const ports = createAwsPorts(config.aws, {
-    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
-    logger,
-  });
+  const { ports } = wireCommand(config);
   // a progress bar on a terminal only (never in CI logs or with --json)
   const status = process.stderr.isTTY === true && !opts.json ? new StatusLine(process.stderr) : undefined;
   const onBytes = status

@@ -5,14 +5,12 @@
  * still held after --wait-lock · 4 AWS unavailable · 143 --repair stopped by SIGTERM between writes.
  */
 import { toRunError } from '../../aws/failure-class';
-import { createAwsPorts } from '../../aws/clients';
-import { isValidAppId } from '../../bundle/names';
-import { ENV, loadConfig } from '../../config';
+import { loadConfig } from '../../config';
 import { UsageError } from '../../errors';
-import { createLogger } from '../../log';
 import { formatVerify, verify } from '../../verify';
 import { listenForStop } from '../stop-signals';
 import { announceVerify } from '../../verify/alerts';
+import { checkOnlyAppId, progressLogLevel, wireCommand } from '../wiring';
 
 export interface VerifyCliOptions {
   repair?: boolean;
@@ -38,22 +36,13 @@ function waitSeconds(value: string | undefined): number {
 }
 
 export async function run(opts: VerifyCliOptions): Promise<number> {
-  if (opts.only !== undefined && !isValidAppId(opts.only))
-    throw new UsageError(
-      `--only "${opts.only}" is not an app id`,
-      'an app id is 3–32 characters of A-Z a-z 0-9 . _ -',
-    );
+  checkOnlyAppId(opts.only);
   const wait = waitSeconds(opts.waitLock);
   if (opts.waitLock !== undefined && !opts.repair)
     throw new UsageError('--wait-lock applies to --repair only', 'add --repair, or drop --wait-lock');
   const config = loadConfig();
   const tty = process.stderr.isTTY === true;
-  const level = tty && process.env[ENV.logLevel] === undefined ? 'warn' : config.logLevel;
-  const logger = createLogger({ level });
-  const ports = createAwsPorts(config.aws, {
-    lambdaRequestsPerSecond: config.lambdaRequestsPerSecond,
-    logger,
-  });
+  const { logger, ports } = wireCommand(config, progressLogLevel(config, tty));
   const stop = listenForStop();
   let report;
   try {

@@ -26,8 +26,9 @@ import {
 import { ConfigError, DeployerError } from '../../../src/errors';
 import { ConflictError, IamError } from '../../../src/provision/errors';
 import { MANIFEST_METADATA } from '../../../src/provision/types';
-import { functionZip, tempDir, upstreamLikeSpec, simpleAppSpec } from '../../support/bundle-builder';
-import { testClients, uniqueName } from '../../support/emulator';
+import { functionZip, upstreamLikeSpec, simpleAppSpec } from '../../support/bundle-builder';
+import { uniqueName } from '../../support/emulator';
+import { tempSuite } from '../support/suite';
 import {
   assertI1,
   buildBundle,
@@ -41,19 +42,8 @@ import {
 jest.setTimeout(180_000);
 
 describe('provisioning over existing resources', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  const clients = testClients();
-
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  afterAll(async () => {
-    await cleanup();
-    clients.s3.destroy();
-    clients.lambda.destroy();
-    clients.iam.destroy();
-  });
+  const suite = tempSuite();
+  const { clients } = suite;
 
   const codeOf = async (name: string) =>
     (await clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.CodeSha256;
@@ -62,10 +52,10 @@ describe('provisioning over existing resources', () => {
 
   it('refuses other code for a provisioned version and overwrites nothing', async () => {
     // Prepare
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const appId = uniqueAppId();
-    const v1 = await buildBundle(dir, 'imm-1', await upstreamLikeSpec({ app_id: appId }, 'one'));
-    const v1b = await buildBundle(dir, 'imm-2', await upstreamLikeSpec({ app_id: appId }, 'two'));
+    const v1 = await buildBundle(suite.dir, 'imm-1', await upstreamLikeSpec({ app_id: appId }, 'one'));
+    const v1b = await buildBundle(suite.dir, 'imm-2', await upstreamLikeSpec({ app_id: appId }, 'two'));
     await provisioner(env).provision(v1, { runId: 'first' });
     const manifestEtag = await etagOf(env.bucket, v1.manifestKey);
     const assetEtags = await Promise.all(v1.assets.map((a) => etagOf(env.bucket, a.key)));
@@ -88,10 +78,10 @@ describe('provisioning over existing resources', () => {
 
   it('replaces a provisioned version (--update), keeping I1 after every write', async () => {
     // Prepare
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const appId = uniqueAppId();
-    const v1 = await buildBundle(dir, 'rep-1', await upstreamLikeSpec({ app_id: appId }, 'one'));
-    const v1b = await buildBundle(dir, 'rep-2', {
+    const v1 = await buildBundle(suite.dir, 'rep-1', await upstreamLikeSpec({ app_id: appId }, 'one'));
+    const v1b = await buildBundle(suite.dir, 'rep-2', {
       ...(await upstreamLikeSpec({ app_id: appId }, 'two')),
       static: { 'photo.png': 'a new photo', 'text.txt': 'new text' },
     });
@@ -133,10 +123,14 @@ describe('provisioning over existing resources', () => {
 
   it('converges a function left by a crashed run (our tags, no manifest) instead of calling it a conflict', async () => {
     // Prepare: a run of a first build dies before its manifest; the fixed bundle has other code
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const appId = uniqueAppId();
-    const broken = await buildBundle(dir, 'crash-1', await upstreamLikeSpec({ app_id: appId }, 'broken'));
-    const fixed = await buildBundle(dir, 'crash-2', await upstreamLikeSpec({ app_id: appId }, 'fixed'));
+    const broken = await buildBundle(
+      suite.dir,
+      'crash-1',
+      await upstreamLikeSpec({ app_id: appId }, 'broken'),
+    );
+    const fixed = await buildBundle(suite.dir, 'crash-2', await upstreamLikeSpec({ app_id: appId }, 'fixed'));
     const tap = writeTap(env.ports, { interrupt: { at: 5 + 4 + 4, when: 'before' } }); // all functions made
     await expect(provisioner(env, tap.ports).provision(broken, { runId: 'dies' })).rejects.toBeDefined();
     for (const fn of broken.functions) expect(await codeOf(fn.lambdaName)).toBe(fn.codeSha256);
@@ -152,11 +146,11 @@ describe('provisioning over existing resources', () => {
 
   it("calls another app's function under the same name a conflict, and leaves it alone", async () => {
     // Prepare: a function with our name, tagged for another app
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const p = provisioner(env);
     const { roleArn } = await p.ensureIam();
     const spec = await simpleAppSpec(uniqueAppId('x'), '1.0.0');
-    const bundle = await buildBundle(dir, 'collide', spec);
+    const bundle = await buildBundle(suite.dir, 'collide', spec);
     const fn = bundle.functions[0]!;
     const foreign = await functionZip({ 'index.js': 'exports.handler = async () => "theirs";' });
     await clients.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'foreign.zip', Body: foreign }));
@@ -190,17 +184,17 @@ describe('provisioning over existing resources', () => {
 
   it('judges every function before the first write: with --update, a foreign function unpublishes nothing', async () => {
     // Prepare: v1 provisioned (2 functions); then fn1's name is taken over by a function of another app
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const p = provisioner(env);
     const { roleArn } = await p.ensureIam();
     const appId = uniqueAppId('y');
     const v1 = await buildBundle(
-      dir,
+      suite.dir,
       'pre-1',
       await simpleAppSpec(appId, '1.0.0', { functions: 2, body: 'one' }),
     );
     const v1b = await buildBundle(
-      dir,
+      suite.dir,
       'pre-2',
       await simpleAppSpec(appId, '1.0.0', { functions: 2, body: 'two' }),
     );
@@ -230,9 +224,9 @@ describe('provisioning over existing resources', () => {
 
   it('converges configuration drift with an UpdateFunctionConfiguration only', async () => {
     // Prepare
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const bundle = await buildBundle(
-      dir,
+      suite.dir,
       'drift',
       await simpleAppSpec(uniqueAppId('d'), '1.0.0', { functions: 2 }),
     );
@@ -267,14 +261,14 @@ describe('provisioning over existing resources', () => {
         }),
       }),
     );
-    const env = await freshEnv(dir, { invokeRoleName: serverRole });
+    const env = await freshEnv(suite.dir, { invokeRoleName: serverRole });
 
     // Act
     await provisioner(env).ensureIam();
     const attached = await clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: serverRole }));
     env.ports.requests.reset();
     await provisioner(env).ensureIam();
-    const missing = await freshEnv(dir, { invokeRoleName: uniqueName('no-such-role') });
+    const missing = await freshEnv(suite.dir, { invokeRoleName: uniqueName('no-such-role') });
     const attempt = provisioner(missing).ensureIam();
 
     // Assess
@@ -287,8 +281,8 @@ describe('provisioning over existing resources', () => {
   });
 
   it('with IAM creation disabled, a missing execute role is an IamError naming the role and the fix', async () => {
-    const env = await freshEnv(dir, { createIam: false });
-    const bundle = await buildBundle(dir, 'noiam', await simpleAppSpec(uniqueAppId('n'), '1.0.0'));
+    const env = await freshEnv(suite.dir, { createIam: false });
+    const bundle = await buildBundle(suite.dir, 'noiam', await simpleAppSpec(uniqueAppId('n'), '1.0.0'));
     const attempt = provisioner(env).provision(bundle, { runId: 'noiam' });
     await expect(attempt).rejects.toBeInstanceOf(IamError);
     await expect(attempt).rejects.toThrow(env.config.executeRoleName);
@@ -300,9 +294,9 @@ describe('provisioning over existing resources', () => {
 
   it('calls assertCanWrite before every write, and stops when it throws', async () => {
     // Prepare
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const bundle = await buildBundle(
-      dir,
+      suite.dir,
       'guard',
       await upstreamLikeSpec({ app_id: uniqueAppId('g') }, 'guard'),
     );
@@ -322,7 +316,7 @@ describe('provisioning over existing resources', () => {
     expect(calls).toBe(5 + 4 + 4 + 5 + 1 + 1); // … assets, the version record, the manifest
 
     // Act 2: a guard that refuses, on a fresh app
-    const other = await buildBundle(dir, 'guard2', await simpleAppSpec(uniqueAppId('h'), '1.0.0'));
+    const other = await buildBundle(suite.dir, 'guard2', await simpleAppSpec(uniqueAppId('h'), '1.0.0'));
     env.ports.requests.reset();
     const stopped = provisioner(env).provision(other, {
       runId: 'g2',
@@ -338,11 +332,11 @@ describe('provisioning over existing resources', () => {
 
   it('uploads a large asset as multipart with its sha256 and Content-Type, and skips it next time', async () => {
     // Prepare: 12 MiB, above the 8 MiB part size
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const big = randomBytes(12 * 1024 * 1024); // incompressible, like real media
     const spec = await simpleAppSpec(uniqueAppId('b'), '1.0.0');
     spec.static = { ...spec.static, 'media/big video.mp4': big };
-    const bundle = await buildBundle(dir, 'big', spec);
+    const bundle = await buildBundle(suite.dir, 'big', spec);
     const asset = bundle.assets.find((a) => a.relPath === 'media/big video.mp4')!;
 
     // Act
@@ -364,7 +358,7 @@ describe('provisioning over existing resources', () => {
   it('reads back the manifest when its conditional create answers 412, before concluding', async () => {
     // Prepare: a port whose manifest PUT "lands twice": the first attempt succeeds but its answer is
     // lost, the retry meets its own object (412) — or, for "other", another writer's object
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const landFirst = (metadata: (m: Record<string, string>) => Record<string, string>) => ({
       ...env.ports,
       s3: {
@@ -376,9 +370,9 @@ describe('provisioning over existing resources', () => {
         },
       },
     });
-    const mine = await buildBundle(dir, 'rb-1', await simpleAppSpec(uniqueAppId('r'), '1.0.0'));
-    const same = await buildBundle(dir, 'rb-2', await simpleAppSpec(uniqueAppId('s'), '1.0.0'));
-    const foreign = await buildBundle(dir, 'rb-3', await simpleAppSpec(uniqueAppId('f'), '1.0.0'));
+    const mine = await buildBundle(suite.dir, 'rb-1', await simpleAppSpec(uniqueAppId('r'), '1.0.0'));
+    const same = await buildBundle(suite.dir, 'rb-2', await simpleAppSpec(uniqueAppId('s'), '1.0.0'));
+    const foreign = await buildBundle(suite.dir, 'rb-3', await simpleAppSpec(uniqueAppId('f'), '1.0.0'));
 
     // Act
     const ours = await provisioner(
@@ -407,7 +401,7 @@ describe('provisioning over existing resources', () => {
 
   it('refuses to rewrite a drifted managed invoke policy: ConfigError (exit 2) naming the ARN and the fix, document untouched', async () => {
     // Prepare: the policy exists, created by the deployer (its mark), then drifted
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const drifted = JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
@@ -454,7 +448,7 @@ describe('provisioning over existing resources', () => {
   });
 
   it('refuses an existing execute role that Lambda may not assume, naming the fix', async () => {
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     await clients.iam.send(
       new CreateRoleCommand({
         RoleName: env.config.executeRoleName,

@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { VERSION } from '../../../src/version';
 import { FUNCTION_TAGS, MANIFEST_METADATA, type ProvisionEvent } from '../../../src/provision/types';
-import { UPSTREAM_FUNCTIONS, UPSTREAM_STATIC, tempDir, upstreamLikeSpec } from '../../support/bundle-builder';
-import { testClients } from '../../support/emulator';
+import { UPSTREAM_FUNCTIONS, UPSTREAM_STATIC, upstreamLikeSpec } from '../../support/bundle-builder';
+import { tempSuite } from '../support/suite';
 import { assertI1, buildBundle, freshEnv, provisioner, uniqueAppId, writeRequests } from './support';
 
 jest.setTimeout(120_000);
@@ -37,25 +37,14 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 describe('Provisioner against the emulator', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  const clients = testClients();
-
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  afterAll(async () => {
-    await cleanup();
-    clients.s3.destroy();
-    clients.lambda.destroy();
-    clients.iam.destroy();
-  });
+  const suite = tempSuite();
+  const { clients } = suite;
 
   it('provisions an upstream-like bundle: 4 functions, 5 assets, the manifest last', async () => {
     // Prepare
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const appId = uniqueAppId();
-    const bundle = await buildBundle(dir, 'upstream', await upstreamLikeSpec({ app_id: appId }));
+    const bundle = await buildBundle(suite.dir, 'upstream', await upstreamLikeSpec({ app_id: appId }));
     const events: ProvisionEvent[] = [];
     const p = provisioner(env, env.ports, events);
 
@@ -155,8 +144,8 @@ describe('Provisioner against the emulator', () => {
 
   it('sends no create/update/put request on a second provision', async () => {
     // Prepare
-    const env = await freshEnv(dir);
-    const bundle = await buildBundle(dir, 'again', await upstreamLikeSpec({ app_id: uniqueAppId() }));
+    const env = await freshEnv(suite.dir);
+    const bundle = await buildBundle(suite.dir, 'again', await upstreamLikeSpec({ app_id: uniqueAppId() }));
     await provisioner(env).provision(bundle, { runId: 'first' });
     env.ports.requests.reset();
 

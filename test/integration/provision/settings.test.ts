@@ -10,8 +10,9 @@ import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Bundle } from '../../../src/bundle/types';
 import type { DeployerConfig } from '../../../src/config';
-import { simpleAppSpec, tempDir } from '../../support/bundle-builder';
-import { backendName, testAwsConfig, testClients } from '../../support/emulator';
+import { simpleAppSpec } from '../../support/bundle-builder';
+import { backendName, testAwsConfig } from '../../support/emulator';
+import { tempSuite } from '../support/suite';
 import { buildBundle, freshEnv, provisioner, uniqueAppId, writeRequests, type Env } from './support';
 
 jest.setTimeout(180_000);
@@ -35,9 +36,8 @@ const cloudSettings: Partial<DeployerConfig> = {
 };
 
 describe('function settings per deployment', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  const clients = testClients();
+  const suite = tempSuite();
+  const { clients } = suite;
   const c = testAwsConfig();
   const logs = new CloudWatchLogsClient({
     region: c.region,
@@ -45,16 +45,7 @@ describe('function settings per deployment', () => {
     credentials: c.credentials,
   });
 
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  afterAll(async () => {
-    await cleanup();
-    clients.lambda.destroy();
-    clients.iam.destroy();
-    clients.s3.destroy();
-    logs.destroy();
-  });
+  afterAll(() => logs.destroy());
 
   const configurationOf = async (name: string) =>
     (await clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
@@ -81,10 +72,10 @@ describe('function settings per deployment', () => {
 
   it('applies VPC, timeout, memory, environment and log retention; converges a change; then writes nothing', async () => {
     // Prepare: two apps, three functions, the Cloud's settings
-    const env = await freshEnv(dir, cloudSettings);
+    const env = await freshEnv(suite.dir, cloudSettings);
     const bundles = [
-      await buildBundle(dir, 'a', await simpleAppSpec(uniqueAppId('sa'), '1.0.0', { functions: 2 })),
-      await buildBundle(dir, 'b', await simpleAppSpec(uniqueAppId('sb'), '2.0.0')),
+      await buildBundle(suite.dir, 'a', await simpleAppSpec(uniqueAppId('sa'), '1.0.0', { functions: 2 })),
+      await buildBundle(suite.dir, 'b', await simpleAppSpec(uniqueAppId('sb'), '2.0.0')),
     ];
     const names = bundles.flatMap((b) => b.functions.map((f) => f.lambdaName));
     expect(names).toHaveLength(3);
@@ -155,8 +146,8 @@ describe('function settings per deployment', () => {
 
   it('takes functions out of the VPC and drops their environment when the settings are removed', async () => {
     // Prepare
-    const env = await freshEnv(dir, cloudSettings);
-    const bundle = await buildBundle(dir, 'c', await simpleAppSpec(uniqueAppId('sc'), '1.0.0'));
+    const env = await freshEnv(suite.dir, cloudSettings);
+    const bundle = await buildBundle(suite.dir, 'c', await simpleAppSpec(uniqueAppId('sc'), '1.0.0'));
     const name = bundle.functions[0]?.lambdaName as string;
     await provisionAll(env, [bundle], env.config);
     expect((await configurationOf(name))?.VpcConfig?.SubnetIds?.length ?? 0).toBe(VPC_KEPT ? 2 : 0);
@@ -182,11 +173,11 @@ describe('function settings per deployment', () => {
 
   it('gives one app arm64 and reserved concurrency from the overrides; removing them converges', async () => {
     // Prepare
-    const env = await freshEnv(dir);
+    const env = await freshEnv(suite.dir);
     const [heavy, light] = [uniqueAppId('oh'), uniqueAppId('ol')];
     const bundles = [
-      await buildBundle(dir, 'heavy', await simpleAppSpec(heavy, '1.0.0')),
-      await buildBundle(dir, 'light', await simpleAppSpec(light, '1.0.0')),
+      await buildBundle(suite.dir, 'heavy', await simpleAppSpec(heavy, '1.0.0')),
+      await buildBundle(suite.dir, 'light', await simpleAppSpec(light, '1.0.0')),
     ];
     const [heavyFn, lightFn] = bundles.map((b) => b.functions[0]?.lambdaName as string);
     const withOverrides: DeployerConfig = {

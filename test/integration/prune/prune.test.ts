@@ -4,17 +4,16 @@
  * while their release bundles are still listed, the pin list, status, and the retention of run
  * records and staged code.
  */
-import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { silentLogger } from '../../../src/log';
 import { prune, type PruneOptions } from '../../../src/prune';
 import { MAX_READ_BYTES } from '../../../src/prune/retire';
 import { markerKey } from '../../../src/reconcile/markers';
 import { getStatus } from '../../../src/status';
-import { tempDir } from '../../support/bundle-builder';
-import { testClients, testPorts } from '../../support/emulator';
+import { testPorts } from '../../support/emulator';
 import {
-  freshEnv,
+  envSuite,
   keys,
   lambdaName,
   markerKeys,
@@ -27,24 +26,11 @@ import {
 
 jest.setTimeout(240_000);
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let lambda: LambdaClient;
-const envs: Env[] = [];
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir('prune-it-'));
-  lambda = testClients().lambda;
-});
-afterAll(async () => {
-  for (const e of envs) e.s3.destroy();
-  lambda.destroy();
-  await cleanup();
-});
+const suite = envSuite('prune-it-');
 
 async function functionExists(name: string): Promise<boolean> {
   try {
-    await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    await suite.lambda.send(new GetFunctionCommand({ FunctionName: name }));
     return true;
   } catch (err) {
     if ((err as Error).name === 'ResourceNotFoundException') return false;
@@ -56,8 +42,7 @@ const VERSIONS = ['1.0.0', '1.2.0', '2.0.0'];
 
 /** An app with three provisioned versions. */
 async function threeVersions(): Promise<{ e: Env; app: string }> {
-  const e = await freshEnv(dir);
-  envs.push(e);
+  const e = await suite.env();
   const app = uniqueAppId('p');
   for (const v of VERSIONS) await uploadApp(e, app, v);
   const first = await run(e);
@@ -69,7 +54,7 @@ async function threeVersions(): Promise<{ e: Env; app: string }> {
 function pruneRun(e: Env, options: PruneOptions) {
   return prune(
     { ports: testPorts(), config: e.config, logger: silentLogger() },
-    { tmpRoot: dir, ...options },
+    { tmpRoot: suite.dir, ...options },
   );
 }
 
@@ -187,10 +172,12 @@ describe('prune (emulator)', () => {
     const foreign = `static/${app}_1.0.0_app/not-from-the-bundle.txt`;
     await e.s3.send(new PutObjectCommand({ Bucket: e.appsBucket, Key: foreign, Body: 'x' }));
     const { TagResourceCommand, UntagResourceCommand } = await import('@aws-sdk/client-lambda');
-    const arn = (await lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(app, '1.2.0') })))
+    const arn = (await suite.lambda.send(new GetFunctionCommand({ FunctionName: lambdaName(app, '1.2.0') })))
       .Configuration?.FunctionArn;
-    await lambda.send(new UntagResourceCommand({ Resource: arn, TagKeys: ['mattermost-apps-managed-by'] }));
-    await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { owner: 'someone-else' } }));
+    await suite.lambda.send(
+      new UntagResourceCommand({ Resource: arn, TagKeys: ['mattermost-apps-managed-by'] }),
+    );
+    await suite.lambda.send(new TagResourceCommand({ Resource: arn, Tags: { owner: 'someone-else' } }));
     const applied = await pruneRun(e, { keep: 1, olderThanDays: 0, apply: true });
     expect(applied.exitCode).toBe(0);
     const r12 = applied.retired?.find((r) => r.version === '1.2.0');

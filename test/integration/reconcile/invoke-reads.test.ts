@@ -10,37 +10,17 @@ import {
   GetPolicyVersionCommand,
   GetRoleCommand,
   ListPolicyVersionsCommand,
-  type IAMClient,
 } from '@aws-sdk/client-iam';
 import pino from 'pino';
 import { ExitCode } from '../../../src/errors';
 import { decodePolicyDocument, MANAGED_IAM_TAG, parseArn } from '../../../src/provision/iam';
-import { tempDir } from '../../support/bundle-builder';
-import { testClients, uniqueName } from '../../support/emulator';
-import { freshEnv, outcomes, run, uniqueAppId, uploadApp, type Env } from './support';
+import { uniqueName } from '../../support/emulator';
+import { envSuite, outcomes, run, uniqueAppId, uploadApp, type Env } from './support';
 
 jest.setTimeout(180_000);
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let iam: IAMClient;
-const envs: Env[] = [];
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir('invoke-reads-it-'));
-  iam = testClients().iam;
-});
-afterAll(async () => {
-  for (const e of envs) e.s3.destroy();
-  iam.destroy();
-  await cleanup();
-});
-
-async function env(): Promise<Env> {
-  const e = await freshEnv(dir);
-  envs.push(e);
-  return e;
-}
+const suite = envSuite('invoke-reads-it-');
+const env = (): Promise<Env> => suite.env();
 
 /** Warning messages, read from the JSON lines a real pino logger writes. */
 function warnings(): { logger: pino.Logger; messages: () => string[] } {
@@ -63,7 +43,7 @@ const invokeStatement = (account: string) => ({
 
 /** The emulator's account id: from the ARN of a scratch policy (deleted again). */
 async function emulatorAccount(): Promise<string> {
-  const scratch = await iam.send(
+  const scratch = await suite.iam.send(
     new CreatePolicyCommand({
       PolicyName: uniqueName('scratch'),
       PolicyDocument: JSON.stringify({
@@ -72,21 +52,21 @@ async function emulatorAccount(): Promise<string> {
       }),
     }),
   );
-  await iam.send(new DeletePolicyCommand({ PolicyArn: scratch.Policy!.Arn! }));
+  await suite.iam.send(new DeletePolicyCommand({ PolicyArn: scratch.Policy!.Arn! }));
   return parseArn(scratch.Policy!.Arn!).accountId;
 }
 
 async function accountOf(e: Env): Promise<string> {
-  const role = await iam.send(new GetRoleCommand({ RoleName: e.config.executeRoleName }));
+  const role = await suite.iam.send(new GetRoleCommand({ RoleName: e.config.executeRoleName }));
   return parseArn(role.Role!.Arn!).accountId;
 }
 
 async function defaultDocument(arn: string): Promise<{ raw: string; doc: unknown; versions: number }> {
-  const policy = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
-  const version = await iam.send(
+  const policy = await suite.iam.send(new GetPolicyCommand({ PolicyArn: arn }));
+  const version = await suite.iam.send(
     new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.Policy!.DefaultVersionId! }),
   );
-  const versions = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
+  const versions = await suite.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
   const raw = version.PolicyVersion!.Document!;
   return { raw, doc: decodePolicyDocument(raw), versions: versions.Versions!.length };
 }
@@ -144,7 +124,7 @@ describe('invoke policy: the apps bucket reads (emulator)', () => {
     const { logger, messages } = warnings();
     const account = await emulatorAccount();
     const older = JSON.stringify({ Version: '2012-10-17', Statement: [invokeStatement(account)] });
-    const created = await iam.send(
+    const created = await suite.iam.send(
       new CreatePolicyCommand({
         PolicyName: e.config.invokePolicyName,
         PolicyDocument: older,

@@ -3,7 +3,7 @@
  * apply, markers, run record, exit codes, a second run that only lists, the lock, isolation.
  */
 import { readdir } from 'node:fs/promises';
-import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { validateBundle } from '../../../src/bundle';
 import { ExitCode } from '../../../src/errors';
@@ -11,10 +11,10 @@ import { LockHeldError } from '../../../src/reconcile/errors';
 import { nonCanonicalStem } from '../../../src/reconcile/markers';
 import type { RunObserver } from '../../../src/reconcile/types';
 import { VALIDATOR_VERSION } from '../../../src/reconcile/types';
-import { bundleBuffer, simpleAppSpec, tempDir } from '../../support/bundle-builder';
-import { backendName, conditionalDeleteMode, testClients, testPorts } from '../../support/emulator';
+import { bundleBuffer, simpleAppSpec } from '../../support/bundle-builder';
+import { backendName, conditionalDeleteMode, testPorts } from '../../support/emulator';
 import {
-  freshEnv,
+  envSuite,
   keys,
   markerKeys,
   outcomes,
@@ -30,26 +30,8 @@ import {
 
 jest.setTimeout(180_000);
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let lambda: LambdaClient;
-const envs: Env[] = [];
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir('reconcile-it-'));
-  lambda = testClients().lambda;
-});
-afterAll(async () => {
-  for (const e of envs) e.s3.destroy();
-  lambda.destroy();
-  await cleanup();
-});
-
-async function env(overrides = {}): Promise<Env> {
-  const e = await freshEnv(dir, overrides);
-  envs.push(e);
-  return e;
-}
+const suite = envSuite('reconcile-it-');
+const env = (overrides = {}): Promise<Env> => suite.env(overrides);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,7 +92,7 @@ describe('reconcile (emulator)', () => {
     expect(await keys(e, 'manifests/')).toEqual(
       [`manifests/${a}_1.0.0.json`, `manifests/${b}_2.0.json`].sort(),
     );
-    await lambda.send(new GetFunctionCommand({ FunctionName: `${a.replace(/\./g, '-')}_1-0-0_fn0` }));
+    await suite.lambda.send(new GetFunctionCommand({ FunctionName: `${a.replace(/\./g, '-')}_1-0-0_fn0` }));
     const markers = await markerKeys(e);
     expect(markers).toHaveLength(5);
     expect(markers).toContain(
@@ -132,7 +114,7 @@ describe('reconcile (emulator)', () => {
     expect(await readJson(e, runs[0]!)).toMatchObject({ runId: first.report.runId, exitCode: 1 });
     expect(await keys(e, 'deployer/lock')).toEqual([]);
     // temp files removed
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(suite.dir)).toEqual([]);
 
     // Act: a second run
     const ports = testPorts();

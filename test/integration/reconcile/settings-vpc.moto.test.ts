@@ -6,24 +6,15 @@
  */
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
-import { tempDir } from '../../support/bundle-builder';
-import { testClients, testPorts } from '../../support/emulator';
+import { testPorts } from '../../support/emulator';
+import { tempSuite } from '../support/suite';
 import { freshEnv, run, uniqueAppId, uploadApp, lambdaName, withConfig } from './support';
 
 jest.setTimeout(180_000);
 
 describe('reconcile and the VPC setting', () => {
-  let tmp: string;
-  let cleanup: () => Promise<void>;
-  const { lambda, iam } = testClients();
-  beforeAll(async () => {
-    ({ dir: tmp, cleanup } = await tempDir());
-  });
-  afterAll(async () => {
-    await cleanup();
-    lambda.destroy();
-    iam.destroy();
-  });
+  const suite = tempSuite();
+  const { lambda, iam } = suite.clients;
 
   it('switching VPC off takes every function out of the VPC, then detaches the VPC policy, last', async () => {
     // Prepare: two apps in the VPC
@@ -31,7 +22,7 @@ describe('reconcile and the VPC setting', () => {
       lambdaSubnetIds: ['subnet-0a1b2c3d4e5f60718'],
       lambdaSecurityGroupIds: ['sg-0123456789abcdef0'],
     };
-    const e = await freshEnv(tmp, vpc);
+    const e = await freshEnv(suite.dir, vpc);
     const [a, b] = [uniqueAppId('va'), uniqueAppId('vb')];
     await uploadApp(e, a, '1.0');
     await uploadApp(e, b, '1.0');

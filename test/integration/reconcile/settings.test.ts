@@ -11,8 +11,8 @@ import {
   settingsFingerprint,
   settingsMarkerKey,
 } from '../../../src/settings/fingerprint';
-import { tempDir } from '../../support/bundle-builder';
-import { conditionalDeleteMode, testClients, testPorts } from '../../support/emulator';
+import { conditionalDeleteMode, testPorts } from '../../support/emulator';
+import { tempSuite } from '../support/suite';
 import {
   freshEnv,
   keys,
@@ -28,17 +28,8 @@ import {
 jest.setTimeout(180_000);
 
 describe('reconcile converges changed function settings app by app', () => {
-  let tmp: string;
-  let cleanup: () => Promise<void>;
-  const { lambda, iam } = testClients();
-  beforeAll(async () => {
-    ({ dir: tmp, cleanup } = await tempDir());
-  });
-  afterAll(async () => {
-    await cleanup();
-    lambda.destroy();
-    iam.destroy();
-  });
+  const suite = tempSuite();
+  const { lambda } = suite.clients;
 
   const timeoutOf = async (name: string) =>
     (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration?.Timeout;
@@ -46,7 +37,7 @@ describe('reconcile converges changed function settings app by app', () => {
 
   it('records fingerprints, converges every app after a change, then runs within the no-op budget', async () => {
     // Prepare: two apps provisioned with a 30 s timeout
-    const e = await freshEnv(tmp, { lambdaTimeoutSeconds: 30 });
+    const e = await freshEnv(suite.dir, { lambdaTimeoutSeconds: 30 });
     const [a, b] = [uniqueAppId('sa'), uniqueAppId('sb')];
     const va = await uploadApp(e, a, '1.0');
     const vb = await uploadApp(e, b, '2.0');
@@ -94,7 +85,7 @@ describe('reconcile converges changed function settings app by app', () => {
 
   it('converges only the app whose fingerprint is missing (an upgrade, resumed app by app)', async () => {
     // Prepare: two apps converged, then one fingerprint lost (as after an upgrade stopped half-way)
-    const e = await freshEnv(tmp);
+    const e = await freshEnv(suite.dir);
     const [a, b] = [uniqueAppId('ua'), uniqueAppId('ub')];
     const va = await uploadApp(e, a, '1.0');
     await uploadApp(e, b, '1.0');

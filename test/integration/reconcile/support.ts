@@ -4,6 +4,8 @@
  * and a reconcile() wired with the real ports, validator and provisioner (short retry delays).
  */
 import { randomBytes } from 'node:crypto';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -26,6 +28,7 @@ import {
 } from '../../../src/reconcile/run';
 import { bundleBuffer, simpleAppSpec, type BundleSpec } from '../../support/bundle-builder';
 import { testClients, testDeployerConfig, testPorts, uniqueBucket, uniqueName } from '../../support/emulator';
+import { tempSuite } from '../support/suite';
 
 export const PREFIX = 'bundles/';
 
@@ -55,6 +58,42 @@ export async function freshEnv(tmpRoot: string, overrides: Partial<DeployerConfi
     ...overrides,
   });
   return { config, appsBucket, releaseBucket, s3: testClients().s3, tmpRoot };
+}
+
+/** What envSuite gives a test file: valid inside its tests (after beforeAll). */
+export interface EnvSuite {
+  /** A fresh environment (its own buckets and IAM names) under the suite's directory. */
+  env(overrides?: Partial<DeployerConfig>): Promise<Env>;
+  /** The temporary directory (each environment's tmpRoot). */
+  readonly dir: string;
+  /** The emulator's clients, to read or change by hand what a run did. */
+  readonly lambda: LambdaClient;
+  readonly iam: IAMClient;
+}
+
+/**
+ * The preamble of a test file on fresh environments: tempSuite (a temporary directory, the emulator's
+ * clients) and env(); the environments' clients are released after the file's tests too. Call at the
+ * top level of the file (it registers beforeAll and afterAll).
+ */
+export function envSuite(tmpPrefix: string): EnvSuite {
+  const suite = tempSuite(tmpPrefix);
+  const envs: Env[] = [];
+  afterAll(() => {
+    for (const e of envs) e.s3.destroy();
+  });
+  return {
+    async env(overrides = {}) {
+      const e = await freshEnv(suite.dir, overrides);
+      envs.push(e);
+      return e;
+    },
+    get dir() {
+      return suite.dir;
+    },
+    lambda: suite.clients.lambda,
+    iam: suite.clients.iam,
+  };
 }
 
 /** The Lambda name of an uploaded app's first function (uploadApp builds one named fn0). */

@@ -12,7 +12,6 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
-  type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import {
   DeleteObjectCommand,
@@ -26,32 +25,14 @@ import { LockHeldError } from '../../../src/reconcile/errors';
 import { ReconcileLock } from '../../../src/reconcile/lock';
 import { formatStatus, getStatus } from '../../../src/status';
 import { verify, LAST_VERIFY_KEY, type VerifyReport } from '../../../src/verify';
-import { bundleBuffer, functionZip, simpleAppSpec, tempDir } from '../../support/bundle-builder';
-import { testClients, testPorts } from '../../support/emulator';
-import { freshEnv, keys, readJson, run, uploadApp, uniqueAppId, type Env } from '../reconcile/support';
+import { bundleBuffer, functionZip, simpleAppSpec } from '../../support/bundle-builder';
+import { testPorts } from '../../support/emulator';
+import { envSuite, keys, readJson, run, uploadApp, uniqueAppId, type Env } from '../reconcile/support';
 
 jest.setTimeout(240_000);
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let lambda: LambdaClient;
-const envs: Env[] = [];
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir('verify-it-'));
-  lambda = testClients().lambda;
-});
-afterAll(async () => {
-  for (const e of envs) e.s3.destroy();
-  lambda.destroy();
-  await cleanup();
-});
-
-async function env(): Promise<Env> {
-  const e = await freshEnv(dir);
-  envs.push(e);
-  return e;
-}
+const suite = envSuite('verify-it-');
+const env = (): Promise<Env> => suite.env();
 
 const fnName = (appId: string, version: string, fn: string): string =>
   `${appId.replace(/\./g, '-')}_${version.replace(/\./g, '-')}_${fn}`;
@@ -97,13 +78,13 @@ describe('verify (emulator)', () => {
     const fn1 = fnName(appId, '1.0.0', 'fn1');
     const icon = `static/${appId}_1.0.0_app/icon.png`;
     const foreign = `static/${appId}_1.0.0_app/dropped-by-hand.html`;
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: fn0 }));
-    await lambda.send(
+    await suite.lambda.send(new DeleteFunctionCommand({ FunctionName: fn0 }));
+    await suite.lambda.send(
       new UpdateFunctionCodeCommand({ FunctionName: fn1, ZipFile: await functionZip({ 'index.js': 'x' }) }),
     );
-    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: fn1 });
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn1, Timeout: 7 }));
-    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: fn1 });
+    await waitUntilFunctionUpdatedV2({ client: suite.lambda, maxWaitTime: 60 }, { FunctionName: fn1 });
+    await suite.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn1, Timeout: 7 }));
+    await waitUntilFunctionUpdatedV2({ client: suite.lambda, maxWaitTime: 60 }, { FunctionName: fn1 });
     await e.s3.send(new DeleteObjectCommand({ Bucket: e.appsBucket, Key: icon }));
     await e.s3.send(new PutObjectCommand({ Bucket: e.appsBucket, Key: foreign, Body: 'not ours' }));
 
@@ -149,7 +130,7 @@ describe('verify (emulator)', () => {
       e.s3.send(new HeadObjectCommand({ Bucket: e.appsBucket, Key: foreign })),
     ).resolves.toBeDefined();
     expect(await keys(e, 'manifests/')).toEqual([`manifests/${appId}_1.0.0.json`]);
-    const fn1Now = await lambda.send(new GetFunctionCommand({ FunctionName: fn1 }));
+    const fn1Now = await suite.lambda.send(new GetFunctionCommand({ FunctionName: fn1 }));
     expect(fn1Now.Configuration?.Timeout).toBe(e.config.lambdaTimeoutSeconds);
     expect(await keys(e, 'deployer/lock')).toEqual([]);
 
@@ -185,9 +166,9 @@ describe('verify (emulator)', () => {
         ContentType: 'application/json',
       }),
     );
-    const arn = (await lambda.send(new GetFunctionCommand({ FunctionName: fn0 }))).Configuration!
+    const arn = (await suite.lambda.send(new GetFunctionCommand({ FunctionName: fn0 }))).Configuration!
       .FunctionArn!;
-    await lambda.send(
+    await suite.lambda.send(
       new TagResourceCommand({ Resource: arn, Tags: { 'mattermost-app-bundle-sha256': 'x' } }),
     );
     await e.s3.send(
@@ -294,8 +275,8 @@ describe('verify (emulator)', () => {
     );
     const gone = fnName(appId, '2.0', 'fn0');
     const replaced = fnName(appId, '2.1', 'fn0');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: gone }));
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: replaced }));
+    await suite.lambda.send(new DeleteFunctionCommand({ FunctionName: gone }));
+    await suite.lambda.send(new DeleteFunctionCommand({ FunctionName: replaced }));
 
     // Act
     const report = await runVerify(e, { repair: true });
@@ -320,7 +301,7 @@ describe('verify (emulator)', () => {
       `manifests/${appId}_2.1.json`,
     ]);
     for (const name of [gone, replaced])
-      await expect(lambda.send(new GetFunctionCommand({ FunctionName: name }))).rejects.toMatchObject({
+      await expect(suite.lambda.send(new GetFunctionCommand({ FunctionName: name }))).rejects.toMatchObject({
         name: 'ResourceNotFoundException',
       });
   });
@@ -331,7 +312,7 @@ describe('verify (emulator)', () => {
     const appId = uniqueAppId('w');
     await provisionApp(e, appId, '3.0');
     const fn1 = fnName(appId, '3.0', 'fn1');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: fn1 }));
+    await suite.lambda.send(new DeleteFunctionCommand({ FunctionName: fn1 }));
     const ports = testPorts();
     const other = new ReconcileLock({
       s3: ports.lockS3 ?? ports.s3,
@@ -347,7 +328,7 @@ describe('verify (emulator)', () => {
     const refused = await runVerify(e, { repair: true }).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(LockHeldError);
     expect((refused as LockHeldError).exitCode).toBe(ExitCode.Locked);
-    await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).rejects.toBeDefined();
+    await expect(suite.lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).rejects.toBeDefined();
 
     // Act: wait up to 60 s; the other run releases its lock after 3 s
     const started = Date.now();
@@ -361,7 +342,7 @@ describe('verify (emulator)', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     expect(report.repairs).toEqual([expect.objectContaining({ status: 'repaired' })]);
     expect(report.drift).toEqual([]);
-    await expect(lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).resolves.toBeDefined();
+    await expect(suite.lambda.send(new GetFunctionCommand({ FunctionName: fn1 }))).resolves.toBeDefined();
   });
 
   it('a forged last verify summary (deployer/ is writable by others) neither crashes status nor reaches the terminal', async () => {

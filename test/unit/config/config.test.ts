@@ -2,20 +2,8 @@
  * Configuration rules of this area: the release layout, the release prefix against the deployer's own
  * prefixes, and the invoke principal against the execute role. Every problem is one ConfigError (exit 2).
  */
-import { ConfigError, ExitCode, exitCodeFor } from '../../../src/errors';
-import { loadConfig, releasePrefixOverlap } from '../../../src/config';
-
-const load = (env: Record<string, string>) => loadConfig(env, {}, {});
-const problem = (env: Record<string, string>): string => {
-  try {
-    load(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect(exitCodeFor(err)).toBe(ExitCode.Usage);
-    return (err as Error).message;
-  }
-  throw new Error(`no ConfigError for ${JSON.stringify(env)}`);
-};
+import { releasePrefixOverlap } from '../../../src/config';
+import { configProblem as problem, loadFrom as load } from '../support/config';
 
 describe('APPS_DEPLOYER_RELEASE_LAYOUT', () => {
   it('defaults to flat, so an upgrade changes nothing', () => {

@@ -2,21 +2,9 @@
  * Function settings per deployment (DESIGN.md "Function settings"): every value validated at start,
  * every problem named with its variable in ONE ConfigError (exit 2).
  */
-import { ConfigError, ExitCode, exitCodeFor } from '../../../src/errors';
 import { loadConfig } from '../../../src/config';
 import { deploymentSettings } from '../../../src/settings/effective';
-
-const load = (env: Record<string, string>) => loadConfig(env, {}, {});
-const problem = (env: Record<string, string>): string => {
-  try {
-    load(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect(exitCodeFor(err)).toBe(ExitCode.Usage);
-    return (err as Error).message;
-  }
-  throw new Error(`no ConfigError for ${JSON.stringify(env)}`);
-};
+import { configProblem as problem, loadFrom as load } from '../support/config';
 
 const SUBNETS = 'subnet-0123456789abcdef0, subnet-89abcdef';
 const SGS = 'sg-0123456789abcdef0';

@@ -6,27 +6,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../src/config';
-import { ConfigError, ExitCode, exitCodeFor } from '../../../src/errors';
 import { effectiveSettings } from '../../../src/settings/effective';
 import { warnUnknownOverrides } from '../../../src/reconcile/settings';
 import type { Plan } from '../../../src/reconcile/types';
 import pino from 'pino';
+import { configProblem as problem } from '../support/config';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'overrides-'));
 const file = (name: string, text: string): string => {
   const f = path.join(dir, name);
   writeFileSync(f, text);
   return f;
-};
-const problem = (env: Record<string, string>): string => {
-  try {
-    loadConfig(env, {}, {});
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect(exitCodeFor(err)).toBe(ExitCode.Usage);
-    return (err as Error).message;
-  }
-  throw new Error('no ConfigError');
 };
 
 describe('APPS_DEPLOYER_OVERRIDES_FILE', () => {

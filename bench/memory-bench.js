@@ -10,13 +10,17 @@
  * spread (min–max) per size and the ratio of the means against the 1.2x target.
  *
  * Usage: npm run bench:memory [-- --small 6 --large 60 --repeat 3 --dist DIR --node-options "..."
- *   --alloc-profile DIR]
+ *   --node-flags "..." --alloc-profile DIR [--alloc-promoted]]
  *   --node-options: flags for the CLI's node (e.g. "--max-semi-space-size=1" to show what V8's young
  *   generation contributes); MALLOC_ARENA_MAX, when set, is passed to the CLI (glibc's malloc arenas,
  *   one per thread that allocates by default); --gc-every MS: a full GC every MS ms in the CLI (what
  *   the peak is when garbage never waits for V8's next major GC); --alloc-profile DIR: a sampling heap
  *   profile of every allocation per run (DIR/memory-N-I.heapprofile, opens in Chrome DevTools) and the
- *   top allocators by function (diagnosis only: the profiler itself adds ~10 MB of RSS);
+ *   top allocators by function (diagnosis only: the profiler itself adds ~10 MB of RSS); with
+ *   --alloc-promoted, only what survived the young generation (promoted, live or since collected: what
+ *   the old space piles up; two scavenges run before the profile is taken); --node-flags: flags on the
+ *   CLI's node command line, for V8 flags NODE_OPTIONS refuses (diagnosis only, e.g. "--no-opt");
+ *   the RSS at the peak is also split into anonymous memory and mapped files (/proc/self/status);
  *   MEMORY_BENCH_REQUESTS=1: the requests of each run by operation; BENCH_SMALL=1: 6 vs 24 bundles, once each.
  * It prints figures and exits non-zero only when a CLI run fails (never on a ratio: a shared machine
  * is noisy).

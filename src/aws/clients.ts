@@ -11,8 +11,12 @@
  *   pool AWS counts it in; the waiters poll GetFunction, so they use GetFunction's pool;
  * - `lockS3`: an S3 client of the lock's own, in standard retry mode: the bulk client's adaptive mode
  *   delays requests client-side under throttling, which must not hold back the lock's renewals;
+ * - the bulk S3 clients (apps and release buckets) and the Lambda client are pools (client-pool.ts): each
+ *   request gets a client of its own that caches its resolved middleware; the lock, IAM and Logs clients
+ *   (a handful of requests per run) and lib-storage's uploads use plain clients;
  * - `upload` streams a body of unknown length (multipart above UPLOAD_PART_SIZE) via @aws-sdk/lib-storage;
- * - `waitActive` / `waitUpdated` are the SDK's FunctionActiveV2 / FunctionUpdatedV2 waiters with a deadline;
+ * - `waitActive` / `waitUpdated` are the SDK's FunctionActiveV2 / FunctionUpdatedV2 waiters with a deadline
+ *   (waiters.ts); the IAM actions all this needs are in iam-actions.ts;
  * - `clock` follows S3's clock (the Date header of every S3 response), for the reconcile lock.
  */
 import { S3Client, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -77,16 +81,14 @@ import type {
 } from './ports';
 import { DEFAULT_LAMBDA_CONTROL_RPS, QuotaPools, quotaPoolOf, type PoolLimiter } from './rate-limit';
 import { ServerClock } from './server-clock';
+import { MemoryRequestCounter, sdkLogger } from './sdk-support';
 import { ClientPool, sharedPartsOf } from './client-pool';
-import { WaiterFailedError, WaiterTimeoutError } from './errors';
+import { runWaiter, type FunctionWaiter } from './waiters';
 
 /** Part size of multipart uploads (S3's minimum is 5 MiB). Memory per upload ≈ part size × queue size. */
 export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 /** Parts of one upload in flight at once. */
 export const UPLOAD_QUEUE_SIZE = 2;
-/** Waiter polling delays (seconds). */
-export const WAITER_MIN_DELAY_SECONDS = 1;
-export const WAITER_MAX_DELAY_SECONDS = 5;
 /** Default client-side rate of the shared Lambda control-plane pool. */
 export const DEFAULT_LAMBDA_REQUESTS_PER_SECOND = DEFAULT_LAMBDA_CONTROL_RPS;
 /** Attempts of the lock's own client (standard mode: exponential backoff, no client-side rate). */
@@ -104,82 +106,6 @@ export interface AwsPortsOptions {
   /** the pools Lambda and IAM requests pass (default: QuotaPools at lambdaRequestsPerSecond) */
   limiter?: PoolLimiter;
 }
-
-/** Counts requests by operation in memory. */
-export class MemoryRequestCounter implements RequestCounter {
-  private counts = new Map<string, number>();
-  add(operation: string): void {
-    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
-  }
-  snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
-  }
-  reset(): void {
-    this.counts.clear();
-  }
-}
-
-/** The IAM actions the deployer's own principal needs (deploy/ turns them into its policy). */
-export const DEPLOYER_IAM_ACTIONS = {
-  s3: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:AbortMultipartUpload'],
-  lambda: [
-    'lambda:GetFunction',
-    'lambda:ListTags',
-    'lambda:CreateFunction',
-    'lambda:UpdateFunctionCode',
-    'lambda:UpdateFunctionConfiguration',
-    'lambda:TagResource',
-    'lambda:UntagResource',
-    'lambda:PutFunctionConcurrency',
-    'lambda:DeleteFunctionConcurrency',
-    /** prune: retiring a version's functions (tag-conditioned like every other write) */
-    'lambda:DeleteFunction',
-  ],
-  /** account-level reads (no resource type: "*"); ListFunctions: prune's staged-code sweep */
-  lambdaAccount: ['lambda:GetAccountSettings', 'lambda:ListFunctions'],
-  iam: [
-    'iam:GetRole',
-    'iam:CreateRole',
-    'iam:PassRole',
-    'iam:AttachRolePolicy',
-    'iam:DetachRolePolicy',
-    'iam:ListAttachedRolePolicies',
-    'iam:GetPolicy',
-    'iam:GetPolicyVersion',
-    'iam:CreatePolicy',
-    'iam:GetGroup',
-    'iam:CreateGroup',
-    'iam:AttachGroupPolicy',
-    'iam:ListAttachedGroupPolicies',
-    // creating the role / policy with tags needs these too; `adopt` tags upstream's with them
-    'iam:TagRole',
-    'iam:TagPolicy',
-  ],
-  /** the cross-account release bucket's role (APPS_DEPLOYER_RELEASE_ROLE_ARN) */
-  sts: ['sts:AssumeRole'],
-  logs: ['logs:DescribeLogGroups', 'logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
-  /** Lambda checks that the caller may describe the VPC it puts a function in (VpcConfig); these
-   * actions support no resource-level permissions, hence "*" (reads only) */
-  ec2: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
-} as const;
-
-/**
- * What `adopt` needs beyond DEPLOYER_IAM_ACTIONS: exactly the actions of deploy/iam/adoption-policy.json,
- * an optional policy attached for the one-time adoption and removed afterwards. `adoptionOnly` are the
- * actions no other command sends (a unit test checks the deployer's policy never holds them).
- */
-export const ADOPTION_IAM_ACTIONS = {
-  /** no resource type: "*" */
-  lambdaAccount: ['lambda:ListFunctions'],
-  /** any function of the account (the execute role's, whatever their name) */
-  lambdaRead: ['lambda:GetFunction', 'lambda:ListTags'],
-  /** only functions without a managed-by tag, only with the full tag set */
-  lambdaTag: ['lambda:TagResource'],
-  /** upstream's invoke policy, only while it carries no managed-by tag */
-  iam: ['iam:ListPolicyVersions', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion'],
-  // (lambda:ListFunctions is also the deployer's: prune keeps staged code any function uses)
-  adoptionOnly: ['iam:ListPolicyVersions', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion'],
-} as const;
 
 /** Sessions of the release role: at most an hour (from IRSA this is role chaining, capped at 1 h). The
  * SDK refreshes the credentials before they expire (it renews them within minutes of expiry). */
@@ -207,33 +133,6 @@ function operationName(commandName: unknown): string {
 
 /** Placed after the retry middleware (finalizeRequest, low priority): runs once per attempt sent. */
 const PER_ATTEMPT = { step: 'finalizeRequest', priority: 'low' } as const;
-
-/** What sdkLogger gives the SDK: its Logger without `info` and `error` (see there). */
-export interface SdkLogger {
-  trace: () => void;
-  debug: () => void;
-  warn: (...content: unknown[]) => void;
-}
-
-/**
- * The SDK's own log calls. Without a logger it writes some warnings to the console, e.g. "An error was
- * encountered in a non-retryable streaming request." for every failed PutObject with a body (a 412 of
- * a conditional create included), which our code handles and reports itself. Its warnings go to our
- * logger at debug.
- *
- * `info` and `error` are left out on purpose: the SDK's logger middleware calls them as
- * `logger.info?.({ input: filter(input), output: filter(output), ... })` after every request and
- * `logger.error?.({ input: filter(input), error, ... })` after every failed one (a 404 of a HeadObject
- * or GetFunction included), building a schema-filtered copy of the input and output as the argument even
- * when the function ignores it (~5 MB of garbage over 60 bundles, bench/memory-bench.js). Without the
- * functions the optional call builds nothing. The failures themselves reach our code as errors.
- */
-export function sdkLogger(logger?: Logger): SdkLogger {
-  const toDebug = (...content: unknown[]): void =>
-    logger?.debug({ sdk: content.map((c) => (typeof c === 'string' ? c : String(c))) }, 'aws sdk');
-  const ignore = (): void => undefined;
-  return { trace: ignore, debug: ignore, warn: toDebug };
-}
 
 export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {}): AwsPorts {
   const requests = options.requests ?? new MemoryRequestCounter();
@@ -393,28 +292,9 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     },
   };
 
-  const wait = async (
-    waiter: typeof waitUntilFunctionActiveV2,
-    waiterName: string,
-    functionName: string,
-    maxWaitSeconds: number,
-  ): Promise<void> => {
-    // the SDK wants maxWaitTime > minDelay ≤ maxDelay
-    const minDelay = Math.min(WAITER_MIN_DELAY_SECONDS, maxWaitSeconds / 2);
-    const maxDelay = Math.max(minDelay, Math.min(WAITER_MAX_DELAY_SECONDS, maxWaitSeconds));
-    try {
-      // one pooled client for the whole wait: the waiter's polls are sequential
-      await lambdaSend((client) =>
-        waiter({ client, maxWaitTime: maxWaitSeconds, minDelay, maxDelay }, { FunctionName: functionName }),
-      );
-    } catch (err) {
-      if (err instanceof Error && err.name === 'TimeoutError')
-        throw new WaiterTimeoutError(waiterName, functionName, maxWaitSeconds, err);
-      if (err instanceof Error && err.message.startsWith('{'))
-        throw new WaiterFailedError(waiterName, functionName, waiterFailureDetail(err.message), err);
-      throw err;
-    }
-  };
+  const wait = (waiter: FunctionWaiter, waiterName: string, functionName: string, maxWaitSeconds: number) =>
+    // one pooled client for the whole wait: the waiter's polls are sequential
+    lambdaSend((client) => runWaiter(client, waiter, waiterName, functionName, maxWaitSeconds));
 
   const lambdaPort: LambdaPort = {
     getFunction: (input) => lambdaSend((c) => c.send(new GetFunctionCommand(input))),
@@ -485,34 +365,4 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     region: config.region,
     clock,
   };
-}
-
-/** The waiter's failure message is the JSON of its last result; keep the function's own reason. */
-function waiterFailureDetail(message: string): string {
-  try {
-    const parsed = JSON.parse(message) as {
-      state?: string;
-      reason?: {
-        Configuration?: {
-          State?: string;
-          StateReason?: string;
-          LastUpdateStatus?: string;
-          LastUpdateStatusReason?: string;
-        };
-      };
-    };
-    const c = parsed.reason?.Configuration;
-    if (c) {
-      const parts = [
-        c.State && `State=${c.State}`,
-        c.StateReason,
-        c.LastUpdateStatus && `LastUpdateStatus=${c.LastUpdateStatus}`,
-        c.LastUpdateStatusReason,
-      ].filter(Boolean);
-      if (parts.length > 0) return parts.join('; ');
-    }
-    return parsed.state ?? 'unknown failure';
-  } catch {
-    return message.slice(0, 200);
-  }
 }

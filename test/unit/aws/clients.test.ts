@@ -3,12 +3,9 @@
  * actions list, and the ports' shape. (Counting and rate limiting of real requests are shown against
  * moto in test/integration/provision/harness.test.ts.)
  */
-import {
-  ADOPTION_IAM_ACTIONS,
-  DEPLOYER_IAM_ACTIONS,
-  MemoryRequestCounter,
-  createAwsPorts,
-} from '../../../src/aws/clients';
+import { createAwsPorts } from '../../../src/aws/clients';
+import { MemoryRequestCounter } from '../../../src/aws/sdk-support';
+import { ADOPTION_IAM_ACTIONS, DEPLOYER_IAM_ACTIONS } from '../../../src/aws/iam-actions';
 import { WRITE_OPERATIONS } from '../../../src/provision/guard';
 
 describe('MemoryRequestCounter', () => {

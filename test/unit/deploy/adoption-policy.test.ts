@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADOPTION_IAM_ACTIONS } from '../../../src/aws/clients';
+import { ADOPTION_IAM_ACTIONS } from '../../../src/aws/iam-actions';
 import { DEFAULTS } from '../../../src/config';
 import { FUNCTION_TAGS } from '../../../src/provision/types';
 import { ROOT } from './helm';

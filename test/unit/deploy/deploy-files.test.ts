@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADOPTION_IAM_ACTIONS, DEPLOYER_IAM_ACTIONS } from '../../../src/aws/clients';
+import { ADOPTION_IAM_ACTIONS, DEPLOYER_IAM_ACTIONS } from '../../../src/aws/iam-actions';
 import { DEFAULTS, ENV } from '../../../src/config';
 import { executeRoleTrustPolicy, wantedInvokePolicyDocument } from '../../../src/provision/iam';
 import { FUNCTION_TAGS } from '../../../src/provision/types';

@@ -12,66 +12,88 @@
  * mutable context between every send of that class on that client: the resolved endpoint (which names the
  * bucket) and the selected auth scheme are written into it per request and read back by later
  * middlewares, some after an await. The SDK does not say that this is safe with concurrent sends, so the
- * deployer never relies on it: a client with a cached chain never has two requests in flight. (The
- * context also keeps the first command of each class alive, with its input: pooled clients serve small
- * requests only; lib-storage's uploads, whose bodies are up to a part, go through a client without the
- * cache.) The pool hands a request a client of its own for the request's whole duration (retries and waits included) and takes it
- * back afterwards, creating a client when none is idle. The pool grows to the largest number of requests
- * in flight at once, which the callers bound (reconcile's concurrency, the provisioner's per-bundle
- * limits); every client is made by `make`, which shares the template client's HTTP handler (one socket
- * pool), retry strategy (one adaptive rate limiter) and credentials (one refresh).
+ * deployer never relies on it: a client with a cached chain never has two requests in flight. (Whatever a
+ * middleware leaves in that context stays for the next send of the class: S3's `followRegionRedirects`
+ * would make one redirect sticky, so it must stay off on pooled clients. The context also keeps the first
+ * command of each class alive, with its input: pooled clients serve small requests only; lib-storage's
+ * uploads, whose bodies are up to a part, go through the template, which has no cache.)
+ *
+ * The pool hands a request a client of its own for the request's whole duration (retries and waits
+ * included) and takes it back afterwards, making a client when none is idle, up to `max`; beyond that,
+ * requests go to the template, which resolves its middleware per request and so may serve any number at
+ * once (what every request did before the pool). Pooled clients share the template's HTTP handler (one
+ * socket pool), retry strategy (one adaptive rate limiter), credentials (one provider, one refresh) and
+ * clock offset (the SDK's correction for a skewed host clock, learnt once for all). They are never
+ * destroyed: `destroy()` on any of them would close the shared handler for all.
  */
 export class ClientPool<C> {
   private readonly idle: C[] = [];
   private made = 0;
 
-  constructor(private readonly make: () => Promise<C>) {}
+  /**
+   * @param make a new client for the pool
+   * @param max the most clients the pool makes
+   * @param overflow the client for a request when `max` clients are busy: one that may serve many at once
+   */
+  constructor(
+    private readonly make: () => Promise<C>,
+    private readonly max: number,
+    private readonly overflow: C,
+  ) {}
 
-  /** Runs `fn` with a client no other request uses until `fn` settles. */
+  /** Runs `fn` with a client no other request uses until `fn` settles (or with `overflow`). */
   async use<T>(fn: (client: C) => Promise<T>): Promise<T> {
-    const client = this.idle.pop() ?? (await this.fresh());
+    const pooled = this.idle.pop() ?? (this.made < this.max ? await this.fresh() : undefined);
+    if (pooled === undefined) return fn(this.overflow);
     try {
-      return await fn(client);
+      return await fn(pooled);
     } finally {
-      this.idle.push(client);
+      this.idle.push(pooled);
     }
   }
 
-  /** Clients made so far (the most requests that were in flight at once). */
+  /** Clients made so far (the most requests that were in flight at once, up to `max`). */
   get size(): number {
     return this.made;
   }
 
   private async fresh(): Promise<C> {
-    const client = await this.make();
-    this.made += 1;
-    return client;
+    this.made += 1; // counted before the await: concurrent requests never make more than `max`
+    try {
+      return await this.make();
+    } catch (err) {
+      this.made -= 1;
+      throw err;
+    }
   }
+}
+
+/** An SDK client, as far as the pool needs its resolved configuration. */
+export interface PoolableClient {
+  config: {
+    requestHandler: unknown;
+    retryStrategy: () => Promise<unknown>;
+    credentials: unknown;
+    systemClockOffset: number;
+  };
 }
 
 /** What the clients of one pool share with their template: the parts of its resolved configuration
  * that hold state across requests. */
-export interface SharedClientParts<Handler, Retry, Credentials> {
-  requestHandler: Handler;
-  retryStrategy: Retry;
-  credentials: Credentials;
-}
-
-/** The template's resolved configuration, as the SDK types it on every client. */
-interface ResolvedParts<Handler, Retry, Credentials> {
-  config: { requestHandler: Handler; retryStrategy: () => Promise<Retry>; credentials: Credentials };
+export interface SharedClientParts<C extends PoolableClient> {
+  requestHandler: C['config']['requestHandler'];
+  retryStrategy: Awaited<ReturnType<C['config']['retryStrategy']>>;
+  credentials: C['config']['credentials'];
 }
 
 /** The template's shared parts, resolved once (its retry strategy is built on first use). */
-export function sharedPartsOf<Handler, Retry, Credentials>(
-  template: ResolvedParts<Handler, Retry, Credentials>,
-): () => Promise<SharedClientParts<Handler, Retry, Credentials>> {
-  let parts: Promise<SharedClientParts<Handler, Retry, Credentials>> | undefined;
+export function sharedPartsOf<C extends PoolableClient>(template: C): () => Promise<SharedClientParts<C>> {
+  let parts: Promise<SharedClientParts<C>> | undefined;
   return () =>
     (parts ??= template.config.retryStrategy().then(
       (retryStrategy) => ({
         requestHandler: template.config.requestHandler,
-        retryStrategy,
+        retryStrategy: retryStrategy as SharedClientParts<C>['retryStrategy'],
         credentials: template.config.credentials,
       }),
       (err: unknown) => {
@@ -79,4 +101,38 @@ export function sharedPartsOf<Handler, Retry, Credentials>(
         throw err;
       },
     ));
+}
+
+/** `client` reads and writes the template's clock offset: the SDK corrects it from any response's Date
+ * after a skew error, and every client of the pool then signs with the correction. */
+function shareClockOffset(client: PoolableClient, template: PoolableClient): void {
+  Object.defineProperty(client.config, 'systemClockOffset', {
+    get: () => template.config.systemClockOffset,
+    set: (offset: number) => {
+      template.config.systemClockOffset = offset;
+    },
+    configurable: true,
+    enumerable: true,
+  });
+}
+
+/**
+ * A pool of at most `max` clients made by `make` from the template's shared parts (with `cacheMiddleware:
+ * true` and the template's own middlewares: `make`'s job), the template itself taking the overflow.
+ */
+export function poolLike<C extends PoolableClient>(
+  template: C,
+  make: (shared: SharedClientParts<C>) => C,
+  max: number,
+): ClientPool<C> {
+  const shared = sharedPartsOf(template);
+  return new ClientPool(
+    async () => {
+      const client = make(await shared());
+      shareClockOffset(client, template);
+      return client;
+    },
+    max,
+    template,
+  );
 }

@@ -82,7 +82,7 @@ import type {
 import { DEFAULT_LAMBDA_CONTROL_RPS, QuotaPools, quotaPoolOf, type PoolLimiter } from './rate-limit';
 import { ServerClock } from './server-clock';
 import { MemoryRequestCounter, sdkLogger } from './sdk-support';
-import { ClientPool, sharedPartsOf } from './client-pool';
+import { ClientPool, poolLike } from './client-pool';
 import { runWaiter, type FunctionWaiter } from './waiters';
 
 /** Part size of multipart uploads (S3's minimum is 5 MiB). Memory per upload ≈ part size × queue size. */
@@ -91,6 +91,10 @@ export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 export const UPLOAD_QUEUE_SIZE = 2;
 /** Default client-side rate of the shared Lambda control-plane pool. */
 export const DEFAULT_LAMBDA_REQUESTS_PER_SECOND = DEFAULT_LAMBDA_CONTROL_RPS;
+/** The most clients of each pool (client-pool.ts; ~64 KiB of heap each with their cached middleware);
+ * a 60-bundle run at concurrency 4 made 14–15 over the S3 and Lambda pools. Requests beyond them use the
+ * pool's template, which resolves its middleware per request. */
+export const POOLED_CLIENTS_MAX = 16;
 /** Attempts of the lock's own client (standard mode: exponential backoff, no client-side rate). */
 export const LOCK_MAX_ATTEMPTS = 3;
 /** Each of the lock's requests gives up after this long (then retried, within the lock's deadlines). */
@@ -171,16 +175,19 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   };
   const s3 = newS3();
   clock.attach(s3);
-  /** Clients for single requests, sharing the template's sockets, retry limiter and credentials. */
-  const s3PoolOf = (template: S3Client): ClientPool<S3Client> => {
-    const shared = sharedPartsOf(template);
-    return new ClientPool(async () => {
-      const client = newS3({ ...(await shared()), cacheMiddleware: true });
-      clock.attach(client);
-      return client;
-    });
-  };
-  const s3Pool = s3PoolOf(s3);
+  /** Clients for single requests, sharing the template's sockets, retry limiter, credentials and clock
+   * offset; the apps bucket's feed the lock's server clock, as the template does. */
+  const s3PoolOf = (template: S3Client, feedsClock: boolean): ClientPool<S3Client> =>
+    poolLike(
+      template,
+      (shared) => {
+        const client = newS3({ ...shared, cacheMiddleware: true });
+        if (feedsClock) clock.attach(client);
+        return client;
+      },
+      POOLED_CLIENTS_MAX,
+    );
+  const s3Pool = s3PoolOf(s3, true);
   const lockS3 = newS3({
     retryMode: 'standard',
     // the lock retries within its own deadlines; an operator's lower bound (APPS_DEPLOYER_AWS_MAX_ATTEMPTS) holds
@@ -192,7 +199,7 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   // the release bucket through an assumed role (cross-account), everything else our own credentials
   const release = config.releaseAccess;
   const releaseS3 = release ? newS3({ credentials: releaseRoleCredentials(config, release) }) : undefined;
-  const releasePool = releaseS3 ? s3PoolOf(releaseS3) : undefined;
+  const releasePool = releaseS3 ? s3PoolOf(releaseS3, false) : undefined;
   const isRelease = (bucket: string | undefined): boolean =>
     releaseS3 !== undefined && bucket === release?.bucket;
   const poolFor = (bucket: string | undefined): ClientPool<S3Client> =>
@@ -220,9 +227,12 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
   };
 
   const newLambda = (
-    overrides: Pick<LambdaClientConfig, 'requestHandler' | 'retryStrategy' | 'credentials'>,
-  ) => {
-    const client = new LambdaClient({ ...common, ...overrides, cacheMiddleware: true });
+    overrides: Pick<
+      LambdaClientConfig,
+      'requestHandler' | 'retryStrategy' | 'credentials' | 'cacheMiddleware'
+    >,
+  ): LambdaClient => {
+    const client = new LambdaClient({ ...common, ...overrides });
     client.middlewareStack.add(
       (next, context) => async (args) => {
         await pass('Lambda', context.commandName);
@@ -232,9 +242,11 @@ export function createAwsPorts(config: AwsConfig, options: AwsPortsOptions = {})
     );
     return client;
   };
-  // the template only holds the configuration the pooled clients share; it sends nothing itself
-  const lambdaShared = sharedPartsOf(new LambdaClient(common));
-  const lambdaPool = new ClientPool(async () => newLambda(await lambdaShared()));
+  const lambdaPool = poolLike(
+    newLambda({}),
+    (shared) => newLambda({ ...shared, cacheMiddleware: true }),
+    POOLED_CLIENTS_MAX,
+  );
   const lambdaSend = <T>(fn: (client: LambdaClient) => Promise<T>): Promise<T> => lambdaPool.use(fn);
 
   const iam = new IAMClient(common);

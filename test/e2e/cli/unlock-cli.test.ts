@@ -5,17 +5,11 @@
  * with a warning.
  */
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { testClients, uniqueName } from '../../support/emulator';
-import { assertBuilt, cli, e2eEnv, listKeys } from '../reconcile/support';
+import { uniqueName } from '../../support/emulator';
+import { builtCliSuite, cli, e2eEnv, listKeys } from '../reconcile/support';
 
 jest.setTimeout(60_000);
-const clients = testClients();
-beforeAll(() => assertBuilt());
-afterAll(() => {
-  clients.s3.destroy();
-  clients.lambda.destroy();
-  clients.iam.destroy();
-});
+const clients = builtCliSuite();
 
 async function putLiveLock(bucket: string): Promise<string> {
   const body = JSON.stringify({

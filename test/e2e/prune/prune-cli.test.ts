@@ -12,10 +12,9 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { PruneReport } from '../../../src/prune/types';
 import type { StatusReport } from '../../../src/status/types';
 import { tempDir } from '../../support/bundle-builder';
-import { testClients } from '../../support/emulator';
 import { startFaultProxy } from '../../support/fault-proxy';
 import {
-  assertBuilt,
+  builtCliSuite,
   assertI1,
   cli,
   e2eEnv,
@@ -32,12 +31,7 @@ import {
 
 jest.setTimeout(600_000);
 
-const clients = testClients();
-beforeAll(() => assertBuilt());
-afterAll(() => {
-  clients.s3.destroy();
-  clients.lambda.destroy();
-});
+const clients = builtCliSuite();
 
 async function functionExists(name: string): Promise<boolean> {
   try {

@@ -7,9 +7,8 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Plan, RunReport } from '../../../src/reconcile/types';
 import { SETTINGS_MARKER_PREFIX } from '../../../src/settings/fingerprint';
 import { bundleBuffer, simpleAppSpec } from '../../support/bundle-builder';
-import { testClients } from '../../support/emulator';
 import {
-  assertBuilt,
+  builtCliSuite,
   assertI1,
   cli,
   e2eEnv,
@@ -29,15 +28,10 @@ import {
 
 jest.setTimeout(300_000);
 
-const clients = testClients();
+const clients = builtCliSuite();
 /** the markers under deployer/seen/, without the settings fingerprints recorded there */
 const judgementMarkers = async (bucket: string) =>
   (await listKeys(clients.s3, bucket, 'deployer/seen/')).filter((k) => !k.startsWith(SETTINGS_MARKER_PREFIX));
-beforeAll(() => assertBuilt());
-afterAll(() => {
-  clients.s3.destroy();
-  clients.lambda.destroy();
-});
 
 function report(r: CliResult): RunReport {
   try {

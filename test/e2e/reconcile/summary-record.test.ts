@@ -5,14 +5,11 @@
  */
 import type { RunReport } from '../../../src/reconcile/types';
 import { formatDuration } from '../../../src/reconcile/observers/format';
-import { testClients } from '../../support/emulator';
-import { assertBuilt, cli, e2eEnv, getJson, listKeys, makeApp, put, uniqueAppId } from './support';
+import { builtCliSuite, cli, e2eEnv, getJson, listKeys, makeApp, put, uniqueAppId } from './support';
 
 jest.setTimeout(180_000);
 
-const clients = testClients();
-beforeAll(() => assertBuilt());
-afterAll(() => clients.s3.destroy());
+const clients = builtCliSuite();
 
 const SUMMARY = /^Run (\S+): .* — (\S+), (\d+) AWS requests?, exit (\d+)$/m;
 

@@ -20,7 +20,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { bundleBuffer, simpleAppSpec, type BundleSpec } from '../../support/bundle-builder';
-import { uniqueBucket, uniqueName } from '../../support/emulator';
+import { testClients, uniqueBucket, uniqueName } from '../../support/emulator';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -29,6 +29,19 @@ export const PREFIX = 'bundles/';
 export function assertBuilt(): void {
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run test:e2e does)`);
+}
+
+/** A file of CLI tests: the built CLI checked before them, and the raw SDK clients for their own setup
+ * and checks, destroyed after them. Call at the top level of the file. */
+export function builtCliSuite(): ReturnType<typeof testClients> {
+  const clients = testClients();
+  beforeAll(() => assertBuilt());
+  afterAll(() => {
+    clients.s3.destroy();
+    clients.lambda.destroy();
+    clients.iam.destroy();
+  });
+  return clients;
 }
 
 export interface CliResult {

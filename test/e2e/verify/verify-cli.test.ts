@@ -6,10 +6,9 @@
  */
 import { DeleteFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { testClients } from '../../support/emulator';
 import { startHttpReceiver } from '../../support/http-receiver';
 import {
-  assertBuilt,
+  builtCliSuite,
   cli,
   e2eEnv,
   lambdaName,
@@ -21,13 +20,7 @@ import {
 } from '../reconcile/support';
 
 jest.setTimeout(180_000);
-const clients = testClients();
-beforeAll(() => assertBuilt());
-afterAll(() => {
-  clients.s3.destroy();
-  clients.lambda.destroy();
-  clients.iam.destroy();
-});
+const clients = builtCliSuite();
 
 describe('apps-deployer verify', () => {
   it('--help names the options, the environment and the exit codes', async () => {

@@ -45,6 +45,24 @@ function runVerify(e: Env, options: Parameters<typeof verify>[1] = {}): Promise<
 const named = (r: VerifyReport, drift = r.drift): string[] =>
   drift.map((d) => `${d.kind} ${d.resource}`).sort();
 
+/** `--repair` wrote the version record (one repair), the record is `record` again (what provisioning
+ * wrote), and a verify now finds nothing to say while checking the 2 functions and 2 assets. */
+async function expectRecordRewritten(
+  e: Env,
+  repaired: VerifyReport,
+  recordKey: string,
+  record: unknown,
+): Promise<void> {
+  expect(repaired.repairs).toEqual([
+    expect.objectContaining({
+      status: 'repaired',
+      message: expect.stringMatching(/version record written/),
+    }),
+  ]);
+  expect(await readJson(e, recordKey)).toEqual(record);
+  expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
+}
+
 async function provisionApp(e: Env, appId: string, version: string): Promise<void> {
   const spec = await simpleAppSpec(appId, version, { functions: 2 });
   spec.static = { ...spec.static, 'logo.txt': Buffer.from('logo') };
@@ -221,16 +239,9 @@ describe('verify (emulator)', () => {
       expect.objectContaining({ message: expect.stringMatching(/no version record/) }),
     ]);
     const repaired = await runVerify(e, { repair: true });
-    expect(repaired.repairs).toEqual([
-      expect.objectContaining({
-        status: 'repaired',
-        message: expect.stringMatching(/version record written/),
-      }),
-    ]);
 
     // Assess: the same record as provisioning writes; a verify now checks everything
-    expect(await readJson(e, recordKey)).toEqual(record);
-    expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
+    await expectRecordRewritten(e, repaired, recordKey, record);
   });
 
   it('a version record of another bundle (forged under deployer/): --repair records the provisioned one', async () => {
@@ -252,14 +263,7 @@ describe('verify (emulator)', () => {
     const repaired = await runVerify(e, { repair: true });
 
     // Assess: the record is the provisioned bundle's again, and verify checks everything
-    expect(repaired.repairs).toEqual([
-      expect.objectContaining({
-        status: 'repaired',
-        message: expect.stringMatching(/version record written/),
-      }),
-    ]);
-    expect(await readJson(e, recordKey)).toEqual(record);
-    expect(await runVerify(e)).toMatchObject({ exitCode: 0, notices: [], assets: 2, functions: 2 });
+    await expectRecordRewritten(e, repaired, recordKey, record);
   });
 
   it('reports a version whose release bundle is gone or replaced and leaves it as it is', async () => {

@@ -7,11 +7,17 @@
  * DOCKER_STANDIN_PULL_SECONDS (5 s), so each test uses a runtime no other test uses (with the official
  * image and a real Docker, that first pull is a real one).
  */
-import { CreateFunctionCommand, GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  type LambdaClient,
+  type Runtime,
+} from '@aws-sdk/client-lambda';
 import type { AwsPorts } from '../../../src/aws/ports';
 import { FUNCTION_TAGS } from '../../../src/provision/types';
 import { functionZip, tempDir, type BundleSpec } from '../../support/bundle-builder';
 import { backendName, testClients } from '../../support/emulator';
+import { PENDING_TEST_RUNTIMES } from '../../support/manifest-arbitraries';
 import { assertI1, buildBundle, freshEnv, provisioner, uniqueAppId } from './support';
 
 jest.setTimeout(120_000);
@@ -91,7 +97,7 @@ describe('functions still Pending when the next step runs (LocalStack only, by d
   it('a created function is Pending when its wait begins; the manifest follows once it is Active', async () => {
     const env = await freshEnv(dir);
     const appId = uniqueAppId('pend');
-    const { spec } = await oneFunctionSpec(appId, 'ruby3.4', 'app.handler', {
+    const { spec } = await oneFunctionSpec(appId, PENDING_TEST_RUNTIMES[0]!, 'app.handler', {
       'app.rb': "def handler(event:, context:)\n  { statusCode: 200, body: 'ok' }\nend\n",
     });
     const bundle = await buildBundle(dir, 'pending-create', spec);
@@ -118,7 +124,8 @@ describe('functions still Pending when the next step runs (LocalStack only, by d
   it("another run's function, still Pending, is waited for before its configuration is updated", async () => {
     const env = await freshEnv(dir);
     const appId = uniqueAppId('pend');
-    const { spec, zip } = await oneFunctionSpec(appId, 'python3.13', 'app.handler', {
+    const runtime = PENDING_TEST_RUNTIMES[1]!;
+    const { spec, zip } = await oneFunctionSpec(appId, runtime, 'app.handler', {
       'app.py': "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
     });
     const bundle = await buildBundle(dir, 'pending-converge', spec);
@@ -132,7 +139,7 @@ describe('functions still Pending when the next step runs (LocalStack only, by d
     await clients.lambda.send(
       new CreateFunctionCommand({
         FunctionName: fn.lambdaName,
-        Runtime: 'python3.13',
+        Runtime: runtime as Runtime,
         Handler: 'app.handler',
         Role: roleArn,
         Code: { ZipFile: zip },

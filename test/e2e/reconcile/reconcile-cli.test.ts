@@ -270,6 +270,10 @@ describe('apps-deployer reconcile (built CLI, subprocess)', () => {
     // and the next run has nothing to do
     const again = await cli(['reconcile', '--json'], env.vars);
     expect(again.code).toBe(0);
+    const worked = report(again).bundles.filter((b) => b.outcome.status !== 'skipped');
+    // a flake seen once in CI (a bundle provisioned again here): name it when it happens
+    if (worked.length > 0)
+      console.log(`after the SIGKILL, the next run still worked on: ${JSON.stringify(worked)}`);
     expect(report(again).counts).toEqual({ skipped: apps.length });
   });
 });

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# apps-deployer image: the CLI, run as `node /app/dist/cli/main.js <command>` (default: reconcile).
+# apps-deployer image: the CLI, run as `/app/dist/cli/main.js <command>` (default: reconcile).
 #   docker build -t apps-deployer:0.1.0 --build-arg VERSION=0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" .
 #   docker run --rm --read-only --tmpfs /tmp apps-deployer:0.1.0 validate /bundles/app.zip
 # Two stages: `build` compiles TypeScript and prunes dev dependencies; the runtime stage gets only
@@ -43,8 +43,9 @@ LABEL org.opencontainers.image.title="apps-deployer" \
 
 # A dedicated unprivileged user with the uid/gid the Helm chart's securityContext names (10001).
 # npm, npx and corepack are not needed at run time: removing them shrinks what an attacker could use.
-# `apps-deployer` on the PATH (main.js starts with `#!/usr/bin/env node`) serves shells, e.g. GitLab CI
-# jobs that use this image with `entrypoint: [""]`.
+# `apps-deployer` on the PATH serves shells, e.g. GitLab CI jobs that use this image with
+# `entrypoint: [""]`. main.js starts with `#!/usr/bin/env -S node --max-old-space-size=… …`: V8's heap
+# sized the same in every pod, whatever the node's memory (src/cli/main.ts).
 RUN groupadd --system --gid 10001 apps-deployer \
   && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
     --shell /usr/sbin/nologin apps-deployer \
@@ -66,6 +67,7 @@ COPY --from=build /src/dist ./dist
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 
-# The CLI is PID 1 here; in Docker prefer `--init` (docker-compose.yml sets `init: true`).
-ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+# The CLI is PID 1 here (env execs node: one process); in Docker prefer `--init` (docker-compose.yml
+# sets `init: true`). main.js itself, so that its first line's heap flags apply.
+ENTRYPOINT ["/app/dist/cli/main.js"]
 CMD ["reconcile"]

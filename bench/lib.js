@@ -72,10 +72,31 @@ function benchS3(endpoint) {
 }
 
 /**
- * Runs `node <distDir>/cli/main.js ...args` in a child with `env` (plus PATH/HOME and emulator
+ * The node command line of the CLI as its bin runs it: the flags on main.js's first line
+ * (`#!/usr/bin/env -S node FLAGS`: V8's heap sizing, src/cli/main.ts), `extraFlags`, main.js, `args`.
+ * Spelled out rather than executing main.js, so that a dist built before the flags (`--dist`) runs too.
+ * `shipped: false` leaves main.js's flags out (V8 sized from the host: what the flags change).
+ */
+function cliCommand(distDir, args, extraFlags = [], { shipped: withShipped = true } = {}) {
+  const main = path.join(distDir, 'cli', 'main.js');
+  const first = fs.readFileSync(main, 'utf8').split('\n', 1)[0];
+  const shipped = (/^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first)?.[1] ?? '').split(/\s+/).filter(Boolean);
+  return [...(withShipped ? shipped : []), ...extraFlags, main, ...args];
+}
+
+/**
+ * Runs the CLI (`cliCommand`: node with main.js's flags) with `args` in a child with `env` (plus PATH/HOME and emulator
  * settings); resolves { code, ms, selfKb, timeKb, stdout, stderr }.
  */
-function runCliMeasured({ distDir, endpoint, args, env: extraEnv, tag, nodeFlags = [] }) {
+function runCliMeasured({
+  distDir,
+  endpoint,
+  args,
+  env: extraEnv,
+  tag,
+  nodeFlags = [],
+  shippedFlags = true,
+}) {
   const rssFile = path.join(os.tmpdir(), `${tag}-bench-rss-${process.pid}-${Date.now()}.txt`);
   const preload = path.join(os.tmpdir(), `${tag}-bench-preload-${process.pid}.js`);
   fs.writeFileSync(
@@ -91,7 +112,7 @@ function runCliMeasured({ distDir, endpoint, args, env: extraEnv, tag, nodeFlags
     NODE_NO_WARNINGS: '1',
     ...extraEnv,
   };
-  const nodeArgs = [...nodeFlags, '-r', preload, path.join(distDir, 'cli', 'main.js'), ...args];
+  const nodeArgs = cliCommand(distDir, args, [...nodeFlags, '-r', preload], { shipped: shippedFlags });
   const hasTime = fs.existsSync('/usr/bin/time');
   const cmd = hasTime ? '/usr/bin/time' : process.execPath;
   const cmdArgs = hasTime ? ['-f', 'TIME_MAXRSS_KB=%M', process.execPath, ...nodeArgs] : nodeArgs;
@@ -148,6 +169,7 @@ module.exports = {
   freePort,
   startMoto,
   benchS3,
+  cliCommand,
   runCliMeasured,
   mb,
   parseJson,

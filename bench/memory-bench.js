@@ -9,17 +9,20 @@
  * The small and large runs alternate, `--repeat` times each; it prints each run, then mean and
  * spread (min–max) per size and the ratio of the means against the 1.2x target.
  *
+ * The CLI runs as its bin does: node with the heap flags on main.js's first line (src/cli/main.ts);
+ * --host-heap leaves them out (V8 sizes its heap from the host's memory, as before those flags).
  * Usage: npm run bench:memory [-- --small 6 --large 60 --repeat 3 --dist DIR --node-options "..."
- *   --node-flags "..." --alloc-profile DIR [--alloc-promoted]]
- *   --node-options: flags for the CLI's node (e.g. "--max-semi-space-size=1" to show what V8's young
- *   generation contributes); MALLOC_ARENA_MAX, when set, is passed to the CLI (glibc's malloc arenas,
+ *   --node-flags "..." --host-heap --alloc-profile DIR [--alloc-promoted]]
+ *   --node-options: NODE_OPTIONS for the CLI (the command line's flags, main.js's included, win over
+ *   them: to change a shipped flag, use --node-flags); MALLOC_ARENA_MAX, when set, is passed to the CLI (glibc's malloc arenas,
  *   one per thread that allocates by default); --gc-every MS: a full GC every MS ms in the CLI (what
  *   the peak is when garbage never waits for V8's next major GC); --alloc-profile DIR: a sampling heap
  *   profile of every allocation per run (DIR/memory-N-I.heapprofile, opens in Chrome DevTools) and the
  *   top allocators by function (diagnosis only: the profiler itself adds ~10 MB of RSS); with
  *   --alloc-promoted, only what survived the young generation (promoted, live or since collected: what
  *   the old space piles up; two scavenges run before the profile is taken); --node-flags: flags on the
- *   CLI's node command line, for V8 flags NODE_OPTIONS refuses (diagnosis only, e.g. "--no-opt");
+ *   CLI's node command line after main.js's flags, for V8 flags NODE_OPTIONS refuses and to override
+ *   a shipped flag (diagnosis only, e.g. "--no-opt" or "--max-semi-space-size=16");
  *   the RSS at the peak is also split into anonymous memory and mapped files (/proc/self/status);
  *   MEMORY_BENCH_REQUESTS=1: the requests of each run by operation; BENCH_SMALL=1: 6 vs 24 bundles, once each.
  * It prints figures and exits non-zero only when a CLI run fails (never on a ratio: a shared machine
@@ -30,7 +33,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { PutObjectCommand } = require('@aws-sdk/client-s3');
-const { root, startMoto, benchS3, runCliMeasured, parseJson, peakKbOf } = require('./lib');
+const { root, startMoto, benchS3, cliCommand, runCliMeasured, parseJson, peakKbOf } = require('./lib');
 const { createBuckets, inParallel, smallBundle } = require('./fleet');
 
 const argValue = (name, fallback) => {
@@ -46,6 +49,8 @@ const NODE_OPTIONS = argValue('--node-options', '');
 /** V8 flags NODE_OPTIONS refuses, on the CLI's node command line (diagnosis only) */
 const NODE_FLAGS = argValue('--node-flags', '').split(' ').filter(Boolean);
 const GC_EVERY_MS = Number(argValue('--gc-every', '0'));
+/** without main.js's heap flags: V8 sized from the host's memory */
+const HOST_HEAP = process.argv.includes('--host-heap');
 const ALLOC_PROFILE_DIR = argValue('--alloc-profile', '');
 /** with --alloc-profile: keep only what survived the young generation (promoted), live or not */
 const ALLOC_PROMOTED = process.argv.includes('--alloc-promoted');
@@ -79,6 +84,16 @@ const sample = () => {
   for (const k of Object.keys(peak)) if (m[k] > peak[k]) peak[k] = m[k];
 };
 setInterval(sample, 20).unref();
+// V8's collections (what a smaller young generation costs): count and pause time by kind
+const gcs = { minor: 0, major: 0, ms: 0 };
+const { PerformanceObserver, constants } = require('node:perf_hooks');
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcs.ms += e.duration;
+    if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gcs.minor++;
+    else if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.major++;
+  }
+}).observe({ entryTypes: ['gc'] });
 if (${GC_EVERY_MS} > 0) setInterval(() => globalThis.gc(), ${GC_EVERY_MS}).unref();
 let session;
 if (${JSON.stringify(profile ?? '')}) {
@@ -90,6 +105,7 @@ if (${JSON.stringify(profile ?? '')}) {
 }
 process.on('exit', () => {
   sample();
+  const cpu = process.cpuUsage();
   // with --alloc-promoted, two scavenges first: what is still young and dead leaves the profile
   if (session && ${ALLOC_PROMOTED} && typeof globalThis.gc === 'function') { globalThis.gc({ type: 'minor' }); globalThis.gc({ type: 'minor' }); }
   if (session) session.post('HeapProfiler.stopSampling', (err, r) => {
@@ -97,7 +113,7 @@ process.on('exit', () => {
   });
   let afterGc;
   if (typeof globalThis.gc === 'function') { globalThis.gc(); afterGc = process.memoryUsage().heapUsed; }
-  require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...peak, afterGc, spacesAtPeak }));
+  require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...peak, afterGc, spacesAtPeak, cpuMs: (cpu.user + cpu.system) / 1000, gcs }));
 });
 `,
   );
@@ -151,6 +167,7 @@ async function measure(n, label) {
       endpoint: moto.endpoint,
       tag: 'memory',
       nodeFlags: NODE_FLAGS,
+      shippedFlags: !HOST_HEAP,
       args: ['reconcile', '--json', '--concurrency', String(CONCURRENCY)],
       env: {
         AWS_ACCESS_KEY_ID: 'testing',
@@ -185,6 +202,10 @@ async function measure(n, label) {
       codeSpaceMb: (sampled.spacesAtPeak?.code_space?.[0] ?? NaN) / 2 ** 20,
       rssAnonMb: (sampled.spacesAtPeak?.RssAnon?.[0] ?? NaN) / 2 ** 20,
       rssFileMb: (sampled.spacesAtPeak?.RssFile?.[0] ?? NaN) / 2 ** 20,
+      cpuS: (sampled.cpuMs ?? NaN) / 1000,
+      gcMs: sampled.gcs?.ms ?? NaN,
+      scavenges: sampled.gcs?.minor ?? NaN,
+      markCompacts: sampled.gcs?.major ?? NaN,
       profile,
       stderr: run.stderr,
     };
@@ -197,22 +218,27 @@ const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
 const spread = (xs) => `${f1(Math.min(...xs))}–${f1(Math.max(...xs))}`;
 const FIELDS = [
-  ['rssMb', 'peak RSS'],
-  ['heapTotalMb', 'heap committed'],
-  ['heapUsedMb', 'heap used'],
-  ['externalMb', 'external'],
-  ['afterGcMb', 'heap after full GC'],
-  ['newSpaceMb', 'at the peak: new space'],
-  ['oldSpaceMb', 'old space used'],
-  ['codeSpaceMb', 'code space'],
-  ['rssAnonMb', 'RSS anonymous'],
-  ['rssFileMb', 'RSS files'],
+  ['rssMb', 'peak RSS', ' MB'],
+  ['heapTotalMb', 'heap committed', ' MB'],
+  ['heapUsedMb', 'heap used', ' MB'],
+  ['externalMb', 'external', ' MB'],
+  ['afterGcMb', 'heap after full GC', ' MB'],
+  ['newSpaceMb', 'at the peak: new space', ' MB'],
+  ['oldSpaceMb', 'old space used', ' MB'],
+  ['codeSpaceMb', 'code space', ' MB'],
+  ['rssAnonMb', 'RSS anonymous', ' MB'],
+  ['rssFileMb', 'RSS files', ' MB'],
+  // what the memory costs in CPU: the run's user+system time, V8's collections and their pauses
+  ['cpuS', 'CPU', ' s'],
+  ['gcMs', 'GC pauses', ' ms'],
+  ['scavenges', 'scavenges', ''],
+  ['markCompacts', 'mark-compacts', ''],
 ];
 
 function line(r) {
   return (
     `  ${String(r.n).padStart(3)} bundles: exit ${r.code}, ${r.provisioned} provisioned, ${r.s.toFixed(1)} s, ` +
-    FIELDS.map(([k, name]) => `${name} ${f1(r[k])} MB`).join(', ')
+    FIELDS.map(([k, name, unit]) => `${name} ${f1(r[k])}${unit}`).join(', ')
   );
 }
 
@@ -222,7 +248,9 @@ async function main() {
   console.log(
     `memory bench: node ${process.version}, ${os.cpus().length} CPUs; ${SMALL} vs ${LARGE} new bundles ` +
       `× 2 functions, concurrency ${CONCURRENCY}, ${REPEAT} run(s) each` +
-      `${NODE_OPTIONS ? `, node ${NODE_OPTIONS}` : ''}${GC_EVERY_MS ? `, full GC every ${GC_EVERY_MS} ms` : ''}`,
+      `, ${HOST_HEAP ? 'V8 heap sized from the host (--host-heap)' : `node ${cliCommand(dist, []).slice(0, -1).join(' ') || '(no flags)'}`}` +
+      `${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''}` +
+      `${NODE_OPTIONS ? `, NODE_OPTIONS ${NODE_OPTIONS}` : ''}${GC_EVERY_MS ? `, full GC every ${GC_EVERY_MS} ms` : ''}`,
   );
   const runs = { [SMALL]: [], [LARGE]: [] };
   for (let i = 0; i < REPEAT; i++) {
@@ -244,8 +272,8 @@ async function main() {
     console.log(
       `  ${String(n).padStart(3)} bundles: ` +
         FIELDS.map(
-          ([k, name]) =>
-            `${name} ${f1(mean(runs[n].map((r) => r[k])))} (${spread(runs[n].map((r) => r[k]))})`,
+          ([k, name, unit]) =>
+            `${name} ${f1(mean(runs[n].map((r) => r[k])))}${unit} (${spread(runs[n].map((r) => r[k]))})`,
         ).join(', '),
     );
   for (const [k, name] of FIELDS) {

@@ -14,8 +14,7 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const path = require('node:path');
-const { root, benchS3 } = require('./lib');
+const { root, benchS3, cliCommand } = require('./lib');
 const { zipBuffer } = require('./fleet');
 
 const PREFIX = 'bundles/';
@@ -118,12 +117,12 @@ function cliEnv(endpoint, extra = {}) {
 }
 
 /**
- * Starts `node dist/cli/main.js ...args`; returns { child, done } where done resolves
+ * Starts the CLI as its bin runs it (`cliCommand`) with `args`; returns { child, done } where done resolves
  * { code, signal, ms, stdout, stderr }.
  */
 function startCli(distDir, args, env) {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [path.join(distDir, 'cli', 'main.js'), ...args], {
+  const child = spawn(process.execPath, cliCommand(distDir, args), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

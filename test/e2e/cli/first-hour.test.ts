@@ -31,7 +31,7 @@ afterAll(async () => {
 /** The CLI on a pseudo-terminal (util-linux `script`): stdout and stderr are a TTY, as for a user. */
 function cliOnTerminal(args: string[], env: Record<string, string>): Promise<CliResult> {
   const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  const command = [CLI, ...args].map(quote).join(' ');
   return new Promise((resolve) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'dumb', ...env },

@@ -21,8 +21,8 @@ interface Ran {
 function cli(args: string[], env: Record<string, string | undefined>): Promise<Ran> {
   return new Promise((resolve) => {
     execFile(
-      'node',
-      [CLI, ...args],
+      CLI,
+      args,
       {
         env: {
           ...process.env,

@@ -116,8 +116,9 @@ describe('Dockerfile', () => {
   it('starts the CLI of package.json bin, reconcile by default, in production mode', () => {
     expect(pkg.bin['apps-deployer']).toBe('dist/cli/main.js');
     expect(all(runtime, 'WORKDIR').map((w) => w.args)).toEqual(['/app']);
+    // main.js itself (not `node main.js`): its first line's heap flags apply, as for the bin
     expect(all(runtime, 'ENTRYPOINT').map((e) => JSON.parse(e.args) as string[])).toEqual([
-      ['node', `/app/${pkg.bin['apps-deployer']}`],
+      [`/app/${pkg.bin['apps-deployer']}`],
     ]);
     expect(all(runtime, 'CMD').map((e) => JSON.parse(e.args) as string[])).toEqual([['reconcile']]);
     const env = all(runtime, 'ENV')

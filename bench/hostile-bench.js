@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Bench of `validateBundle` (the built dist/) over the largest hostile shapes within the caps, four
- * validations at once in one process, as reconcile runs them (DESIGN.md "One reading of every byte":
+ * validations at once in one process (node with the CLI's heap flags), as reconcile runs them (DESIGN.md "One reading of every byte":
  * peak RSS <= 300 MB at the default concurrency for any input within the caps). Shapes:
  *   fn-50k-long-names  a function zip of 50,000 entries with ~200-byte names
  *   bundle-10k-entries a bundle of 10,000 entries (5,000 static files, 4,998 directories)
@@ -21,7 +21,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { MB, root, mb, peakKbOf, distDirArg } = require('./lib');
+const { MB, root, mb, peakKbOf, distDirArg, shippedNodeFlags } = require('./lib');
 
 const BOUND_MB = 300;
 const CONCURRENCY = 4;
@@ -242,7 +242,8 @@ async function child(files) {
 }
 
 function measure(files) {
-  const args = [self, '--child', '--dist', distDir, ...files];
+  // node with the CLI's heap flags (main.js's first line): the reader under the heap it runs with
+  const args = [...shippedNodeFlags(distDir), self, '--child', '--dist', distDir, ...files];
   const hasTime = fs.existsSync('/usr/bin/time');
   const r = hasTime
     ? spawnSync('/usr/bin/time', ['-f', 'TIME_MAXRSS_KB=%M', process.execPath, ...args], { encoding: 'utf8' })

@@ -71,17 +71,21 @@ function benchS3(endpoint) {
   });
 }
 
+/** The node flags on the built CLI's first line (`#!/usr/bin/env -S node FLAGS`: V8's heap, src/cli/main.ts). */
+function shippedNodeFlags(distDir) {
+  const first = fs.readFileSync(path.join(distDir, 'cli', 'main.js'), 'utf8').split('\n', 1)[0];
+  return (/^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first)?.[1] ?? '').split(/\s+/).filter(Boolean);
+}
+
 /**
- * The node command line of the CLI as its bin runs it: the flags on main.js's first line
- * (`#!/usr/bin/env -S node FLAGS`: V8's heap sizing, src/cli/main.ts), `extraFlags`, main.js, `args`.
- * Spelled out rather than executing main.js, so that a dist built before the flags (`--dist`) runs too.
- * `shipped: false` leaves main.js's flags out (V8 sized from the host: what the flags change).
+ * The node command line of the CLI as its bin runs it: main.js's flags (`shippedNodeFlags`),
+ * `extraFlags`, main.js, `args`. Spelled out rather than executing main.js, so that a dist built
+ * before the flags (`--dist`) runs too. `shipped: false` leaves main.js's flags out (V8 sized from the
+ * host: what the flags change).
  */
-function cliCommand(distDir, args, extraFlags = [], { shipped: withShipped = true } = {}) {
+function cliCommand(distDir, args, extraFlags = [], { shipped = true } = {}) {
   const main = path.join(distDir, 'cli', 'main.js');
-  const first = fs.readFileSync(main, 'utf8').split('\n', 1)[0];
-  const shipped = (/^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first)?.[1] ?? '').split(/\s+/).filter(Boolean);
-  return [...(withShipped ? shipped : []), ...extraFlags, main, ...args];
+  return [...(shipped ? shippedNodeFlags(distDir) : []), ...extraFlags, main, ...args];
 }
 
 /**
@@ -169,6 +173,7 @@ module.exports = {
   freePort,
   startMoto,
   benchS3,
+  shippedNodeFlags,
   cliCommand,
   runCliMeasured,
   mb,

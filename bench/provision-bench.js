@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Bench of `apps-deployer provision`: peak RSS of the built CLI (`node dist/cli/main.js provision`, a
- * child process) provisioning one bundle of 4 function zips of ~45 MB (incompressible) and 100 MB of
+ * Bench of `apps-deployer provision`: peak RSS of the built CLI (`provision`, run as its bin does:
+ * node with main.js's heap flags; a child process) provisioning one bundle of 4 function zips of ~45 MB (incompressible) and 100 MB of
  * static files (large ones go up as multipart uploads), against a moto server started here.
  * Target (issue 3): peak RSS <= 250 MB — code and assets stream, nothing the size of a function is
  * held in memory. A second provision (nothing to do) is measured too.

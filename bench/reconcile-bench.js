@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Bench of a whole reconcile run: peak RSS of the built CLI (`node dist/cli/main.js reconcile`, a child
- * process) over N bundles of ~200 MB (4 function zips of ~45 MB of incompressible data + static files)
+ * Bench of a whole reconcile run: peak RSS of the built CLI (`reconcile`, run as its bin does: node
+ * with main.js's heap flags; a child process) over N bundles of ~200 MB (4 function zips of ~45 MB of incompressible data + static files)
  * at concurrency 4, against a moto server started here. Target (DESIGN.md "Memory"): peak RSS <= 300 MB.
  * Then a second run (nothing to do) is measured too.
  *

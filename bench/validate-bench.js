@@ -16,7 +16,7 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { zipTo, argValue, distDirArg } = require('./lib');
+const { zipTo, argValue, distDirArg, shippedNodeFlags } = require('./lib');
 
 const MB = 1024 * 1024;
 const FUNCTIONS = 4;
@@ -141,14 +141,28 @@ async function main() {
   const warm = timed('unzip', ['-tqq', bundleFile]);
   if (warm.status !== 0)
     throw new Error(`unzip -t failed on the bench bundle:\n${warm.stdout}${warm.stderr}`);
-  const first = timed(process.execPath, [self, '--child', bundleFile, '--dist', distDir]);
+  const first = timed(process.execPath, [
+    ...shippedNodeFlags(distDir),
+    self,
+    '--child',
+    bundleFile,
+    '--dist',
+    distDir,
+  ]);
   const firstOut = JSON.parse(first.stdout.trim().split('\n').pop());
   if (!firstOut.ok) throw new Error(`the bench bundle is invalid:\n${firstOut.errors.join('\n')}`);
 
   const v = [];
   const u = [];
   for (let i = 0; i < runs; i++) {
-    const run = timed(process.execPath, [self, '--child', bundleFile, '--dist', distDir]);
+    const run = timed(process.execPath, [
+      ...shippedNodeFlags(distDir),
+      self,
+      '--child',
+      bundleFile,
+      '--dist',
+      distDir,
+    ]);
     const out = JSON.parse(run.stdout.trim().split('\n').pop());
     v.push({ wall: run.ms, inner: out.ms, rssKb: Math.max(out.maxRssKb, run.timeRssKb || 0) });
     const z = timed('unzip', ['-tqq', bundleFile]);

@@ -15,7 +15,9 @@
  *    (setS3ClockOffset): the deployer's real takeover path (read the lock, judge it expired, replace
  *    it with If-Match on its ETag) runs against the real lock the killed process left, without waiting
  *    a minute per round. --wait-ttl waits the TTL for real instead (slow: a minute per kill);
- *  - after it: exit 0, every bundle uploaded so far provisioned, I1, nothing duplicated, no lock.
+ *  - after it: exit 0, every bundle uploaded so far provisioned, I1, nothing duplicated, no lock, and
+ *    `plan` has nothing left to do (a kill between a manifest and its marker once left a version whose
+ *    settings the run after the converging one still converged).
  * A run that finishes before its kill point is not counted (its round is repeated with new bundles and
  * a kill point within what that run needed). Exit 1 when any outcome is wrong.
  *
@@ -83,6 +85,17 @@ async function reconcile(proxy, hook, killAt) {
   };
 }
 
+/** What `plan` would still do after a converging run: ["<release key>: <action> (<reason>)"]. */
+async function leftoverWork(proxy) {
+  const { WORK_ACTIONS } = require(path.join(dist, 'reconcile', 'plan.js'));
+  const res = await R.startCli(dist, ['plan', '--json'], R.cliEnv(proxy.url)).done;
+  if (res.code !== 0) return [`plan exited ${res.code ?? res.signal}: ${res.stderr.slice(-500)}`];
+  const plan = JSON.parse(res.stdout);
+  return plan.items
+    .filter((i) => WORK_ACTIONS.has(i.action))
+    .map((i) => `${i.releaseKey}: ${i.action} (${i.reason})`);
+}
+
 async function main() {
   if (!fs.existsSync(path.join(dist, 'cli', 'main.js')))
     throw new Error(`${dist}/cli/main.js is missing: run \`npm run build\` (npm run reliability:crash does)`);
@@ -135,6 +148,7 @@ async function main() {
       else if (after.lock) proxy.setS3ClockOffset((TTL_SECONDS + 2) * 1000);
       const next = await reconcile(proxy, hook, undefined);
       const end = await R.checkState(clients, fleet, published);
+      const left = await leftoverWork(proxy);
       const tag = `kill ${kills} (round ${round})`;
       for (const v of [...after.i1, ...end.i1]) problems.push(`${tag}: I1 violated: ${v}`);
       for (const v of [...after.dup, ...end.dup]) problems.push(`${tag}: ${v}`);
@@ -146,6 +160,7 @@ async function main() {
       if (end.manifests !== fleet.length)
         problems.push(`${tag}: ${end.manifests}/${fleet.length} provisioned`);
       if (end.lock) problems.push(`${tag}: the lock was left behind by the converging run`);
+      for (const w of left) problems.push(`${tag}: after the converging run, plan still has work: ${w}`);
       const row = [
         kills,
         point,
@@ -158,6 +173,7 @@ async function main() {
         end.i1.length + after.i1.length === 0 ? 'ok' : 'VIOLATED',
         end.dup.length + after.dup.length === 0 ? 'none' : 'FOUND',
         end.lock ? 'LEFT' : 'none',
+        left.length,
       ];
       rows.push(row);
       console.log(`  ${row.join(' | ')}`);
@@ -182,6 +198,7 @@ async function main() {
       'I1',
       'duplicates',
       'lock at end',
+      'then planned',
     ],
     rows,
   );

@@ -3,7 +3,8 @@
  *
  *  provision / recheck-rejected / check-reupload:
  *    download (If-Match the listed ETag, hashed) →
- *    [a manifest exists] compare with its bundle-sha256: same bytes → identical; other bytes →
+ *    [a manifest exists] compare with its bundle-sha256: same bytes → identical (converged too, as
+ *      for converge-settings, when the app's settings fingerprint is stale); other bytes →
  *      conflict (or, with --replace, redeploy) →
  *    validate fully (no AWS write before) → rejected, with every issue →
  *    provision (IAM once per run, then functions, assets, manifest last) → provisioned
@@ -68,6 +69,9 @@ export interface ApplyContext {
   maxBundleBytes: number;
   /** a configuration failure: the run starts no new bundle and exits 2 */
   stopRun: (err: AwsConfigurationError) => void;
+  /** whether the app's current settings fingerprint is missing from the listing (reconcile/settings.ts);
+   * absent: never */
+  settingsStale?: (appId: string) => boolean;
 }
 
 /** What a worker does with one plan item. Never throws: a failure is an outcome. */
@@ -126,14 +130,18 @@ async function judge(
   let replace = false;
   // converge-settings: a bundle already judged provisioned, provisioned again so that its functions
   // take the new settings (the provisioner converges an existing version without rewriting it)
-  if (item.action !== 'provision' && item.action !== 'converge-settings') {
+  let converge = item.action === 'converge-settings';
+  if (item.action !== 'provision' && !converge) {
     const provisioned = await provisionedSha256(ctx, appId, version);
     if (provisioned.exists) {
       if (provisioned.sha256 === dl.sha256Hex) {
         await mark(ctx, logger, stem, item, 'identical', { bundleSha256: dl.sha256Hex });
-        return { status: 'identical' };
-      }
-      if (provisioned.sha256 !== undefined) {
+        // the version is live, but its app's settings were never recorded as converged (a run killed
+        // between this manifest and its marker, before the fingerprints): converge it now, so that the
+        // fingerprint is recorded by this run and the next one has nothing to do
+        if (ctx.settingsStale?.(appId) !== true) return { status: 'identical' };
+        converge = true;
+      } else if (provisioned.sha256 !== undefined) {
         if (!ctx.replace) {
           const message =
             `release object ${item.releaseKey} (ETag ${item.etag}, sha256 ${dl.sha256Hex}) has other bytes ` +
@@ -186,8 +194,7 @@ async function judge(
     await mark(ctx, logger, stem, item, outcome, { bundleSha256: dl.sha256Hex, message });
     return { status: 'conflict', message };
   }
-  if (item.action !== 'converge-settings')
-    await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });
+  if (!converge) await mark(ctx, logger, stem, item, 'provisioned', { bundleSha256: bundle.sha256Hex });
   await forgetOtherBytes(ctx, logger, stem, item, result.status === 'provisioned');
   logger.info({ step: 'provision', status: result.status, durationMs: result.durationMs }, 'provisioned');
   return { status: 'provisioned', result };

@@ -32,7 +32,7 @@ import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
 import { runPool } from './pool';
 import { limitUploads } from './upload-budget';
-import { settleSettings, warnUnknownOverrides } from './settings';
+import { settleSettings, staleSettings, warnUnknownOverrides } from './settings';
 import { effectiveSettings } from '../settings/effective';
 import { settingsFingerprint } from '../settings/fingerprint';
 import { newReport, requestsSince, writeRunRecord } from './report';
@@ -259,6 +259,7 @@ export async function reconcile(
         stopRun: (err) => {
           stopped ??= err;
         },
+        settingsStale: staleSettings(listings, fingerprintOf),
         onBytes: (item, bytes) =>
           dispatch.emit('bundleBytes', { item, step: 'download', bytes, total: item.size }),
         onUploadBytes: (item, p) =>
@@ -340,6 +341,7 @@ interface RunScope {
   disk: DiskBudget;
   maxBundleBytes: number;
   stopRun: ApplyContext['stopRun'];
+  settingsStale: ApplyContext['settingsStale'];
   onBytes: ApplyContext['onBytes'];
   onUploadBytes: ApplyContext['onUploadBytes'];
 }
@@ -375,6 +377,7 @@ function applyContext(deps: ReconcileDeps, scope: RunScope): ApplyContext {
     disk: scope.disk,
     maxBundleBytes: scope.maxBundleBytes,
     stopRun: scope.stopRun,
+    settingsStale: scope.settingsStale,
   };
 }
 

@@ -25,6 +25,16 @@ export function warnUnknownOverrides(overrides: Record<string, unknown>, plan: P
     );
 }
 
+/** Whether an app's current settings fingerprint is missing from the listing: its functions are not
+ * known to have its settings (the plan's converge-settings rule, for apply.ts's identical re-uploads). */
+export function staleSettings(
+  listings: Listings,
+  fingerprintOf: (appId: string) => string,
+): (appId: string) => boolean {
+  const recorded = recordedFingerprints(listings.markers.map((o) => o.key));
+  return (appId) => recorded.get(appId)?.has(fingerprintOf(appId)) !== true;
+}
+
 /**
  * After the work: records the settings fingerprint of every app whose fingerprint was stale and
  * whose work items all completed (none failed) leaving a live version, so that the next run leaves
@@ -45,7 +55,8 @@ export async function recordSettings(
   let complete = true;
   const recorded = recordedFingerprints(listings.markers.map((o) => o.key));
   // per app: every work item completed, and one provisioned a version with these settings (an
-  // 'identical' re-upload converged nothing: its version converges in the next run)
+  // 'identical' re-upload converged nothing; apply.ts converges it, as 'provisioned', when the app's
+  // fingerprint is stale)
   const apps = new Map<string, { ok: boolean; live: boolean }>();
   for (const item of work) {
     if (item.appId === undefined) continue;

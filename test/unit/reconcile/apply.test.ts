@@ -202,6 +202,23 @@ describe('applyItem', () => {
     ]);
   });
 
+  it("converges an identical re-upload whose app's settings fingerprint is stale (a run killed after the manifest)", async () => {
+    const real = createHash('sha256').update('bytes').digest('hex');
+    s3Mock.on(GetObjectCommand).callsFake(() => body());
+    s3Mock.on(PutObjectCommand).resolves({});
+    s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'bundle-sha256': real } });
+    const converged: ProvisionResult = { ...result, status: 'already-provisioned' };
+    const provision = jest.fn(async () => converged);
+    const stale = ctx({ provision, settingsStale: (appId) => appId === 'com.example.a' });
+
+    const outcome = await applyItem(item({ action: 'check-reupload' }), stale, silentLogger(), 0);
+
+    // judged identical (one marker), and converged: 'provisioned' makes the run record the fingerprint
+    expect(outcome).toEqual({ status: 'provisioned', result: converged });
+    expect(provision).toHaveBeenCalledTimes(1);
+    expect(markerPuts().map((p) => p.Key)).toEqual(['deployer/seen/com.example.a_1.0/e1/identical-v1']);
+  });
+
   it('does nothing once the lock is lost', async () => {
     const lost = new LockLostError('s3://apps/deployer/lock', 'taken over');
     const outcome = await applyItem(

@@ -44,7 +44,7 @@ LABEL org.opencontainers.image.title="apps-deployer" \
 # A dedicated unprivileged user with the uid/gid the Helm chart's securityContext names (10001).
 # npm, npx and corepack are not needed at run time: removing them shrinks what an attacker could use.
 # `apps-deployer` on the PATH serves shells, e.g. GitLab CI jobs that use this image with
-# `entrypoint: [""]`. main.js starts with `#!/usr/bin/env -S node --max-old-space-size=… …`: V8's heap
+# `entrypoint: [""]`. main.js starts with `#!/usr/bin/env -S node --max-old-space-size=384`: V8's heap
 # sized the same in every pod, whatever the node's memory (src/cli/main.ts).
 RUN groupadd --system --gid 10001 apps-deployer \
   && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

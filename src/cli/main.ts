@@ -1,17 +1,15 @@
-#!/usr/bin/env -S node --max-old-space-size=384 --max-semi-space-size=4
+#!/usr/bin/env -S node --max-old-space-size=384
 /**
  * The thin CLI: parse, load the command's module only when it runs, map errors to exit codes.
  * Every command module exports `run(...)` returning the exit code; nothing below src/cli prints.
  *
- * The first line sizes V8's heap the same on every host (BENCHMARKS.md, "Memory against the number of
- * bundles"). Node sizes the heap from the memory it sees (the host's, or the cgroup's where libuv
- * reads it): on a 24 GiB host
- * the old generation may grow 4x past the live heap before a mark-compact and the young generation
- * to 2x16 MB, so a run's peak depended on the host and on how long it ran, not on what it keeps.
- * 384 MB of old space fits the DESIGN's 300 MB peak with room and the chart's smallest memory limit
- * (512Mi); V8 then grows its heap by at most ~1.35x between collections. 4 MB semi-spaces cost no CPU
- * measurably (the deployer waits on AWS). Run by `node` directly (`node dist/cli/main.js`), the line
- * is ignored and the operator's own flags apply (README, "Operations").
+ * The first line sizes V8's old generation the same on every host (BENCHMARKS.md, "V8's heap sized by
+ * the CLI"). By default Node sizes it from the memory it sees (the host's, or the cgroup's where libuv
+ * reads it), and V8 lets the old space grow past the live heap by a factor that rises with that size
+ * (up to 4x from 2 GB): on a large host a run's peak depended on the host and on how long the run
+ * lasted, not on what it keeps (~20 MB). At 384 MB the factor stays near 1.35x; 384 MB also fits
+ * under the chart's smallest memory limit (512Mi). Run by `node` directly (`node dist/cli/main.js`),
+ * the line is ignored and the operator's own flags apply (README, "Memory: V8's heap").
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, errorMessage, exitCodeFor, DeployerError } from '../errors';

@@ -4,20 +4,11 @@
  * escaped (escapeTerminal): keys and messages must not drive the terminal.
  */
 import { escapeTerminal as t } from '../text/escape';
+import { tableLines } from '../text/table';
 import type { Drift, VerifyReport } from './types';
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 function driftRows(drift: Drift[]): string[] {
-  return table([
+  return tableLines([
     ['APP', 'VERSION', 'RESOURCE', 'DRIFT', 'WHAT DIFFERS'],
     ...drift.map((d) => [t(d.appId), t(d.version), t(d.resource), d.kind, t(d.detail)]),
   ]);

@@ -9,6 +9,7 @@ import type { Issue } from '../../bundle/types';
 import type { BundleOutcome, BundleReport, Plan, PlanAction, PlanItem, RunReport } from '../types';
 import { OUTCOME_STATUSES } from '../types';
 import { escapeTerminal as t } from '../../text/escape';
+import { tableLines } from '../../text/table';
 
 /** Actions that make a run download and judge the bundle. */
 export const ACTIVE_ACTIONS: ReadonlySet<PlanAction> = new Set<PlanAction>([
@@ -65,14 +66,7 @@ export function formatDuration(ms: number): string {
 
 /** Columns padded to their widest cell; the last column is not padded. */
 export function renderTable(headers: string[], rows: string[][], indent = ''): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    indent +
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
+  return tableLines([headers, ...rows], indent).join('\n');
 }
 
 /** An issue on one line, escaped for the terminal. */

@@ -1,6 +1,13 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { listAll, listState } from '../../../src/reconcile/listing';
+import { getHeapStatistics } from 'node:v8';
+import { ExitCode } from '../../../src/errors';
+import {
+  HEAP_BYTES_PER_LISTED_OBJECT,
+  ListingBudget,
+  listAll,
+  listState,
+} from '../../../src/reconcile/listing';
 import { stubbedPorts } from './stubbed';
 
 const s3Mock = mockClient(S3Client);
@@ -58,5 +65,56 @@ describe('listAll', () => {
     expect(l.release.map((o) => o.key)).toEqual(['rel:bundles/x']);
     expect(l.manifests.map((o) => o.key)).toEqual(['apps:manifests/x']);
     expect(l.markers.map((o) => o.key)).toEqual(['apps:deployer/seen/x']);
+  });
+});
+
+describe('the listings are bounded by the heap', () => {
+  const page = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ Key: `${prefix}k${i}`, ETag: '"e"', Size: 1 }));
+
+  it('by default, as many objects as the heap limit holds at HEAP_BYTES_PER_LISTED_OBJECT each', () => {
+    const expected = Math.floor(getHeapStatistics().heap_size_limit / HEAP_BYTES_PER_LISTED_OBJECT);
+    expect(new ListingBudget().max).toBe(expected);
+    // the CLI's 384 MB of old space (plus the young generation) holds ~290,000: far more than a fleet
+    expect(Math.floor(((384 + 48) * 2 ** 20) / HEAP_BYTES_PER_LISTED_OBJECT)).toBeGreaterThan(250_000);
+  });
+
+  it('a listing past the budget stops with exit 2, naming where and the fix, before holding it all', async () => {
+    // Prepare: pages of 3 under p/, forever truncated
+    let pages = 0;
+    s3Mock.on(ListObjectsV2Command).callsFake(() => {
+      pages++;
+      return { IsTruncated: true, NextContinuationToken: `t${pages}`, Contents: page('p/', 3) };
+    });
+    // Act
+    const listed = listAll(ports().s3, 'b', 'p/', 3, new ListingBudget(10));
+    // Assess: the 4th page (objects 10-12) passes 10; nothing past it is requested
+    await expect(listed).rejects.toMatchObject({
+      code: 'LISTING_TOO_LARGE',
+      exitCode: ExitCode.Usage,
+      resource: 's3://b/p/',
+      message: expect.stringMatching(/more than 10 objects .*s3:\/\/b\/p\/.*heap \(\d+ MB\)/),
+      hint: expect.stringMatching(/release prefix.*prune.*--max-old-space-size/),
+    });
+    expect(pages).toBe(4);
+  });
+
+  it('a budget exactly met is not passed', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ IsTruncated: false, Contents: page('p/', 10) });
+    await expect(listAll(ports().s3, 'b', 'p/', 10, new ListingBudget(10))).resolves.toHaveLength(10);
+  });
+
+  it("a run's three listings share one budget: each under it, together over it", async () => {
+    s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+      IsTruncated: false,
+      Contents: page(input.Prefix, 4),
+    }));
+    const where = { appsBucket: 'apps', releaseBucket: 'rel', releasePrefix: 'bundles/' };
+    await expect(listState(ports().s3, where, undefined, new ListingBudget(12))).resolves.toMatchObject({
+      release: expect.any(Array),
+    });
+    await expect(listState(ports().s3, where, undefined, new ListingBudget(11))).rejects.toMatchObject({
+      code: 'LISTING_TOO_LARGE',
+    });
   });
 });

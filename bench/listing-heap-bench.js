@@ -193,7 +193,7 @@ async function child() {
   };
   /** Records a phase's live heap, and names it on stderr (an abort then says how far it got). */
   const phase = (name, bytes) => {
-    process.stderr.write(`PHASE ${name}\n`);
+    process.stderr.write(`PHASE ${name} ${bytes}\n`);
     return bytes;
   };
   const phases = {};
@@ -220,10 +220,10 @@ async function child() {
     held = [listings, plan];
     phases.planned = phase('planned', live());
     counts = plan.counts;
-    held = [plan, formatPlan(plan)]; // `plan`: the listings are dropped once planned
-    phases['plan printed'] = phase('plan printed', live());
-    held = [plan, JSON.stringify(plan, null, 2)];
+    held = [plan, JSON.stringify(plan, null, 2)]; // `plan`: the listings are dropped once planned
     phases['plan --json printed'] = phase('plan --json printed', live());
+    held = [plan, formatPlan(plan)];
+    phases['plan printed'] = phase('plan printed', live());
   } else {
     const report = await getStatus(s3, WHERE, { now: new Date() });
     phases.reported = phase('reported', live());
@@ -232,10 +232,10 @@ async function child() {
       provisioned: report.provisioned.length,
       upToDate: report.upToDate,
     };
-    held = [report, formatStatus(report)];
-    phases['status printed'] = phase('status printed', live());
     held = [report, JSON.stringify(report, null, 2)];
     phases['status --json printed'] = phase('status --json printed', live());
+    held = [report, formatStatus(report)];
+    phases['status printed'] = phase('status printed', live());
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const outputChars = held[1].length;
@@ -290,7 +290,10 @@ function measure(dist, command, n, hostHeap) {
           command,
           failed: true,
           outOfHeap: HEAP_LIMIT_RE.test(stderr),
-          after: [...stderr.matchAll(/^PHASE (.*)$/gm)].pop()?.[1],
+          after: [...stderr.matchAll(/^PHASE (.*) (\d+)$/gm)]
+            .map((m) => `${m[1]}" (live ${mbOf(Number(m[2]))})`)
+            .pop(),
+          error: /^(RangeError|TypeError|Error)[^\n]*/m.exec(stderr)?.[0],
           code,
           signal,
           wallMs,
@@ -306,7 +309,9 @@ const listedOf = (n) => n + 2 * Math.ceil(n / 2) + Math.ceil(n / VERSIONS_PER_AP
 
 function rowOf(r) {
   if (r.failed) {
-    const why = `${r.outOfHeap ? 'V8 aborted: heap limit reached' : `exit ${r.code ?? r.signal}`}${r.after ? ` after "${r.after}"` : ''}`;
+    const why =
+      `${r.outOfHeap ? 'V8 aborted: heap limit reached' : `${r.error ?? `exit ${r.code ?? r.signal}`}`}` +
+      `${r.after ? ` after "${r.after}` : ''}`;
     return `| ${r.command} | ${r.n.toLocaleString('en')} | ${listedOf(r.n).toLocaleString('en')} | **${why}** | | | ${(r.wallMs / 1000).toFixed(1)} s |`;
   }
   const worst = Object.entries(r.phases).sort((a, b) => b[1] - a[1])[0][0];
@@ -363,7 +368,7 @@ async function parent() {
       runs.push(r);
       all.push(r);
       console.log(rowOf(r));
-      if (r.failed && !r.outOfHeap) console.log(r.stderr);
+      if (r.failed && !r.outOfHeap && !r.error) console.log(r.stderr);
     }
     const fitted = runs.filter((r) => !r.failed).map((r) => r.n);
     const aborted = runs.filter((r) => r.outOfHeap).map((r) => r.n);

@@ -23,8 +23,11 @@
  * over the phases); "peak heap" = the largest heapUsed sampled (every listed page, every phase end,
  * before the GC); peak RSS = process.resourceUsage().maxRSS.
  *
+ * `--shape junk`: the fleet of an uploader alone, N release objects under non-canonical keys
+ * (`bundles/upload-<i>.zip`), nothing provisioned, no marker (listed objects = N).
+ *
  *   npm run build && node bench/listing-heap-bench.js [--sizes 10000,100000,300000] [--commands plan,status]
- *        [--dist DIR] [--host-heap (without main.js's flags: V8 sized from the host)]
+ *        [--shape fleet|junk] [--dist DIR] [--host-heap (without main.js's flags: V8 sized from the host)]
  */
 'use strict';
 /* global setImmediate */
@@ -55,7 +58,7 @@ const appIdOf = (a) => `com.example.bench-app-${String(a).padStart(6, '0')}`;
 const stemOf = (i) => `${appIdOf(Math.floor(i / VERSIONS_PER_APP))}_1.0.${i % VERSIONS_PER_APP}`;
 
 /** The three listings of a fleet of N, as virtual sorted arrays: { count, at(j) → S3 object }. */
-function fleetListings(n, markerVersion, fingerprintOf) {
+function fleetListings(n, markerVersion, fingerprintOf, shape) {
   // flat strings, as the SDK's XML parser gives them (a template literal's result is a tree of
   // concatenations, larger: the listing measured ~300 bytes per object with flat strings, ~450 without;
   // the real SDK parsing synthetic XML pages, ~315 at 100,000)
@@ -70,6 +73,16 @@ function fleetListings(n, markerVersion, fingerprintOf) {
     StorageClass: 'STANDARD',
   });
   const releaseEtag = (i) => md5(`release ${i}`);
+  if (shape === 'junk')
+    return {
+      [`${WHERE.releaseBucket}/${WHERE.releasePrefix}`]: {
+        count: n,
+        at: (i) =>
+          obj(`${WHERE.releasePrefix}upload-${String(i).padStart(7, '0')}.zip`, releaseEtag(i), 1000, i),
+      },
+      [`${WHERE.appsBucket}/manifests/`]: { count: 0, at: () => undefined },
+      [`${WHERE.appsBucket}/deployer/seen/`]: { count: 0, at: () => undefined },
+    };
   const provisioned = Math.ceil(n / 2); // release objects 0, 2, 4, …
   const apps = Math.ceil(n / VERSIONS_PER_APP);
   return {
@@ -166,6 +179,7 @@ async function child() {
   const dist = path.resolve(argValue('--dist', ''));
   const n = Number(argValue('--n', '0'));
   const command = argValue('--command', 'plan');
+  const shape = argValue('--shape', 'fleet');
   const load = (p) => require(path.join(dist, p));
   const { listState } = load('reconcile/listing.js');
   const { buildPlan } = load('reconcile/plan.js');
@@ -199,7 +213,7 @@ async function child() {
   const phases = {};
   const inside = 'inside getStatus (listings, plan, index)';
   const s3 = s3Double(
-    fleetListings(n, VALIDATOR_VERSION, (appId) => settingsMarkerKey(appId, fingerprintOf(appId))),
+    fleetListings(n, VALIDATOR_VERSION, (appId) => settingsMarkerKey(appId, fingerprintOf(appId)), shape),
     sample,
     () => (phases[inside] = Math.max(phases[inside] ?? 0, phase(inside, live()))),
   );
@@ -260,7 +274,7 @@ async function child() {
 
 // ------------------------------------------------------------------------------- the parent: the table
 
-function measure(dist, command, n, hostHeap) {
+function measure(dist, command, n, hostHeap, shape) {
   const flags = [...(hostHeap ? [] : shippedNodeFlags(dist)), '--expose-gc'];
   const args = [
     ...flags,
@@ -272,6 +286,8 @@ function measure(dist, command, n, hostHeap) {
     command,
     '--n',
     String(n),
+    '--shape',
+    shape,
   ];
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
@@ -305,7 +321,8 @@ function measure(dist, command, n, hostHeap) {
 
 const HEAP_LIMIT_RE = /Reached heap limit|heap out of memory/;
 const mbOf = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
-const listedOf = (n) => n + 2 * Math.ceil(n / 2) + Math.ceil(n / VERSIONS_PER_APP);
+const SHAPE = argValue('--shape', 'fleet');
+const listedOf = (n) => (SHAPE === 'junk' ? n : n + 2 * Math.ceil(n / 2) + Math.ceil(n / VERSIONS_PER_APP));
 
 function rowOf(r) {
   if (r.failed) {
@@ -354,7 +371,9 @@ async function parent() {
   console.log(benchHeading('listing-heap'));
   console.log(
     `node flags: ${hostHeap ? '(host heap)' : shippedNodeFlags(dist).join(' ')} --expose-gc; ` +
-      `fleet: N release objects, N/2 provisioned, ${VERSIONS_PER_APP} versions per app; listed = N + N/2 manifests + N/2 markers + N/10 fingerprints\n`,
+      (SHAPE === 'junk'
+        ? 'junk: N release objects under non-canonical keys, nothing provisioned; listed = N\n'
+        : `fleet: N release objects, N/2 provisioned, ${VERSIONS_PER_APP} versions per app; listed = N + N/2 manifests + N/2 markers + N/10 fingerprints\n`),
   );
   console.log(
     '| command | N release objects | listed objects | live heap after GC (at) | peak heap used | peak RSS | time |',
@@ -364,7 +383,7 @@ async function parent() {
   for (const command of commands) {
     const runs = [];
     for (const n of sizes) {
-      const r = await measure(dist, command, n, hostHeap);
+      const r = await measure(dist, command, n, hostHeap, SHAPE);
       runs.push(r);
       all.push(r);
       console.log(rowOf(r));

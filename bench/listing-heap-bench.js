@@ -15,8 +15,10 @@
  *
  * Each (command, N) runs in a child: node with main.js's heap flags and --expose-gc. Commands:
  *  - plan:   listState → buildPlan (as `plan` / `reconcile --dry-run` build it) → the printed plan
- *            (formatPlan, then `plan --json`'s JSON.stringify(plan, null, 2), one after the other);
- *  - status: getStatus (its listings, plan and report) → formatStatus, then `status --json`'s JSON.
+ *            (`plan --json`'s JSON.stringify(plan, null, 2), then formatPlan, one after the other);
+ *  - status: getStatus (its listings, plan and report) → `status --json`'s JSON, then formatStatus.
+ * A child that fails names its last phase, that phase's live heap and its error; the exit code is 1
+ * when one fails otherwise than on V8's heap limit (e.g. a RangeError), else 0.
  * `reconcile` holds what `plan` holds up to its plan (the same listAndPlan), then one report per
  * bundle: the plan phase's figures are its floor, not measured here beyond that.
  * "live" = heapUsed after a forced full GC, holding what the command holds at that point (the largest

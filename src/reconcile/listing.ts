@@ -69,8 +69,8 @@ export class ListingBudget {
         resource: where,
         exitCode: ExitCode.Usage,
         hint:
-          'remove what is not a release bundle from the release prefix, retire old versions (apps-deployer ' +
-          'prune), or give node a larger heap: node --max-old-space-size=MB dist/cli/main.js ' +
+          'remove what is not a release bundle from the release prefix, or give node a larger heap: ' +
+          'node --max-old-space-size=MB dist/cli/main.js ' +
           '(README, "Memory: V8\'s heap")',
       },
     );

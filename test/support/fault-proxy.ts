@@ -12,6 +12,8 @@
  *   proxy.addRule({ match: { service: 's3' }, action: { kind: 'error', status: 503, code: 'SlowDown' },
  *                   probability: 0.2 });            // seeded: the same requests fail on every run
  *   proxy.count({ service: 's3', operation: 'GetObject' });   // requests seen (faulted or not)
+ *   proxy.addRule({ match: { service: 'lambda', operation: 'CreateFunction' },
+ *                   action: { kind: 'hold', until: gate }, times: 1 });   // forwarded once gate settles
  *   proxy.setS3ClockOffset(61_000);   // S3's Date header a minute ahead: a 60 s lock is now stale
  *   await proxy.close();
  *
@@ -35,6 +37,8 @@ export type FaultAction =
   | { kind: 'drop' }
   /** wait, then forward normally */
   | { kind: 'delay'; ms: number }
+  /** hold the request until `until` settles, then forward normally (a gate the test opens) */
+  | { kind: 'hold'; until: Promise<unknown> }
   /** forward (the write happens), then close the connection instead of answering */
   | { kind: 'drop-after-forward' };
 
@@ -363,6 +367,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           return;
         case 'delay':
           setTimeout(pass, action.ms);
+          return;
+        case 'hold':
+          void action.until.then(pass, pass);
           return;
         case 'drop-after-forward':
           return pass();

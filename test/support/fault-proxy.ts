@@ -99,6 +99,15 @@ export interface FaultProxyOptions {
   rules?: FaultRule[];
   /** called for every request as it arrives, before any rule applies (index from 0) */
   onRequest?: (request: ProxiedRequest, index: number) => void;
+  /**
+   * Forward the conditional writes of one S3 key (a PUT, POST or DELETE with If-None-Match or
+   * If-Match) one at a time, each once the one before was answered. AWS evaluates a conditional write
+   * atomically (of two concurrent `If-None-Match: *` creates, one succeeds, the other gets 412 or 409);
+   * moto 5.2.5 checks the condition, then writes, with no lock between, in a threaded server: two
+   * concurrent creates of one key can both answer 200. Tests of concurrent writers of one key (the
+   * reconcile lock) need AWS's behaviour.
+   */
+  atomicConditionalWrites?: boolean;
 }
 
 /** mulberry32: a small seeded generator, so that a "20% of requests fail" test is reproducible. */
@@ -278,12 +287,37 @@ interface LiveRule extends FaultRule {
   label: string;
 }
 
+/** The key whose conditional writes must be forwarded one at a time, if `r` is one (else undefined). */
+function conditionalWriteKey(r: Omit<ProxiedRequest, 'fault'>, headers: http.IncomingHttpHeaders) {
+  const conditional = headers['if-none-match'] !== undefined || headers['if-match'] !== undefined;
+  if (r.service !== 's3' || !conditional || r.key === undefined || r.method === 'GET' || r.method === 'HEAD')
+    return undefined;
+  return `${r.bucket ?? ''}/${r.key}`;
+}
+
+/** Runs tasks of one key one at a time: each starts once the one before called its `done`. */
+function keyedTurns(): (key: string, task: (done: () => void) => void) => void {
+  const tails = new Map<string, Promise<void>>();
+  return (key, task) => {
+    const before = tails.get(key) ?? Promise.resolve();
+    let done = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = before.then(() => mine);
+    tails.set(key, tail);
+    void before.then(() => task(done));
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+  };
+}
+
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
   const random = seededRandom(options.seed ?? 1);
   const rules: LiveRule[] = [];
   const requests: ProxiedRequest[] = [];
   let s3ClockOffsetMs = 0;
+  const inTurn = keyedTurns();
   const addRule = (rule: FaultRule): void => {
     rules.push({ ...rule, fired: 0, seen: 0, label: rule.name ?? `rule-${rules.length}` });
   };
@@ -336,7 +370,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       requests.push(entry);
       options.onRequest?.(entry, requests.length - 1);
       const action = rule?.action;
-      const pass = (): void =>
+      const forwardNow = (): void =>
         forward(
           req,
           body,
@@ -354,6 +388,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           },
           () => req.socket.destroy(),
         );
+      const turnKey = options.atomicConditionalWrites
+        ? conditionalWriteKey(described, req.headers)
+        : undefined;
+      // the next conditional write of this key goes once this one was answered (or its client went)
+      const pass = (): void =>
+        turnKey === undefined
+          ? forwardNow()
+          : inTurn(turnKey, (done) => {
+              res.once('close', done);
+              forwardNow();
+            });
       if (!action) return pass();
       switch (action.kind) {
         case 'error': {

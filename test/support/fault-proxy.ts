@@ -12,6 +12,8 @@
  *   proxy.addRule({ match: { service: 's3' }, action: { kind: 'error', status: 503, code: 'SlowDown' },
  *                   probability: 0.2 });            // seeded: the same requests fail on every run
  *   proxy.count({ service: 's3', operation: 'GetObject' });   // requests seen (faulted or not)
+ *   proxy.addRule({ match: { service: 'lambda', operation: 'CreateFunction' },
+ *                   action: { kind: 'hold', until: gate }, times: 1 });   // forwarded once gate settles
  *   proxy.setS3ClockOffset(61_000);   // S3's Date header a minute ahead: a 60 s lock is now stale
  *   await proxy.close();
  *
@@ -35,6 +37,8 @@ export type FaultAction =
   | { kind: 'drop' }
   /** wait, then forward normally */
   | { kind: 'delay'; ms: number }
+  /** hold the request until `until` settles, then forward normally (a gate the test opens) */
+  | { kind: 'hold'; until: Promise<unknown> }
   /** forward (the write happens), then close the connection instead of answering */
   | { kind: 'drop-after-forward' };
 
@@ -95,6 +99,15 @@ export interface FaultProxyOptions {
   rules?: FaultRule[];
   /** called for every request as it arrives, before any rule applies (index from 0) */
   onRequest?: (request: ProxiedRequest, index: number) => void;
+  /**
+   * Forward the conditional writes of one S3 key (a PUT, POST or DELETE with If-None-Match or
+   * If-Match) one at a time, each once the one before was answered. AWS evaluates a conditional write
+   * atomically (of two concurrent `If-None-Match: *` creates, one succeeds, the other gets 412 or 409);
+   * moto 5.2.5 checks the condition, then writes, with no lock between, in a threaded server: two
+   * concurrent creates of one key can both answer 200. Tests of concurrent writers of one key (the
+   * reconcile lock) need AWS's behaviour.
+   */
+  atomicConditionalWrites?: boolean;
 }
 
 /** mulberry32: a small seeded generator, so that a "20% of requests fail" test is reproducible. */
@@ -274,12 +287,37 @@ interface LiveRule extends FaultRule {
   label: string;
 }
 
+/** The key whose conditional writes must be forwarded one at a time, if `r` is one (else undefined). */
+function conditionalWriteKey(r: Omit<ProxiedRequest, 'fault'>, headers: http.IncomingHttpHeaders) {
+  const conditional = headers['if-none-match'] !== undefined || headers['if-match'] !== undefined;
+  if (r.service !== 's3' || !conditional || r.key === undefined || r.method === 'GET' || r.method === 'HEAD')
+    return undefined;
+  return `${r.bucket ?? ''}/${r.key}`;
+}
+
+/** Runs tasks of one key one at a time: each starts once the one before called its `done`. */
+function keyedTurns(): (key: string, task: (done: () => void) => void) => void {
+  const tails = new Map<string, Promise<void>>();
+  return (key, task) => {
+    const before = tails.get(key) ?? Promise.resolve();
+    let done = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = before.then(() => mine);
+    tails.set(key, tail);
+    void before.then(() => task(done));
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+  };
+}
+
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
   const random = seededRandom(options.seed ?? 1);
   const rules: LiveRule[] = [];
   const requests: ProxiedRequest[] = [];
   let s3ClockOffsetMs = 0;
+  const inTurn = keyedTurns();
   const addRule = (rule: FaultRule): void => {
     rules.push({ ...rule, fired: 0, seen: 0, label: rule.name ?? `rule-${rules.length}` });
   };
@@ -332,7 +370,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       requests.push(entry);
       options.onRequest?.(entry, requests.length - 1);
       const action = rule?.action;
-      const pass = (): void =>
+      const forwardNow = (): void =>
         forward(
           req,
           body,
@@ -350,6 +388,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           },
           () => req.socket.destroy(),
         );
+      const turnKey = options.atomicConditionalWrites
+        ? conditionalWriteKey(described, req.headers)
+        : undefined;
+      // the next conditional write of this key goes once this one was answered (or its client went)
+      const pass = (): void =>
+        turnKey === undefined
+          ? forwardNow()
+          : inTurn(turnKey, (done) => {
+              res.once('close', done);
+              forwardNow();
+            });
       if (!action) return pass();
       switch (action.kind) {
         case 'error': {
@@ -363,6 +412,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           return;
         case 'delay':
           setTimeout(pass, action.ms);
+          return;
+        case 'hold':
+          void action.until.then(pass, pass);
           return;
         case 'drop-after-forward':
           return pass();

@@ -11,6 +11,7 @@ import { silentLogger } from '../../../src/log';
 import { LockChangedError, LockHeldError, LockLostError } from '../../../src/reconcile/errors';
 import { ReconcileLock, readLock, removeLock } from '../../../src/reconcile/lock';
 import { testAwsConfig, testClients, testPorts, uniqueBucket } from '../../support/emulator';
+import { startFaultProxy } from '../../support/fault-proxy';
 
 jest.setTimeout(30_000);
 
@@ -170,17 +171,36 @@ describe('reconcile lock (emulator)', () => {
 
   it('lets exactly one of two simultaneous runs take the lock', async () => {
     const bucket = await uniqueBucket('lock-race');
-    const a = newLock(bucket, 'run-1').lock;
-    const b = newLock(bucket, 'run-2').lock;
-    const results = await Promise.allSettled([a.acquire(), b.acquire()]);
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(ok).toHaveLength(1);
-    expect(refused).toHaveLength(1);
-    expect(refused[0]!.reason).toBeInstanceOf(LockHeldError);
-    const winner = a.held ? a : b;
-    expect((await lockBody(bucket)).runId).toBe(a.held ? 'run-1' : 'run-2');
-    await winner.release();
+    // AWS decides concurrent conditional creates of one key atomically; moto 5.2.5 checks, then writes,
+    // unlocked (two simultaneous creates both answer 200 in up to 2% of tries): the proxy forwards them
+    // one at a time, as AWS decides them (test/support/fault-proxy.ts, atomicConditionalWrites)
+    const proxy = await startFaultProxy({ target: testAwsConfig().endpoint!, atomicConditionalWrites: true });
+    const viaProxy = (runId: string): ReconcileLock => {
+      const ports = createAwsPorts({ ...testAwsConfig(), endpoint: proxy.url });
+      return new ReconcileLock({
+        s3: ports.lockS3 ?? ports.s3,
+        bucket,
+        runId,
+        ttlSeconds: 60,
+        logger: silentLogger(),
+        clock: ports.clock,
+      });
+    };
+    try {
+      const a = viaProxy('run-1');
+      const b = viaProxy('run-2');
+      const results = await Promise.allSettled([a.acquire(), b.acquire()]);
+      const ok = results.filter((r) => r.status === 'fulfilled');
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(ok).toHaveLength(1);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.reason).toBeInstanceOf(LockHeldError);
+      const winner = a.held ? a : b;
+      expect((await lockBody(bucket)).runId).toBe(a.held ? 'run-1' : 'run-2');
+      await winner.release();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('renews on its timer, and stops every write once another run took the lock', async () => {

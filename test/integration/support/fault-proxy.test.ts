@@ -1,8 +1,11 @@
 /**
  * The fault proxy itself (test/support/fault-proxy.ts), with real SDK clients through it to the
  * emulator: how it names services and operations, each action (error, drop, delay, drop after
- * forwarding), `times` / `skip`, and that a seeded probability picks the same requests every time.
+ * forwarding, hold), `times` / `skip`, that a seeded probability picks the same requests every time,
+ * and that it can forward the conditional writes of one key one at a time (atomicConditionalWrites).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
@@ -39,6 +42,8 @@ afterAll(async () => {
   await proxy.close();
 });
 afterEach(() => proxy.clearRules());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const errorOf = (p: Promise<unknown>) =>
   p
@@ -127,6 +132,70 @@ describe('fault proxy', () => {
     const t0 = Date.now();
     await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+  });
+
+  it('holds a request until its gate opens, then forwards it', async () => {
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    proxy.addRule({ match: { operation: 'PutObject', key: 'gated' }, action: { kind: 'hold', until: gate } });
+    const from = proxy.requests.length;
+    const put = s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gated', Body: 'g' }));
+    while (!proxy.requests.slice(from).some((r) => r.key === 'gated')) await sleep(10);
+    await sleep(200);
+    // arrived, not forwarded
+    expect((await errorOf(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'gated' }))))?.name).toBe(
+      'NotFound',
+    );
+    open();
+    await put;
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'gated' }));
+    expect(await got.Body?.transformToString()).toBe('g');
+  });
+
+  it('forwards the conditional writes of one key one at a time with atomicConditionalWrites', async () => {
+    // a stub upstream that answers each request after 200 ms and records how many of a path overlap
+    const inFlight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const upstream = http.createServer((req, res) => {
+      const path = req.url ?? '';
+      inFlight.set(path, (inFlight.get(path) ?? 0) + 1);
+      most.set(path, Math.max(most.get(path) ?? 0, inFlight.get(path) ?? 0));
+      req.resume();
+      setTimeout(() => {
+        inFlight.set(path, (inFlight.get(path) ?? 1) - 1);
+        res.writeHead(200, { etag: '"e"' });
+        res.end();
+      }, 200);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const overlaps = async (atomicConditionalWrites: boolean) => {
+      most.clear();
+      const own = await startFaultProxy({ target, atomicConditionalWrites });
+      const put = (path: string, headers: http.OutgoingHttpHeaders) =>
+        new Promise<void>((resolve, reject) => {
+          const req = http.request(`${own.url}${path}`, { method: 'PUT', headers }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          req.on('error', reject);
+          req.end('body');
+        });
+      await Promise.all([
+        ...[1, 2, 3].map(() => put('/b/deployer/lock', { 'if-none-match': '*' })),
+        put('/b/deployer/lock', { 'if-match': '"e"' }),
+        ...[1, 2].map(() => put('/b/other', { 'if-none-match': '*' })),
+        ...[1, 2].map(() => put('/b/plain', {})),
+      ]);
+      await own.close();
+      return Object.fromEntries(most);
+    };
+    try {
+      expect(await overlaps(true)).toEqual({ '/b/deployer/lock': 1, '/b/other': 1, '/b/plain': 2 });
+      expect(await overlaps(false)).toEqual({ '/b/deployer/lock': 4, '/b/other': 2, '/b/plain': 2 });
+    } finally {
+      await new Promise((resolve) => upstream.close(resolve));
+    }
   });
 
   it("moves S3's Date header by setS3ClockOffset (the crash suite's stale lock)", async () => {

@@ -36,42 +36,52 @@ export interface ListingLocation {
 export const MAX_LIST_PAGES = 100_000;
 
 /**
- * Heap a listed object may take, everything a run builds from it included (the listings, the plan, the
- * reports): `bench/listing-heap-bench.js` measured 0.65 MB per 1,000 listed objects live and up to
- * ~0.85 MB at the peak (`plan` of 200,000 release objects: 346.5 MB); this leaves about twice that.
+ * Heap a listed object may cost a command, everything built from it included (the listings, the plan,
+ * the reports, the printed output): a fixed part and its key, which is copied into each of those.
+ * `bench/listing-heap-bench.js` measured, live / at the peak per 1,000 objects: 0.65 / ~0.85 MB with
+ * ~60-character keys (`plan` of 200,000 release objects: 346.5 MB at the peak), and 3.7 MB live with
+ * 1,000-character keys (`--shape longjunk`, an uploader's choice: keys reach 1,024 bytes). These
+ * charge about twice that.
  */
 export const HEAP_BYTES_PER_LISTED_OBJECT = 1536;
+export const HEAP_BYTES_PER_KEY_CHARACTER = 6;
+
+/** What one listed object is charged (bytes). */
+export const listedObjectCost = (key: string): number =>
+  HEAP_BYTES_PER_LISTED_OBJECT + HEAP_BYTES_PER_KEY_CHARACTER * key.length;
 
 /**
- * How many objects the listings of one command may hold: V8's heap limit (the CLI's first line sets
- * it, README "Memory: V8's heap") over HEAP_BYTES_PER_LISTED_OBJECT. Past it the command stops with a
- * clear error (exit 2) instead of V8 aborting mid-run; 384 MB of old space gives ~290,000.
+ * What the listings of one command may hold: V8's heap limit (the CLI's first line sets it, README
+ * "Memory: V8's heap"), each object charged `listedObjectCost`: ~230,000 objects with short keys,
+ * ~60,000 with 1,000-character ones under 384 MB of old space. Past it the command stops with a clear
+ * error (exit 2) instead of V8 aborting mid-run.
  */
 export class ListingBudget {
   private left: number;
+  private readonly counts = new Map<string, number>();
 
-  constructor(
-    readonly max: number = Math.floor(getHeapStatistics().heap_size_limit / HEAP_BYTES_PER_LISTED_OBJECT),
-  ) {
-    this.left = max;
+  constructor(readonly maxBytes: number = getHeapStatistics().heap_size_limit) {
+    this.left = maxBytes;
   }
 
-  /** Counts `n` more listed objects of `where`; throws once the listings hold more than `max`. */
-  take(n: number, where: string): void {
-    this.left -= n;
+  /** Charges one page of `where`; throws once the listings cost more than `maxBytes`. */
+  take(page: readonly { Key?: string }[], where: string): void {
+    for (const o of page) this.left -= listedObjectCost(o.Key ?? '');
+    this.counts.set(where, (this.counts.get(where) ?? 0) + page.length);
     if (this.left >= 0) return;
     const heapMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+    const counts = [...this.counts].map(([w, n]) => `${w} ${n}`).join(', ');
     throw new DeployerError(
-      `the listings hold more than ${this.max} objects (the limit was passed listing ${where}): more than ` +
-        `this process's heap (${heapMb} MB) can plan`,
+      `the listings hold more than this process's heap (${heapMb} MB) can plan (objects listed so far: ` +
+        `${counts}; the limit was passed listing ${where})`,
       {
         code: 'LISTING_TOO_LARGE',
         resource: where,
         exitCode: ExitCode.Usage,
         hint:
-          'remove what is not a release bundle from the release prefix, or give node a larger heap: ' +
-          'node --max-old-space-size=MB dist/cli/main.js ' +
-          '(README, "Memory: V8\'s heap")',
+          "remove what is not a release bundle from the release prefix (an uploader's flood, or keys " +
+          'of up to 1 KB each), or give node a larger heap: node --max-old-space-size=MB ' +
+          'dist/cli/main.js (README, "Memory: V8\'s heap")',
       },
     );
   }
@@ -100,7 +110,7 @@ export async function listAll(
     } catch (err) {
       throw s3AccessError('list', `s3://${bucket}/${prefix}`, err);
     }
-    budget.take(res.Contents?.length ?? 0, `s3://${bucket}/${prefix}`);
+    budget.take(res.Contents ?? [], `s3://${bucket}/${prefix}`);
     for (const o of res.Contents ?? []) {
       if (o.Key === undefined) continue;
       out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: o.LastModified });

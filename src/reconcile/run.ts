@@ -25,7 +25,7 @@ import type { AwsConfigurationError } from '../aws/errors';
 import { applyItem, type ApplyContext } from './apply';
 import { DiskBudget } from './disk-budget';
 import { RunAbortedError } from './errors';
-import { listState, type Listings } from './listing';
+import { listState, type ListingBudget, type Listings } from './listing';
 import { newRunLock } from './run-lock';
 import { indexMarkers } from './markers';
 import { ObserverDispatch } from './observe';
@@ -77,6 +77,8 @@ export interface ReconcileOptions {
   tmpRoot?: string;
   /** listing page size (tests) */
   pageSize?: number;
+  /** what the listings may hold (default: V8's heap limit, README "Memory: V8's heap"; tests lower it) */
+  listingBudget?: ListingBudget;
   /** judge again the objects marked failed (AWS refused their content) */
   retryFailed?: boolean;
   /** the bundle size limit applied to the listing (default MAX_BUNDLE_BYTES; tests lower it) */
@@ -178,7 +180,7 @@ export async function reconcile(
   const listAndPlan = async (): Promise<{ listings: Listings; plan: Plan }> => {
     let listings: Listings;
     try {
-      listings = await listState(ports.s3, location, options.pageSize);
+      listings = await listState(ports.s3, location, options.pageSize, options.listingBudget);
     } catch (err) {
       throw toRunError(err, 'list the release and apps buckets');
     }

@@ -14,6 +14,7 @@ import pino from 'pino';
 import { createAwsPorts } from '../../../src/aws/clients';
 import type { AwsPorts } from '../../../src/aws/ports';
 import { ExitCode } from '../../../src/errors';
+import { ListingBudget, listedObjectCost } from '../../../src/reconcile/listing';
 import { createObservers } from '../../../src/reconcile/observers';
 import { canonicalStem, markerKey } from '../../../src/reconcile/markers';
 import { getStatus } from '../../../src/status';
@@ -184,6 +185,30 @@ describe('failure classes (emulator + fault proxy)', () => {
     });
     expect(await keys(e, 'deployer/seen/')).toEqual([]);
     expect(await keys(e, 'manifests/')).toEqual([]);
+  });
+
+  it('listings past the heap budget stop the run with exit 2 before any bundle work: the record written, the lock released', async () => {
+    // Prepare: 4 bundles; a budget that holds 3 listed objects
+    const { e, ports } = await env();
+    for (let i = 0; i < 4; i++) await uploadApp(e, uniqueAppId('flood'), '1.0');
+    const release = await keys(e, PREFIX, e.releaseBucket);
+    const budget = new ListingBudget(release.slice(0, 3).reduce((a, k) => a + listedObjectCost(k), 0));
+    // Act
+    const result = await run(e, { pageSize: 1, listingBudget: budget }, { ports: ports() });
+    // Assess: exit 2, the prefix and the fix named; nothing judged, marked or deployed
+    expect(result.report.exitCode).toBe(ExitCode.Usage);
+    expect(result.report.error).toMatchObject({ code: 'LISTING_TOO_LARGE' });
+    expect(result.report.error?.message).toMatch(
+      new RegExp(`heap \\(\\d+ MB\\) can plan .*s3://${e.releaseBucket}/${PREFIX}`),
+    );
+    expect(result.report.bundles).toEqual([]);
+    expect(await keys(e, 'deployer/seen/')).toEqual([]);
+    expect(await keys(e, 'manifests/')).toEqual([]);
+    // the run record was written (while the lock was held), then the lock released
+    const records = await keys(e, 'deployer/runs/');
+    expect(records).toHaveLength(1);
+    expect(await readJson(e, records[0]!)).toMatchObject({ exitCode: ExitCode.Usage });
+    expect(await keys(e, 'deployer/lock')).toEqual([]);
   });
 
   it('an error of no known class is transient: logged with its class name, nothing marked, retried by the next run', async () => {

@@ -3,10 +3,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { getHeapStatistics } from 'node:v8';
 import { ExitCode } from '../../../src/errors';
 import {
+  HEAP_BYTES_PER_KEY_CHARACTER,
   HEAP_BYTES_PER_LISTED_OBJECT,
   ListingBudget,
   listAll,
   listState,
+  listedObjectCost,
 } from '../../../src/reconcile/listing';
 import { stubbedPorts } from './stubbed';
 
@@ -69,31 +71,39 @@ describe('listAll', () => {
 });
 
 describe('the listings are bounded by the heap', () => {
-  const page = (prefix: string, n: number) =>
-    Array.from({ length: n }, (_, i) => ({ Key: `${prefix}k${i}`, ETag: '"e"', Size: 1 }));
+  const page = (prefix: string, n: number, keyLength = 0) =>
+    Array.from({ length: n }, (_, i) => ({
+      Key: `${prefix}k${i}`.padEnd(keyLength, 'x'),
+      ETag: '"e"',
+      Size: 1,
+    }));
+  const cost = (objects: { Key: string }[]) => objects.reduce((a, o) => a + listedObjectCost(o.Key), 0);
 
-  it('by default, as many objects as the heap limit holds at HEAP_BYTES_PER_LISTED_OBJECT each', () => {
-    const expected = Math.floor(getHeapStatistics().heap_size_limit / HEAP_BYTES_PER_LISTED_OBJECT);
-    expect(new ListingBudget().max).toBe(expected);
-    // the CLI's 384 MB of old space (plus the young generation) holds ~290,000: far more than a fleet
-    expect(Math.floor(((384 + 48) * 2 ** 20) / HEAP_BYTES_PER_LISTED_OBJECT)).toBeGreaterThan(250_000);
+  it("by default, V8's heap limit; each object charged a fixed part and its key", () => {
+    expect(new ListingBudget().maxBytes).toBe(getHeapStatistics().heap_size_limit);
+    expect(listedObjectCost('')).toBe(HEAP_BYTES_PER_LISTED_OBJECT);
+    expect(listedObjectCost('k'.repeat(1000)) - listedObjectCost('')).toBe(
+      1000 * HEAP_BYTES_PER_KEY_CHARACTER,
+    );
   });
 
-  it('a listing past the budget stops with exit 2, naming where and the fix, before holding it all', async () => {
-    // Prepare: pages of 3 under p/, forever truncated
+  it('a listing past the budget stops with exit 2, naming where, the counts and the fix, before holding it all', async () => {
+    // Prepare: pages of 3 under p/, forever truncated; a budget for 10 such objects
     let pages = 0;
     s3Mock.on(ListObjectsV2Command).callsFake(() => {
       pages++;
       return { IsTruncated: true, NextContinuationToken: `t${pages}`, Contents: page('p/', 3) };
     });
     // Act
-    const listed = listAll(ports().s3, 'b', 'p/', 3, new ListingBudget(10));
-    // Assess: the 4th page (objects 10-12) passes 10; nothing past it is requested
+    const listed = listAll(ports().s3, 'b', 'p/', 3, new ListingBudget(cost(page('p/', 10))));
+    // Assess: the 4th page (objects 10-12) passes it; nothing past it is requested
     await expect(listed).rejects.toMatchObject({
       code: 'LISTING_TOO_LARGE',
       exitCode: ExitCode.Usage,
       resource: 's3://b/p/',
-      message: expect.stringMatching(/more than 10 objects .*s3:\/\/b\/p\/.*heap \(\d+ MB\)/),
+      message: expect.stringMatching(
+        /heap \(\d+ MB\) can plan \(objects listed so far: s3:\/\/b\/p\/ 12; .*s3:\/\/b\/p\/\)/,
+      ),
       hint: expect.stringMatching(/release prefix.*--max-old-space-size/),
     });
     expect(pages).toBe(4);
@@ -101,7 +111,16 @@ describe('the listings are bounded by the heap', () => {
 
   it('a budget exactly met is not passed', async () => {
     s3Mock.on(ListObjectsV2Command).resolves({ IsTruncated: false, Contents: page('p/', 10) });
-    await expect(listAll(ports().s3, 'b', 'p/', 10, new ListingBudget(10))).resolves.toHaveLength(10);
+    await expect(
+      listAll(ports().s3, 'b', 'p/', 10, new ListingBudget(cost(page('p/', 10)))),
+    ).resolves.toHaveLength(10);
+  });
+
+  it('long keys cost more: the same number of objects with 1,000-character keys passes it', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ IsTruncated: false, Contents: page('p/', 10, 1000) });
+    await expect(
+      listAll(ports().s3, 'b', 'p/', 10, new ListingBudget(cost(page('p/', 10)) * 2)),
+    ).rejects.toMatchObject({ code: 'LISTING_TOO_LARGE' });
   });
 
   it("a run's three listings share one budget: each under it, together over it", async () => {
@@ -110,11 +129,13 @@ describe('the listings are bounded by the heap', () => {
       Contents: page(input.Prefix, 4),
     }));
     const where = { appsBucket: 'apps', releaseBucket: 'rel', releasePrefix: 'bundles/' };
-    await expect(listState(ports().s3, where, undefined, new ListingBudget(12))).resolves.toMatchObject({
+    const all = cost([...page('bundles/', 4), ...page('manifests/', 4), ...page('deployer/seen/', 4)]);
+    await expect(listState(ports().s3, where, undefined, new ListingBudget(all))).resolves.toMatchObject({
       release: expect.any(Array),
     });
-    await expect(listState(ports().s3, where, undefined, new ListingBudget(11))).rejects.toMatchObject({
+    await expect(listState(ports().s3, where, undefined, new ListingBudget(all - 1))).rejects.toMatchObject({
       code: 'LISTING_TOO_LARGE',
+      message: expect.stringMatching(/s3:\/\/rel\/bundles\/ 4/),
     });
   });
 });

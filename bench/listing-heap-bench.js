@@ -75,6 +75,23 @@ function fleetListings(n, markerVersion, fingerprintOf, shape) {
     StorageClass: 'STANDARD',
   });
   const releaseEtag = (i) => md5(`release ${i}`);
+  if (shape === 'longjunk' || shape === 'cjkjunk')
+    return {
+      [`${WHERE.releaseBucket}/${WHERE.releasePrefix}`]: {
+        count: n,
+        at: (i) =>
+          obj(
+            shape === 'longjunk'
+              ? `${WHERE.releasePrefix}${'x'.repeat(1000)}-${String(i).padStart(7, '0')}.zip`
+              : `${WHERE.releasePrefix}${'\u6f22'.repeat(330)}-${String(i).padStart(7, '0')}.zip`,
+            releaseEtag(i),
+            1000,
+            i,
+          ),
+      },
+      [`${WHERE.appsBucket}/manifests/`]: { count: 0, at: () => undefined },
+      [`${WHERE.appsBucket}/deployer/seen/`]: { count: 0, at: () => undefined },
+    };
   if (shape === 'junk')
     return {
       [`${WHERE.releaseBucket}/${WHERE.releasePrefix}`]: {
@@ -324,7 +341,7 @@ function measure(dist, command, n, hostHeap, shape) {
 const HEAP_LIMIT_RE = /Reached heap limit|heap out of memory/;
 const mbOf = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
 const SHAPE = argValue('--shape', 'fleet');
-const listedOf = (n) => (SHAPE === 'junk' ? n : n + 2 * Math.ceil(n / 2) + Math.ceil(n / VERSIONS_PER_APP));
+const listedOf = (n) => (SHAPE !== 'fleet' ? n : n + 2 * Math.ceil(n / 2) + Math.ceil(n / VERSIONS_PER_APP));
 
 function rowOf(r) {
   if (r.failed) {

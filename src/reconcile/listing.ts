@@ -38,13 +38,13 @@ export const MAX_LIST_PAGES = 100_000;
 /**
  * Heap a listed object may cost a command, everything built from it included (the listings, the plan,
  * the reports, the printed output): a fixed part and its key, which is copied into each of those.
- * `bench/listing-heap-bench.js` measured, live / at the peak per 1,000 objects: 0.65 / ~0.85 MB with
- * ~60-character keys (`plan` of 200,000 release objects: 346.5 MB at the peak), and 3.7 MB live with
- * 1,000-character keys (`--shape longjunk`, an uploader's choice: keys reach 1,024 bytes). These
- * charge about twice that.
+ * `bench/listing-heap-bench.js` measured the peak heap per object at ~0.85 KB with ~60-character keys
+ * (`plan` of 200,000 release objects: 346.5 MB) and ~7.4 KB with 1,000-character keys (`--shape
+ * longjunk`, an uploader's choice: keys reach 1,024 bytes; `plan` of 50,000: 369.2 MB), i.e. about
+ * 400 bytes + 7 per key character. Each object is charged twice that.
  */
-export const HEAP_BYTES_PER_LISTED_OBJECT = 1536;
-export const HEAP_BYTES_PER_KEY_CHARACTER = 6;
+export const HEAP_BYTES_PER_LISTED_OBJECT = 800;
+export const HEAP_BYTES_PER_KEY_CHARACTER = 14;
 
 /** What one listed object is charged (bytes). */
 export const listedObjectCost = (key: string): number =>
@@ -52,8 +52,8 @@ export const listedObjectCost = (key: string): number =>
 
 /**
  * What the listings of one command may hold: V8's heap limit (the CLI's first line sets it, README
- * "Memory: V8's heap"), each object charged `listedObjectCost`: ~230,000 objects with short keys,
- * ~60,000 with 1,000-character ones under 384 MB of old space. Past it the command stops with a clear
+ * "Memory: V8's heap"), each object charged `listedObjectCost`: ~200,000-330,000 objects with the
+ * keys of a fleet (35-90 characters), ~30,000 with 1,000-character ones under 384 MB of old space. Past it the command stops with a clear
  * error (exit 2) instead of V8 aborting mid-run.
  */
 export class ListingBudget {

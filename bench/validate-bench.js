@@ -137,32 +137,21 @@ async function main() {
   const unzip = spawnSync('unzip', ['-v']);
   if (unzip.error) throw new Error('`unzip` is not installed: it is the reference this bench compares with');
 
+  // validateBundle in a child: node with the CLI's heap flags (main.js's first line)
+  const validateInChild = () =>
+    timed(process.execPath, [...shippedNodeFlags(distDir), self, '--child', bundleFile, '--dist', distDir]);
   // warm-up: page cache, and a first check that both tools accept the file
   const warm = timed('unzip', ['-tqq', bundleFile]);
   if (warm.status !== 0)
     throw new Error(`unzip -t failed on the bench bundle:\n${warm.stdout}${warm.stderr}`);
-  const first = timed(process.execPath, [
-    ...shippedNodeFlags(distDir),
-    self,
-    '--child',
-    bundleFile,
-    '--dist',
-    distDir,
-  ]);
+  const first = validateInChild();
   const firstOut = JSON.parse(first.stdout.trim().split('\n').pop());
   if (!firstOut.ok) throw new Error(`the bench bundle is invalid:\n${firstOut.errors.join('\n')}`);
 
   const v = [];
   const u = [];
   for (let i = 0; i < runs; i++) {
-    const run = timed(process.execPath, [
-      ...shippedNodeFlags(distDir),
-      self,
-      '--child',
-      bundleFile,
-      '--dist',
-      distDir,
-    ]);
+    const run = validateInChild();
     const out = JSON.parse(run.stdout.trim().split('\n').pop());
     v.push({ wall: run.ms, inner: out.ms, rssKb: Math.max(out.maxRssKb, run.timeRssKb || 0) });
     const z = timed('unzip', ['-tqq', bundleFile]);

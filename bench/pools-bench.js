@@ -125,7 +125,9 @@ async function measure(name, distDir) {
   console.log(
     [
       `  shared-pool rate at concurrency ${top}: ${pct.toFixed(0)}% of ${RATE}/s (target >= 80%) → ${pct >= 80 ? 'MET' : 'NOT MET'}`,
-      `  speed-up 1 → ${top} with 100 ms latency: ${speedup.toFixed(2)}x (target >= 3x) → ${speedup >= 3 ? 'MET' : 'NOT MET'}`,
+      top === 8
+        ? `  speed-up 1 → 8 with 100 ms latency: ${speedup.toFixed(2)}x (target >= 3x) → ${speedup >= 3 ? 'MET' : 'NOT MET'}`
+        : `  speed-up 1 → ${top} with 100 ms latency: ${speedup.toFixed(2)}x (the target, >= 3x, is for 1 → 8: the full bench measures it)`,
       ...(out.rss6
         ? [
             `  peak RSS ${BUNDLES} vs ${RSS_SMALL} bundles (concurrency 4): ${rssRatio.toFixed(2)}x (target <= 1.2x) → ${rssRatio <= 1.2 ? 'MET' : 'NOT MET'}; bench/memory-bench.js measures it repeatedly`,

@@ -53,8 +53,8 @@ export const listedObjectCost = (key: string): number =>
 /**
  * What the listings of one command may hold: V8's heap limit (the CLI's first line sets it, README
  * "Memory: V8's heap"), each object charged `listedObjectCost`: ~200,000-330,000 objects with the
- * keys of a fleet (35-90 characters), ~30,000 with 1,000-character ones under 384 MB of old space. Past it the command stops with a clear
- * error (exit 2) instead of V8 aborting mid-run.
+ * keys of a fleet (35-90 characters), ~30,000 with 1,000-character ones under 384 MB of old space.
+ * Past it the command stops with a clear error (exit 2) instead of V8 aborting mid-run.
  */
 export class ListingBudget {
   private left: number;

@@ -24,7 +24,7 @@
  */
 import { MAX_BUNDLE_BYTES } from '../bundle/limits';
 import { parseReleaseKey } from '../bundle/names';
-import { recordedFingerprints } from '../settings/fingerprint';
+import { staleFingerprint } from '../settings/fingerprint';
 import { squattedApp } from './squatting';
 import type { Listings, ListingLocation } from './listing';
 import { bareEtag, canonicalStem, indexMarkers, nonCanonicalStem, type ParsedMarker } from './markers';
@@ -188,11 +188,10 @@ export function buildPlan(input: PlanInput): Plan {
   const manifests = manifestStems(listings.manifests.map((o) => o.key));
   const layout = location.releaseLayout ?? 'flat';
   const squatted = squattedApp(manifests);
-  const fingerprints = recordedFingerprints(listings.markers.map((o) => o.key));
-  const settingsStale = (appId: string): string | undefined => {
-    const want = input.settingsFingerprint?.(appId);
-    return want === undefined || fingerprints.get(appId)?.has(want) ? undefined : want;
-  };
+  const settingsStale = staleFingerprint(
+    listings.markers.map((o) => o.key),
+    input.settingsFingerprint,
+  );
 
   const items: PlanItem[] = [];
   const sorted = [...listings.release].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -32,9 +32,9 @@ import { ObserverDispatch } from './observe';
 import { buildPlan, needsWork } from './plan';
 import { runPool } from './pool';
 import { limitUploads } from './upload-budget';
-import { settleSettings, staleSettings, warnUnknownOverrides } from './settings';
+import { settleSettings, warnUnknownOverrides } from './settings';
 import { effectiveSettings } from '../settings/effective';
-import { settingsFingerprint } from '../settings/fingerprint';
+import { settingsFingerprint, staleFingerprint } from '../settings/fingerprint';
 import { newReport, requestsSince, writeRunRecord } from './report';
 import type { BundleOutcome, BundleReport, Plan, PlanItem, RunObserver, RunReport } from './types';
 
@@ -249,6 +249,10 @@ export async function reconcile(
     const results = new Map<PlanItem, BundleReport>();
     if (work.length > 0) {
       tmpDir = await mkdtemp(path.join(options.tmpRoot ?? os.tmpdir(), tempDirPrefix('run')));
+      const staleSettings = staleFingerprint(
+        listings.markers.map((o) => o.key),
+        fingerprintOf,
+      );
       const ctx = applyContext(deps, {
         runId,
         replace: options.replace ?? false,
@@ -261,7 +265,8 @@ export async function reconcile(
         stopRun: (err) => {
           stopped ??= err;
         },
-        settingsStale: staleSettings(listings, fingerprintOf),
+        // the plan's rule (settings/fingerprint.ts), for apply.ts's identical re-uploads
+        settingsStale: (appId) => staleSettings(appId) !== undefined,
         onBytes: (item, bytes) =>
           dispatch.emit('bundleBytes', { item, step: 'download', bytes, total: item.size }),
         onUploadBytes: (item, p) =>

@@ -25,16 +25,6 @@ export function warnUnknownOverrides(overrides: Record<string, unknown>, plan: P
     );
 }
 
-/** Whether an app's current settings fingerprint is missing from the listing: its functions are not
- * known to have its settings (the plan's converge-settings rule, for apply.ts's identical re-uploads). */
-export function staleSettings(
-  listings: Listings,
-  fingerprintOf: (appId: string) => string,
-): (appId: string) => boolean {
-  const recorded = recordedFingerprints(listings.markers.map((o) => o.key));
-  return (appId) => recorded.get(appId)?.has(fingerprintOf(appId)) !== true;
-}
-
 /**
  * After the work: records the settings fingerprint of every app whose fingerprint was stale and
  * whose work items all completed (none failed) leaving a live version, so that the next run leaves

@@ -56,6 +56,22 @@ export function recordedFingerprints(keys: Iterable<string>): Map<string, Set<st
   return out;
 }
 
+/**
+ * The fingerprint an app's functions should have when it is not recorded among the listed marker keys
+ * (the app's settings are stale: the plan converges its versions, apply.ts its identical re-uploads),
+ * undefined when it is recorded or no fingerprint is wanted.
+ */
+export function staleFingerprint(
+  markerKeys: Iterable<string>,
+  fingerprintOf: ((appId: string) => string) | undefined,
+): (appId: string) => string | undefined {
+  const recorded = recordedFingerprints(markerKeys);
+  return (appId) => {
+    const want = fingerprintOf?.(appId);
+    return want === undefined || recorded.get(appId)?.has(want) ? undefined : want;
+  };
+}
+
 /** Records `fingerprint` for the app, then forgets the app's older ones. */
 export async function recordFingerprint(
   s3: S3Port,
